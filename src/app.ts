@@ -1,0 +1,69 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { AppError, ErrorCode } from "./errors";
+import type { AppEnv } from "./http";
+import { admin } from "./routes/admin";
+import { docsPage } from "./routes/docs";
+import { ocToma } from "./routes/oc-toma";
+
+export const OPENAPI_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "permits-edge",
+    version: "1.0.0",
+    description: "An OPS-COM-compatible permits API on Cloudflare Workers.",
+  },
+};
+
+/** Builds the Worker's Hono app: middleware, the route groups, one error handler, the OpenAPI document. */
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(requestId());
+  // The seeds' examples call from browsers (XMLHttpRequest): preflight must pass for any origin.
+  app.use(
+    "/api/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowHeaders: ["Content-Type", "Accept", "Cache-Control", "Authorization", "Idempotency-Key", "X-Api-Key"],
+      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id"],
+      maxAge: 86400,
+    }),
+  );
+
+  app.route("/api/OC-TOMA/v1", ocToma);
+  app.route("/api/admin/v1", admin);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "The ADMIN_TOKEN secret, or an API token with the admin scope (limited to its own site).",
+  });
+  app.doc31("/openapi.json", OPENAPI_CONFIG);
+  app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
+  app.get("/", (c) => c.redirect("/docs"));
+
+  app.notFound((c) => {
+    const error = new AppError(ErrorCode.NotFound, `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, { status: 404 });
+    return c.json(error.toBody(c.get("requestId")), 404);
+  });
+
+  app.onError((err, c) => {
+    const id = c.get("requestId");
+    if (err instanceof AppError) return c.json(err.toBody(id), err.status);
+    if (err instanceof HTTPException && err.status < 500) {
+      const error = new AppError(ErrorCode.Unparseable, err.message || "Bad request.", { status: err.status as 400 });
+      return c.json(error.toBody(id), error.status);
+    }
+    console.error(JSON.stringify({ requestId: id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+    return c.json(
+      { status: "error", ErrorCode: ErrorCode.Internal, ErrorMessage: "Internal error; it is safe to retry.", requestId: id },
+      500,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,124 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** Times are epoch seconds (UTC) so range queries use indexes; money is integer cents. */
+const epoch = (name: string) => integer(name);
+
+/** An OPS-COM "client": every token, zone and permit belongs to one site. */
+export const sites = sqliteTable("sites", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  /** Comma list of accepted ISO 4217 codes; the first is the default. */
+  currencies: text("currencies").notNull().default("CAD,USD"),
+  createdAt: epoch("created_at").notNull(),
+});
+
+/** API tokens: only the SHA-256 of the secret is kept. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: text("id").primaryKey(),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    tokenHash: text("token_hash").notNull().unique(),
+    /** The first characters of the secret, to tell tokens apart in lists. */
+    prefix: text("prefix").notNull(),
+    label: text("label"),
+    /** Comma list of scopes. */
+    scopes: text("scopes").notNull(),
+    createdAt: epoch("created_at").notNull(),
+    lastUsedAt: epoch("last_used_at"),
+    revokedAt: epoch("revoked_at"),
+  },
+  (t) => [index("api_tokens_site").on(t.siteId)],
+);
+
+export const lotZones = sqliteTable(
+  "lot_zones",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    name: text("name").notNull(),
+    createdAt: epoch("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("lot_zones_site_name").on(t.siteId, t.name)],
+);
+
+/**
+ * Permits. `lot_zone_id` is null with a non-null `zone_name` for a disconnected
+ * record (a zone name that matches no lot zone of the site).
+ */
+export const permits = sqliteTable(
+  "permits",
+  {
+    id: text("id").primaryKey(),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    /** `temp` for pushed and imported records, `standard` for long-term permits. */
+    type: text("type", { enum: ["temp", "standard"] }).notNull(),
+    /** Who created it: `push` (OC-TOMA), `ParkMobile`, `admin`. */
+    source: text("source").notNull(),
+    plate: text("plate").notNull(),
+    plateNorm: text("plate_norm").notNull(),
+    zoneName: text("zone_name"),
+    lotZoneId: integer("lot_zone_id").references(() => lotZones.id, { onDelete: "set null" }),
+    amountCents: integer("amount_cents"),
+    currency: text("currency"),
+    startAt: epoch("start_at").notNull(),
+    endAt: epoch("end_at").notNull(),
+    permitNo: text("permit_no"),
+    ticketNumber: text("ticket_number"),
+    promoCode: text("promo_code"),
+    /** permitNo, else TicketNumber: with plate and start, the retry key of a push without Idempotency-Key. */
+    receipt: text("receipt"),
+    version: integer("version").notNull().default(1),
+    createdAt: epoch("created_at").notNull(),
+    updatedAt: epoch("updated_at").notNull(),
+    deletedAt: epoch("deleted_at"),
+  },
+  (t) => [
+    index("permits_plate_active").on(t.siteId, t.plateNorm, t.endAt),
+    index("permits_zone_active").on(t.siteId, t.lotZoneId, t.type, t.endAt),
+    index("permits_disconnected").on(t.siteId, t.zoneName).where(sql`lot_zone_id IS NULL AND zone_name IS NOT NULL`),
+    uniqueIndex("permits_receipt_live")
+      .on(t.siteId, t.receipt, t.plateNorm, t.startAt)
+      .where(sql`receipt IS NOT NULL AND deleted_at IS NULL`),
+  ],
+);
+
+/** Every change to a permit, one row per version. */
+export const permitEvents = sqliteTable(
+  "permit_events",
+  {
+    permitId: text("permit_id")
+      .notNull()
+      .references(() => permits.id),
+    version: integer("version").notNull(),
+    action: text("action", { enum: ["create", "update", "delete"] }).notNull(),
+    /** JSON: `{ field: [before, after] }`; a create holds `{ field: [null, value] }`. */
+    changes: text("changes").notNull(),
+    /** `token:<id>`, `admin`, or `job:<name>`. */
+    actor: text("actor").notNull(),
+    at: epoch("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.permitId, t.version] })],
+);
+
+/** Idempotency-Key records of pushes, per site; kept 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    siteId: integer("site_id").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the canonical request, to tell a retry from a different request under the same key. */
+    requestHash: text("request_hash").notNull(),
+    permitId: text("permit_id").notNull(),
+    createdAt: epoch("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.key] })],
+);

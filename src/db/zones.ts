@@ -1,0 +1,74 @@
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { nowSeconds } from "../domain/time";
+import { AppError, ErrorCode } from "../errors";
+import { type Database, isUniqueViolation } from "./client";
+import { lotZones, permits } from "./schema";
+
+export type LotZone = typeof lotZones.$inferSelect;
+
+/** A site's lot zones by name. */
+export function listZones(db: Database, siteId: number): Promise<LotZone[]> {
+  return db.select().from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name));
+}
+
+/** One zone of a site, by id or by exact name; 9009 when there is none. */
+export async function getZone(db: Database, siteId: number, idOrName: string): Promise<LotZone> {
+  const byId = /^\d+$/.test(idOrName) ? eq(lotZones.id, Number(idOrName)) : eq(lotZones.name, idOrName);
+  const row = await db
+    .select()
+    .from(lotZones)
+    .where(and(eq(lotZones.siteId, siteId), byId))
+    .get();
+  if (!row) throw new AppError(ErrorCode.NotFound, `Lot zone ${idOrName} does not exist on this site.`, { field: "zone" });
+  return row;
+}
+
+function duplicate(name: string) {
+  return new AppError(ErrorCode.AlreadyExists, `Lot zone ${name} already exists on this site.`, { field: "name" });
+}
+
+/**
+ * Adds a lot zone and, in the same transaction, reconnects the disconnected
+ * records that named it.
+ */
+export async function addZone(db: Database, siteId: number, name: string): Promise<{ zone: LotZone; reconnected: number }> {
+  try {
+    const [inserted, reconnected] = await db.batch([
+      db.insert(lotZones).values({ siteId, name, createdAt: nowSeconds() }).returning(),
+      db
+        .update(permits)
+        .set({ lotZoneId: sql`(SELECT id FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})` })
+        .where(and(eq(permits.siteId, siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name))),
+    ]);
+    return { zone: inserted[0] as LotZone, reconnected: reconnected.meta.changes };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicate(name);
+    throw error;
+  }
+}
+
+/** Renames a lot zone; its records stay with it, and disconnected records that used the new name join it. */
+export async function renameZone(db: Database, zone: LotZone, name: string): Promise<{ zone: LotZone; reconnected: number }> {
+  try {
+    const [updated, reconnected] = await db.batch([
+      db.update(lotZones).set({ name }).where(eq(lotZones.id, zone.id)).returning(),
+      db
+        .update(permits)
+        .set({ lotZoneId: zone.id })
+        .where(and(eq(permits.siteId, zone.siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name))),
+    ]);
+    return { zone: updated[0] as LotZone, reconnected: reconnected.meta.changes };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicate(name);
+    throw error;
+  }
+}
+
+/** Removes a lot zone; its records keep their zone name and become disconnected. */
+export async function removeZone(db: Database, zone: LotZone): Promise<{ disconnected: number }> {
+  const [disconnected] = await db.batch([
+    db.update(permits).set({ lotZoneId: null }).where(eq(permits.lotZoneId, zone.id)),
+    db.delete(lotZones).where(eq(lotZones.id, zone.id)),
+  ]);
+  return { disconnected: disconnected.meta.changes };
+}

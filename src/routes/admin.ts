@@ -1,0 +1,379 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { authenticate } from "../auth/authenticate";
+import { SCOPES } from "../auth/scopes";
+import { secretsEqual } from "../auth/secrets";
+import { cacheKeys, invalidate } from "../cache";
+import { database } from "../db/client";
+import { createSite, getSite, listSites, type Site, updateSite } from "../db/sites";
+import { createToken, getTokenRow, listTokens, revokeToken, rotateToken, type TokenInfo } from "../db/tokens";
+import { addZone, getZone, type LotZone, listZones, removeZone, renameZone } from "../db/zones";
+import { formatWireTime } from "../domain/time";
+import { AppError, ErrorCode } from "../errors";
+import { type AppEnv, bodyTooLarge, MAX_BODY_BYTES } from "../http";
+
+/** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
+type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
+
+/**
+ * The admin API, mounted at /api/admin/v1. Every business rule lives here or
+ * below; the CLI and the console are clients of it.
+ */
+export const admin = new OpenAPIHono<AppEnv & { Variables: { admin: AdminCaller } }>({
+  defaultHook: (result) => {
+    if (!result.success) throw validationError(result.error);
+  },
+});
+
+/** Turns the first zod issue of an admin request into our error, naming the field and the rule. */
+function validationError(error: z.ZodError): AppError {
+  const issue = error.issues[0];
+  const field = issue?.path.join(".") || undefined;
+  const message = `${field ?? "body"}: ${issue?.message ?? "invalid"}`;
+  if (issue?.code === "invalid_type" && issue.input === undefined)
+    return new AppError(ErrorCode.Required, `${field} is required.`, { field });
+  if (issue?.code === "too_big") return new AppError(ErrorCode.TooLong, message, { field });
+  if (issue?.code === "too_small") return new AppError(ErrorCode.TooShort, message, { field });
+  return new AppError(ErrorCode.Invalid, message, { field });
+}
+
+admin.use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: bodyTooLarge }));
+
+admin.use(async (c, next) => {
+  const header = c.req.header("authorization");
+  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!bearer) throw new AppError(ErrorCode.TokenMissing, "Authorization: Bearer <admin token> is required.", { field: "Authorization" });
+  if (c.env.ADMIN_TOKEN && (await secretsEqual(bearer, c.env.ADMIN_TOKEN))) {
+    c.set("admin", { kind: "root" });
+  } else {
+    if (bearer.length > 50 || !/^[A-Za-z0-9-]+$/.test(bearer)) {
+      throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
+    }
+    const { grant } = await authenticate(c.env, bearer, "admin");
+    c.set("admin", { kind: "site", siteId: grant.siteId });
+  }
+  await next();
+});
+
+type AdminContext = Context<AppEnv & { Variables: { admin: AdminCaller } }>;
+
+function requireRoot(c: AdminContext) {
+  if (c.get("admin").kind !== "root") throw new AppError(ErrorCode.NoPermission, "Only ADMIN_TOKEN may do this.", { status: 403 });
+}
+
+/** The site named in the path, if the caller may manage it. */
+async function siteOf(c: AdminContext, slug: string): Promise<Site> {
+  const caller = c.get("admin");
+  const site = await getSite(database(c.env.DB), slug);
+  if (caller.kind === "site" && caller.siteId !== site.id) {
+    // Same answer as a missing site: a site admin cannot probe other sites' slugs.
+    throw new AppError(ErrorCode.NotFound, `Site ${slug} does not exist.`, { field: "site" });
+  }
+  return site;
+}
+
+function time(epoch: number): string;
+function time(epoch: number | null): string | null;
+function time(epoch: number | null) {
+  return epoch === null ? null : formatWireTime(epoch);
+}
+const siteView = (s: Site) => ({ slug: s.slug, name: s.name, currencies: s.currencies.split(","), createdAt: time(s.createdAt) });
+const zoneView = (z: LotZone) => ({ id: z.id, name: z.name, createdAt: time(z.createdAt) });
+const tokenView = (t: TokenInfo) => ({
+  id: t.id,
+  prefix: t.prefix,
+  label: t.label,
+  scopes: t.scopes,
+  createdAt: time(t.createdAt),
+  lastUsedAt: time(t.lastUsedAt),
+  revokedAt: time(t.revokedAt),
+});
+
+// --- schemas -------------------------------------------------------------
+
+const Slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit")
+  .openapi({ example: "demo" });
+const Currencies = z
+  .array(z.string().regex(/^[A-Z]{3}$/, "must be a three-letter ISO 4217 code such as CAD"))
+  .min(1)
+  .max(10)
+  .refine((l) => new Set(l).size === l.length, "must not repeat a currency")
+  .openapi({ example: ["CAD", "USD"] });
+const ZoneName = z.string().trim().min(1).max(200).openapi({ example: "Lot 4" });
+
+const SiteView = z.object({ slug: z.string(), name: z.string(), currencies: z.array(z.string()), createdAt: z.string() }).openapi("Site");
+const ZoneView = z.object({ id: z.number().int(), name: z.string(), createdAt: z.string() }).openapi("LotZone");
+const TokenView = z
+  .object({
+    id: z.string(),
+    prefix: z.string().openapi({ description: "The secret's first characters, to tell tokens apart." }),
+    label: z.string().nullable(),
+    scopes: z.array(z.enum(SCOPES)),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("Token");
+const NewTokenView = TokenView.extend({ token: z.string().openapi({ description: "The secret. Shown once, never again." }) }).openapi(
+  "NewToken",
+);
+
+const SiteParam = z.object({ site: Slug.openapi({ param: { name: "site", in: "path" } }) });
+const ZoneParam = SiteParam.extend({
+  zone: z.string().openapi({ param: { name: "zone", in: "path" }, description: "Lot zone id, or its exact name (URL-encoded)." }),
+});
+const TokenParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tk_0a1b2c3d4e5f" }) });
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const security = [{ adminBearer: [] }];
+const tags = ["Admin"];
+
+// --- sites ---------------------------------------------------------------
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/sites",
+    tags,
+    security,
+    summary: "List sites (ADMIN_TOKEN only)",
+    responses: { 200: json(z.object({ sites: z.array(SiteView) }), "Sites") },
+  }),
+  async (c) => {
+    requireRoot(c);
+    const rows = await listSites(database(c.env.DB));
+    return c.json({ sites: rows.map(siteView) }, 200);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "post",
+    path: "/sites",
+    tags,
+    security,
+    summary: "Create a site (an OPS-COM client) (ADMIN_TOKEN only)",
+    request: {
+      body: body(z.object({ slug: Slug, name: z.string().trim().min(1).max(200).optional(), currencies: Currencies.optional() })),
+    },
+    responses: { 201: json(SiteView, "Created") },
+  }),
+  async (c) => {
+    requireRoot(c);
+    const input = c.req.valid("json");
+    const site = await createSite(database(c.env.DB), {
+      slug: input.slug,
+      name: input.name ?? input.slug,
+      currencies: input.currencies ?? ["CAD", "USD"],
+    });
+    return c.json(siteView(site), 201);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/sites/{site}",
+    tags,
+    security,
+    summary: "Read a site",
+    request: { params: SiteParam },
+    responses: { 200: json(SiteView, "The site") },
+  }),
+  async (c) => c.json(siteView(await siteOf(c, c.req.valid("param").site)), 200),
+);
+
+admin.openapi(
+  createRoute({
+    method: "patch",
+    path: "/sites/{site}",
+    tags,
+    security,
+    summary: "Change a site's name or accepted currencies",
+    request: {
+      params: SiteParam,
+      body: body(z.object({ name: z.string().trim().min(1).max(200).optional(), currencies: Currencies.optional() })),
+    },
+    responses: { 200: json(SiteView, "The site") },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    const updated = await updateSite(database(c.env.DB), site.id, c.req.valid("json"));
+    await invalidate(c.env.CACHE, cacheKeys.site(site.id));
+    return c.json(siteView(updated), 200);
+  },
+);
+
+// --- lot zones -------------------------------------------------------------
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/sites/{site}/zones",
+    tags,
+    security,
+    summary: "List lot zones",
+    request: { params: SiteParam },
+    responses: { 200: json(z.object({ zones: z.array(ZoneView) }), "Lot zones") },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    return c.json({ zones: (await listZones(database(c.env.DB), site.id)).map(zoneView) }, 200);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "post",
+    path: "/sites/{site}/zones",
+    tags,
+    security,
+    summary: "Add a lot zone; disconnected records that named it are reconnected",
+    request: { params: SiteParam, body: body(z.object({ name: ZoneName })) },
+    responses: { 201: json(ZoneView.extend({ reconnected: z.number().int() }), "Created") },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    const { zone, reconnected } = await addZone(database(c.env.DB), site.id, c.req.valid("json").name);
+    await invalidate(c.env.CACHE, cacheKeys.site(site.id));
+    return c.json({ ...zoneView(zone), reconnected }, 201);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "patch",
+    path: "/sites/{site}/zones/{zone}",
+    tags,
+    security,
+    summary: "Rename a lot zone",
+    request: { params: ZoneParam, body: body(z.object({ name: ZoneName })) },
+    responses: { 200: json(ZoneView.extend({ reconnected: z.number().int() }), "Renamed") },
+  }),
+  async (c) => {
+    const params = c.req.valid("param");
+    const site = await siteOf(c, params.site);
+    const db = database(c.env.DB);
+    const { zone, reconnected } = await renameZone(db, await getZone(db, site.id, params.zone), c.req.valid("json").name);
+    await invalidate(c.env.CACHE, cacheKeys.site(site.id));
+    return c.json({ ...zoneView(zone), reconnected }, 200);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "delete",
+    path: "/sites/{site}/zones/{zone}",
+    tags,
+    security,
+    summary: "Remove a lot zone; its records become disconnected",
+    request: { params: ZoneParam },
+    responses: { 200: json(z.object({ removed: ZoneView, disconnected: z.number().int() }), "Removed") },
+  }),
+  async (c) => {
+    const params = c.req.valid("param");
+    const site = await siteOf(c, params.site);
+    const db = database(c.env.DB);
+    const zone = await getZone(db, site.id, params.zone);
+    const { disconnected } = await removeZone(db, zone);
+    await invalidate(c.env.CACHE, cacheKeys.site(site.id));
+    return c.json({ removed: zoneView(zone), disconnected }, 200);
+  },
+);
+
+// --- tokens ------------------------------------------------------------------
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/sites/{site}/tokens",
+    tags,
+    security,
+    summary: "List a site's API tokens (never their secrets)",
+    request: { params: SiteParam },
+    responses: { 200: json(z.object({ tokens: z.array(TokenView) }), "Tokens") },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    return c.json({ tokens: (await listTokens(database(c.env.DB), site.id)).map(tokenView) }, 200);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "post",
+    path: "/sites/{site}/tokens",
+    tags,
+    security,
+    summary: "Issue an API token; the secret is in this answer only",
+    request: {
+      params: SiteParam,
+      body: body(
+        z.object({
+          scopes: z
+            .array(z.enum(SCOPES))
+            .min(1)
+            .refine((l) => new Set(l).size === l.length, "must not repeat a scope")
+            .openapi({ example: ["push", "update"] }),
+          label: z.string().trim().min(1).max(100).optional().openapi({ example: "Pay stations, east lots" }),
+        }),
+      ),
+    },
+    responses: { 201: json(NewTokenView, "Issued") },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    const input = c.req.valid("json");
+    const token = await createToken(database(c.env.DB), { siteId: site.id, scopes: input.scopes, label: input.label });
+    return c.json({ ...tokenView(token), token: token.token }, 201);
+  },
+);
+
+/** The token in the path, if the caller may manage its site. */
+async function tokenOf(c: AdminContext, id: string) {
+  const caller = c.get("admin");
+  const row = await getTokenRow(database(c.env.DB), id);
+  if (caller.kind === "site" && caller.siteId !== row.siteId)
+    throw new AppError(ErrorCode.NotFound, `Token ${id} does not exist.`, { field: "id" });
+  return row;
+}
+
+admin.openapi(
+  createRoute({
+    method: "delete",
+    path: "/tokens/{id}",
+    tags,
+    security,
+    summary: "Revoke an API token (revoking again is not an error)",
+    request: { params: TokenParam },
+    responses: { 200: json(TokenView, "Revoked") },
+  }),
+  async (c) => {
+    const { id } = await tokenOf(c, c.req.valid("param").id);
+    const { info, tokenHash } = await revokeToken(database(c.env.DB), id);
+    await invalidate(c.env.CACHE, cacheKeys.token(tokenHash));
+    return c.json(tokenView(info), 200);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "post",
+    path: "/tokens/{id}/rotate",
+    tags,
+    security,
+    summary: "Rotate an API token: a new secret for the same id, site and scopes; the old secret stops working",
+    request: { params: TokenParam },
+    responses: { 200: json(NewTokenView, "Rotated") },
+  }),
+  async (c) => {
+    const { id } = await tokenOf(c, c.req.valid("param").id);
+    const { info, oldHash } = await rotateToken(database(c.env.DB), id);
+    await invalidate(c.env.CACHE, cacheKeys.token(oldHash));
+    return c.json({ ...tokenView(info), token: info.token }, 200);
+  },
+);
