@@ -34,11 +34,9 @@ function text(max: number) {
   return z.string().refine((s) => [...s].length <= max, { params: { tooLong: true }, message: `must be at most ${max} characters` });
 }
 
-function wireTime(field: string) {
-  return z.string().refine((s) => parseWireTime(s) !== undefined, {
-    message: `${field} must be a real UTC time formatted Y-m-d\\TH:i:s, e.g. 2018-07-02T09:00:00`,
-  });
-}
+const wireTime = z.string().refine((s) => parseWireTime(s) !== undefined, {
+  message: "must be a real UTC time formatted Y-m-d\\TH:i:s (a trailing Z is allowed), e.g. 2018-07-02T09:00:00",
+});
 
 export const attributes = {
   apiToken: {
@@ -92,7 +90,7 @@ export const attributes = {
     max: 20,
     missing: ErrorCode.Required,
     invalid: ErrorCode.StartInvalid,
-    schema: wireTime("startTime"),
+    schema: wireTime,
     example: "2018-07-02T09:00:00",
   },
   endTime: {
@@ -101,7 +99,7 @@ export const attributes = {
     max: 20,
     missing: ErrorCode.EndRequired,
     invalid: ErrorCode.EndInvalid,
-    schema: wireTime("endTime"),
+    schema: wireTime,
     example: "2018-07-02T09:30:00",
   },
   permitNo: {
@@ -224,13 +222,8 @@ export function parseAttributes<E extends EndpointAttributes>(endpoint: E, body:
       chosen ??= { name, value: result.data };
     }
     if (!chosen && presence === "required") {
-      throw new AppError(
-        rule.missing,
-        `${rule.names[0]} is required (also accepted as ${rule.names.slice(1).join(", ") || "no other name"}).`,
-        {
-          field: rule.names[0],
-        },
-      );
+      const others = rule.names.length > 1 ? ` (also accepted as ${rule.names.slice(1).join(", ")})` : "";
+      throw new AppError(rule.missing, `${rule.names[0]} is required${others}.`, { field: rule.names[0] });
     }
     out[attr] = chosen?.value;
     names[attr] = chosen?.name ?? rule.names[0] ?? attr;
