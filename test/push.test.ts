@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { sha256Hex } from "../src/auth/secrets";
+import { cacheKeys, clearMemo } from "../src/cache";
 import { adminCall, call, count, newSite, post, seedPush } from "./helpers";
 
 const PUSH = "/api/OC-TOMA/v1/permits/push";
@@ -283,9 +285,9 @@ describe("push: authentication", () => {
   it("a revoked token is refused at once, and a rotated token's old secret too", async () => {
     const { token, tokenId } = await newSite();
     await pushOk(seedPush(token)); // warms the caches
-    expect(await env.CACHE.get((await kvTokenKey(token)) as string)).not.toBeNull();
+    expect(await env.CACHE.get(await kvTokenKey(token))).not.toBeNull();
     expect((await adminCall("DELETE", `/tokens/${tokenId}`)).status).toBe(200);
-    expect(await env.CACHE.get((await kvTokenKey(token)) as string)).toBeNull();
+    expect(await env.CACHE.get(await kvTokenKey(token))).toBeNull();
     await expectError({ ...seedPush(token), permitNo: "after-revoke" }, 9002, 401, "apiToken");
 
     const other = await newSite();
@@ -304,8 +306,6 @@ describe("push: authentication", () => {
 });
 
 async function kvTokenKey(token: string) {
-  const { sha256Hex } = await import("../src/auth/secrets");
-  const { cacheKeys } = await import("../src/cache");
   return cacheKeys.token(await sha256Hex(token));
 }
 
@@ -462,5 +462,31 @@ describe("push: browsers", () => {
     const { token } = await newSite();
     const res = await post(PUSH, seedPush(token), { origin: "https://paystation.example" });
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
+  });
+});
+
+describe("push: caching", () => {
+  it("with warm caches a push writes nothing to KV", async () => {
+    const { token } = await newSite();
+    await pushOk(seedPush(token));
+    const put = vi.spyOn(env.CACHE, "put");
+    try {
+      await pushOk({ ...seedPush(token), permitNo: "warm" });
+      expect(put).not.toHaveBeenCalled();
+    } finally {
+      put.mockRestore();
+    }
+  });
+
+  it("a cold push fills the token and site entries once", async () => {
+    const { token } = await newSite();
+    clearMemo();
+    const put = vi.spyOn(env.CACHE, "put");
+    try {
+      await pushOk(seedPush(token));
+      expect(put.mock.calls.map((c) => String(c[0]).split(":")[0]).sort()).toEqual(["site", "token"]);
+    } finally {
+      put.mockRestore();
+    }
   });
 });

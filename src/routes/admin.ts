@@ -22,17 +22,20 @@ type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
  */
 export const admin = new OpenAPIHono<AppEnv & { Variables: { admin: AdminCaller } }>({
   defaultHook: (result) => {
-    if (!result.success) throw validationError(result.error);
+    if (!result.success) throw validationError(result.error, (result as { data?: unknown }).data);
   },
 });
 
 /** Turns the first zod issue of an admin request into our error, naming the field and the rule. */
-function validationError(error: z.ZodError): AppError {
+function validationError(error: z.ZodError, input: unknown): AppError {
   const issue = error.issues[0];
   const field = issue?.path.join(".") || undefined;
   const message = `${field ?? "body"}: ${issue?.message ?? "invalid"}`;
-  if (issue?.code === "invalid_type" && issue.input === undefined)
-    return new AppError(ErrorCode.Required, `${field} is required.`, { field });
+  const value = issue?.path.reduce<unknown>(
+    (v, key) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  );
+  if (issue?.code === "invalid_type" && value === undefined) return new AppError(ErrorCode.Required, `${field} is required.`, { field });
   if (issue?.code === "too_big") return new AppError(ErrorCode.TooLong, message, { field });
   if (issue?.code === "too_small") return new AppError(ErrorCode.TooShort, message, { field });
   return new AppError(ErrorCode.Invalid, message, { field });

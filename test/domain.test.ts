@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { formatCents, parseAmount } from "../src/domain/money";
+import { isValidNormalizedPlate, normalizePlate } from "../src/domain/plate";
+import { formatWireTime, parseWireTime } from "../src/domain/time";
+
+describe("wire times", () => {
+  it("parses Y-m-d\\TH:i:s as UTC, with or without Z", () => {
+    expect(parseWireTime("2000-05-30T14:38:22")).toBe(Date.UTC(2000, 4, 30, 14, 38, 22) / 1000);
+    expect(parseWireTime("2000-05-30T14:38:22Z")).toBe(Date.UTC(2000, 4, 30, 14, 38, 22) / 1000);
+  });
+
+  it("refuses days that do not exist and other formats", () => {
+    for (const bad of [
+      "2026-02-29T00:00:00",
+      "2026-02-30T10:00:00",
+      "2026-04-31T00:00:00",
+      "2026-01-01T24:00:00",
+      "2026-01-01T00:00:60",
+      "2026-1-01T00:00:00",
+      " 2026-01-01T00:00:00",
+      "2026-01-01T00:00:00z",
+    ]) {
+      expect(parseWireTime(bad), bad).toBeUndefined();
+    }
+    expect(parseWireTime("2024-02-29T00:00:00")).toBeDefined();
+  });
+
+  it("formats back the way it parses", () => {
+    expect(formatWireTime(parseWireTime("2018-07-02T09:30:00") as number)).toBe("2018-07-02T09:30:00");
+  });
+});
+
+describe("money", () => {
+  it("reads two-decimal strings and numbers with at most two decimals into cents", () => {
+    expect(parseAmount("14.50")).toEqual({ cents: 1450 });
+    expect(parseAmount("0.01")).toEqual({ cents: 1 });
+    expect(parseAmount("999999.99")).toEqual({ cents: 99_999_999 });
+    expect(parseAmount(14.5)).toEqual({ cents: 1450 });
+    expect(parseAmount(0.29)).toEqual({ cents: 29 }); // 0.29 * 100 is 28.999999999999996 in floating point
+    expect(parseAmount(1.005)).toHaveProperty("error");
+  });
+
+  it("formats cents with two decimals", () => {
+    expect(formatCents(1450)).toBe("14.50");
+    expect(formatCents(1)).toBe("0.01");
+  });
+});
+
+describe("plates", () => {
+  it("normalizes case, spaces, dashes and dots", () => {
+    expect(normalizePlate("ab-c 1.23")).toBe("ABC123");
+    expect(normalizePlate("\tpl8 rdr\n")).toBe("PL8RDR");
+  });
+
+  it("accepts letters of any script and digits only", () => {
+    expect(isValidNormalizedPlate("ÉTÉ123")).toBe(true);
+    expect(isValidNormalizedPlate("")).toBe(false);
+    expect(isValidNormalizedPlate("AB*1")).toBe(false);
+  });
+});
