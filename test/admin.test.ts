@@ -23,7 +23,8 @@ describe("admin: authentication", () => {
   it("no bearer is 9001 (401); a wrong one 9002 (401)", async () => {
     await error(await call("/api/admin/v1/sites"), 401, 9001, "Authorization");
     await error(await adminCall("GET", "/sites", undefined, "wrong-secret"), 401, 9002);
-    await error(await adminCall("GET", "/sites", undefined, "x".repeat(80)), 401, 9002);
+    await error(await adminCall("GET", "/sites", undefined, "x".repeat(80)), 401, 9002, "Authorization");
+    await error(await adminCall("GET", "/sites", undefined, "pe-well-formed-but-unknown"), 401, 9002, "Authorization");
   });
 
   it("a push token cannot use the admin API", async () => {
@@ -79,6 +80,19 @@ describe("admin: sites", () => {
     expect(await count("sites")).toBe(before);
   });
 
+  it("an update with nothing to change is 9033 and names what it needs", async () => {
+    const { slug } = await newSite();
+    const json = await error(await adminCall("PATCH", `/sites/${slug}`, {}), 400, 9033);
+    expect(json.ErrorMessage).toContain("name or currencies");
+  });
+
+  it("messages name the field and the rule in words", async () => {
+    const json = await error(await adminCall("POST", "/sites", { slug: "ok", currencies: [] }), 400, 9032, "currencies");
+    expect(json.ErrorMessage).toBe("currencies must have at least 1 items.");
+    const scope = await error(await adminCall("POST", "/sites/nope/tokens", { scopes: ["fly"] }), 400, 9033, "scopes.0");
+    expect(scope.ErrorMessage).toBe("scopes.0 must be one of push, update, delete, stats, lookup, admin.");
+  });
+
   it("a taken slug is 9022 (409); an unknown one 9009 (404)", async () => {
     await ok(await adminCall("POST", "/sites", { slug: "twice" }), 201);
     await error(await adminCall("POST", "/sites", { slug: "twice" }), 409, 9022, "slug");
@@ -106,6 +120,14 @@ describe("admin: lot zones", () => {
     await ok(await adminCall("DELETE", `/sites/${slug}/zones/${added.id}`));
     const after = (await ok(await adminCall("GET", `/sites/${slug}/zones`))) as { zones: Body[] };
     expect(after.zones.map((z) => z.name)).toEqual(["Lot 03"]);
+  });
+
+  it("finds a zone by name before id, so a zone named like a number stays reachable", async () => {
+    const { slug } = await newSite({ zones: ["Lot 4"] });
+    const numeric = await ok(await adminCall("POST", `/sites/${slug}/zones`, { name: "1" }), 201);
+    const renamed = await ok(await adminCall("PATCH", `/sites/${slug}/zones/1`, { name: "Lot 1" }));
+    expect(renamed.id).toBe(numeric.id);
+    await ok(await adminCall("DELETE", `/sites/${slug}/zones/${numeric.id}`));
   });
 
   it("refuses duplicates (9022), blanks (9032), over-long names (9030) and unknown zones (9009)", async () => {

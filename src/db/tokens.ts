@@ -96,7 +96,7 @@ export async function rotateToken(db: Database, id: string): Promise<{ info: Tok
   const token = newSecret();
   const [updated] = await db
     .update(apiTokens)
-    .set({ tokenHash: await sha256Hex(token), prefix: token.slice(0, 7), createdAt: nowSeconds(), lastUsedAt: null })
+    .set({ tokenHash: await sha256Hex(token), prefix: token.slice(0, 7), lastUsedAt: null })
     .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
     .returning();
   if (!updated) throw new AppError(ErrorCode.Invalid, `Token ${id} was revoked meanwhile.`, { field: "id" });

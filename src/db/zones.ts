@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import { type Database, isUniqueViolation } from "./client";
@@ -11,15 +11,19 @@ export function listZones(db: Database, siteId: number): Promise<LotZone[]> {
   return db.select().from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name));
 }
 
-/** One zone of a site, by id or by exact name; 9009 when there is none. */
-export async function getZone(db: Database, siteId: number, idOrName: string): Promise<LotZone> {
-  const byId = /^\d+$/.test(idOrName) ? eq(lotZones.id, Number(idOrName)) : eq(lotZones.name, idOrName);
+/**
+ * One zone of a site by exact name or, when no zone has that name, by id
+ * (so a zone named "42" is still found by its name); 9009 when there is none.
+ */
+export async function getZone(db: Database, siteId: number, nameOrId: string): Promise<LotZone> {
+  const id = /^\d{1,15}$/.test(nameOrId) ? Number(nameOrId) : -1;
   const row = await db
     .select()
     .from(lotZones)
-    .where(and(eq(lotZones.siteId, siteId), byId))
+    .where(and(eq(lotZones.siteId, siteId), or(eq(lotZones.name, nameOrId), eq(lotZones.id, id))))
+    .orderBy(sql`${lotZones.name} = ${nameOrId} DESC`)
     .get();
-  if (!row) throw new AppError(ErrorCode.NotFound, `Lot zone ${idOrName} does not exist on this site.`, { field: "zone" });
+  if (!row) throw new AppError(ErrorCode.NotFound, `Lot zone ${nameOrId} does not exist on this site.`, { field: "zone" });
   return row;
 }
 

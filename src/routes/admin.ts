@@ -26,19 +26,32 @@ export const admin = new OpenAPIHono<AppEnv & { Variables: { admin: AdminCaller 
   },
 });
 
-/** Turns the first zod issue of an admin request into our error, naming the field and the rule. */
+/** Turns the first zod issue of an admin request into our error, naming the field and the rule in words. */
 function validationError(error: z.ZodError, input: unknown): AppError {
   const issue = error.issues[0];
-  const field = issue?.path.join(".") || undefined;
-  const message = `${field ?? "body"}: ${issue?.message ?? "invalid"}`;
-  const value = issue?.path.reduce<unknown>(
+  if (!issue) return new AppError(ErrorCode.Invalid, "The request is invalid.");
+  const field = issue.path.join(".") || "body";
+  const value = issue.path.reduce<unknown>(
     (v, key) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined),
     input,
   );
-  if (issue?.code === "invalid_type" && value === undefined) return new AppError(ErrorCode.Required, `${field} is required.`, { field });
-  if (issue?.code === "too_big") return new AppError(ErrorCode.TooLong, message, { field });
-  if (issue?.code === "too_small") return new AppError(ErrorCode.TooShort, message, { field });
-  return new AppError(ErrorCode.Invalid, message, { field });
+  const unit = (origin: string) => (origin === "array" ? "items" : "characters");
+  switch (issue.code) {
+    case "invalid_type":
+      return value === undefined
+        ? new AppError(ErrorCode.Required, `${field} is required.`, { field })
+        : new AppError(ErrorCode.Invalid, `${field} must be ${issue.expected === "array" ? "an array" : `a ${issue.expected}`}.`, {
+            field,
+          });
+    case "too_big":
+      return new AppError(ErrorCode.TooLong, `${field} must have at most ${issue.maximum} ${unit(issue.origin)}.`, { field });
+    case "too_small":
+      return new AppError(ErrorCode.TooShort, `${field} must have at least ${issue.minimum} ${unit(issue.origin)}.`, { field });
+    case "invalid_value":
+      return new AppError(ErrorCode.Invalid, `${field} must be one of ${issue.values.join(", ")}.`, { field });
+    default:
+      return new AppError(ErrorCode.Invalid, `${field} ${issue.message}.`, { field });
+  }
 }
 
 admin.use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: bodyTooLarge }));
@@ -53,7 +66,15 @@ admin.use(async (c, next) => {
     if (bearer.length > 50 || !/^[A-Za-z0-9-]+$/.test(bearer)) {
       throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
     }
-    const { grant } = await authenticate(c.env, bearer, "admin");
+    const { grant } = await authenticate(c.env, bearer, "admin").catch((error: unknown) => {
+      if (error instanceof AppError && error.code === ErrorCode.NoPermission) {
+        throw new AppError(error.code, error.message.replace("apiToken", "The bearer token"), {
+          field: "Authorization",
+          status: error.status,
+        });
+      }
+      throw error;
+    });
     c.set("admin", { kind: "site", siteId: grant.siteId });
   }
   await next();
@@ -126,7 +147,7 @@ const NewTokenView = TokenView.extend({ token: z.string().openapi({ description:
 
 const SiteParam = z.object({ site: Slug.openapi({ param: { name: "site", in: "path" } }) });
 const ZoneParam = SiteParam.extend({
-  zone: z.string().openapi({ param: { name: "zone", in: "path" }, description: "Lot zone id, or its exact name (URL-encoded)." }),
+  zone: z.string().openapi({ param: { name: "zone", in: "path" }, description: "The lot zone's exact name (URL-encoded), or its id." }),
 });
 const TokenParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tk_0a1b2c3d4e5f" }) });
 
@@ -199,7 +220,11 @@ admin.openapi(
     summary: "Change a site's name or accepted currencies",
     request: {
       params: SiteParam,
-      body: body(z.object({ name: z.string().trim().min(1).max(200).optional(), currencies: Currencies.optional() })),
+      body: body(
+        z
+          .object({ name: z.string().trim().min(1).max(200).optional(), currencies: Currencies.optional() })
+          .refine((b) => b.name !== undefined || b.currencies !== undefined, "needs name or currencies to change"),
+      ),
     },
     responses: { 200: json(SiteView, "The site") },
   }),

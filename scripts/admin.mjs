@@ -1,0 +1,277 @@
+#!/usr/bin/env node
+// The admin CLI: a thin client of the admin API (/api/admin/v1). Every rule lives in the Worker.
+//
+//   npm run admin -- site list                      the local sandbox (`npm start`)
+//   npm run admin -- --url https://… site list      a deployed Worker (ADMIN_TOKEN from the environment)
+
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const SANDBOX_SECRET_FILE = fileURLToPath(new URL("../.wrangler/sandbox-admin-token", import.meta.url));
+
+const USAGE = `Usage: npm run admin -- [--url <base>] [--json] <command> …
+
+Sites
+  site create <slug> [--name <name>] [--currencies CAD,USD]
+  site list
+  site show <slug>
+  site update <slug> [--name <name>] [--currencies CAD,USD]
+
+API tokens
+  token create --site <slug> --scopes push,update,… [--label <label>]
+  token list --site <slug>
+  token revoke <id>
+  token rotate <id>
+
+Lot zones
+  zone add --site <slug> <name>
+  zone list --site <slug>
+  zone rename --site <slug> <old name or id> <new name>
+  zone remove --site <slug> <name or id>
+
+Options
+  --url <base>  a deployed Worker; the secret comes from ADMIN_TOKEN
+                (default: the sandbox at http://localhost:$PORT, PORT defaulting to 8787,
+                with the secret \`npm start\` wrote to .wrangler/sandbox-admin-token)
+  --json        print the API's raw JSON answer
+  --help        this text`;
+
+/** A mistake in the command line: reported with the usage text, exit code 2. */
+class UsageError extends Error {}
+
+/** An error answer of the admin API, or a failure to reach it: exit code 1. */
+class ApiError extends Error {}
+
+/** One path segment, so names with spaces or slashes stay one segment. */
+const segment = encodeURIComponent;
+
+/**
+ * The commands: positional argument names, accepted options (required ones end in "!";
+ * `needsOneOption`: at least one of them), the request each makes, and how its answer is shown.
+ */
+const COMMANDS = {
+  "site create": {
+    args: ["slug"],
+    options: ["name", "currencies"],
+    request: (a, o) => ["POST", "/sites", { slug: a.slug, name: o.name, currencies: list(o.currencies) }],
+    show: showSite,
+  },
+  "site list": { args: [], options: [], request: () => ["GET", "/sites"], show: (r) => table(r.sites, SITE_COLUMNS) },
+  "site show": { args: ["slug"], options: [], request: (a) => ["GET", `/sites/${segment(a.slug)}`], show: showSite },
+  "site update": {
+    args: ["slug"],
+    options: ["name", "currencies"],
+    needsOneOption: true,
+    request: (a, o) => ["PATCH", `/sites/${segment(a.slug)}`, { name: o.name, currencies: list(o.currencies) }],
+    show: showSite,
+  },
+  "token create": {
+    args: [],
+    options: ["site!", "scopes!", "label"],
+    request: (_, o) => ["POST", `/sites/${segment(o.site)}/tokens`, { scopes: list(o.scopes), label: o.label }],
+    show: (r) => showNewToken(r, "Issued"),
+  },
+  "token list": {
+    args: [],
+    options: ["site!"],
+    request: (_, o) => ["GET", `/sites/${segment(o.site)}/tokens`],
+    show: (r) => table(r.tokens, TOKEN_COLUMNS),
+  },
+  "token revoke": {
+    args: ["id"],
+    options: [],
+    request: (a) => ["DELETE", `/tokens/${segment(a.id)}`],
+    show: (r) => console.log(`Revoked token ${r.id} (${r.prefix}…) at ${r.revokedAt}.`),
+  },
+  "token rotate": {
+    args: ["id"],
+    options: [],
+    request: (a) => ["POST", `/tokens/${segment(a.id)}/rotate`],
+    show: (r) => showNewToken(r, "Rotated; the old secret no longer works"),
+  },
+  "zone add": {
+    args: ["name"],
+    options: ["site!"],
+    request: (a, o) => ["POST", `/sites/${segment(o.site)}/zones`, { name: a.name }],
+    show: (r) => console.log(`Added lot zone "${r.name}" (id ${r.id}); ${r.reconnected} disconnected record(s) reconnected.`),
+  },
+  "zone list": {
+    args: [],
+    options: ["site!"],
+    request: (_, o) => ["GET", `/sites/${segment(o.site)}/zones`],
+    show: (r) => table(r.zones, ZONE_COLUMNS),
+  },
+  "zone rename": {
+    args: ["zone", "name"],
+    options: ["site!"],
+    request: (a, o) => ["PATCH", `/sites/${segment(o.site)}/zones/${segment(a.zone)}`, { name: a.name }],
+    show: (r) => console.log(`Lot zone ${r.id} is now "${r.name}"; ${r.reconnected} disconnected record(s) reconnected.`),
+  },
+  "zone remove": {
+    args: ["zone"],
+    options: ["site!"],
+    request: (a, o) => ["DELETE", `/sites/${segment(o.site)}/zones/${segment(a.zone)}`],
+    show: (r) => console.log(`Removed lot zone "${r.removed.name}" (id ${r.removed.id}); ${r.disconnected} record(s) now disconnected.`),
+  },
+};
+
+const SITE_COLUMNS = { SLUG: "slug", NAME: "name", CURRENCIES: (s) => s.currencies.join(","), CREATED: "createdAt" };
+const ZONE_COLUMNS = { ID: "id", NAME: "name", CREATED: "createdAt" };
+const TOKEN_COLUMNS = {
+  ID: "id",
+  PREFIX: "prefix",
+  LABEL: (t) => t.label ?? "",
+  SCOPES: (t) => t.scopes.join(","),
+  CREATED: "createdAt",
+  "LAST USED": (t) => t.lastUsedAt ?? "never",
+  REVOKED: (t) => t.revokedAt ?? "",
+};
+
+/** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
+function list(value) {
+  return value === undefined ? undefined : value.split(",").map((item) => item.trim());
+}
+
+/** Prints rows as an aligned table; `columns` maps each heading to a field name or a function of the row. */
+function table(rows, columns) {
+  if (rows.length === 0) return console.log("(none)");
+  const cells = rows.map((row) => Object.values(columns).map((col) => String(typeof col === "function" ? col(row) : row[col])));
+  const lines = [Object.keys(columns), ...cells];
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((line) => line[i].length)));
+  const pad = (line) => line.map((cell, i) => cell.padEnd(widths[i])).join("  ");
+  for (const line of lines) console.log(pad(line).trimEnd());
+}
+
+/** Prints one site. */
+function showSite(site) {
+  console.log(`Site ${site.slug}\n  name:       ${site.name}\n  currencies: ${site.currencies.join(",")}\n  created:    ${site.createdAt}`);
+}
+
+/** Prints a token with its secret, which the API shows this once only. */
+function showNewToken(token, what) {
+  console.log(`${what}: token ${token.id} for scopes ${token.scopes.join(",")}${token.label ? ` (${token.label})` : ""}.`);
+  console.log(`\n  ${token.token}\n\nThis secret is shown once, store it now: it cannot be read back, only rotated.`);
+}
+
+/** Parses the command line into the command, its named arguments and options, or throws a UsageError. */
+function parseCommandLine(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        site: { type: "string" },
+        name: { type: "string" },
+        currencies: { type: "string" },
+        scopes: { type: "string" },
+        label: { type: "string" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  const { values, positionals } = parsed;
+  const name = positionals.slice(0, 2).join(" ");
+  if (values.help || name === "help") return { help: true };
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(positionals.length ? `Unknown command: ${name}` : "No command given.");
+  const given = positionals.slice(2);
+  if (given.length !== command.args.length) {
+    throw new UsageError(`${name} takes ${command.args.map((a) => `<${a}>`).join(" ") || "no arguments"}, got ${given.length}.`);
+  }
+  const options = {};
+  for (const spec of command.options) {
+    const option = spec.replace("!", "");
+    if (spec.endsWith("!") && !values[option]) throw new UsageError(`${name} needs --${option}.`);
+    options[option] = values[option];
+  }
+  if (command.needsOneOption && command.options.every((option) => values[option] === undefined)) {
+    throw new UsageError(`${name} needs at least one of ${command.options.map((o) => `--${o}`).join(", ")}.`);
+  }
+  const stray = Object.keys(values).find((o) => !["url", "json", ...Object.keys(options)].includes(o));
+  if (stray) throw new UsageError(`${name} does not take --${stray}.`);
+  const args = Object.fromEntries(command.args.map((arg, i) => [arg, given[i]]));
+  return { name, command, args, options, url: values.url, json: values.json ?? false };
+}
+
+/** Where to send requests and with which secret: --url with ADMIN_TOKEN, else the local sandbox and its secret file. */
+function resolveTarget(url) {
+  if (url) {
+    if (!process.env.ADMIN_TOKEN) throw new UsageError("--url needs the admin secret in the ADMIN_TOKEN environment variable.");
+    return { base: url.replace(/\/+$/, ""), secret: process.env.ADMIN_TOKEN, sandbox: false };
+  }
+  const base = `http://localhost:${process.env.PORT || 8787}`;
+  if (process.env.ADMIN_TOKEN) return { base, secret: process.env.ADMIN_TOKEN, sandbox: true };
+  if (!existsSync(SANDBOX_SECRET_FILE)) {
+    throw new ApiError("No sandbox admin secret (.wrangler/sandbox-admin-token): start the sandbox with `npm start`, or set ADMIN_TOKEN.");
+  }
+  return { base, secret: readFileSync(SANDBOX_SECRET_FILE, "utf8").trim(), sandbox: true };
+}
+
+/** Sends one admin API request and returns the parsed JSON answer; error answers and network failures throw ApiError. */
+async function callApi(target, method, route, body) {
+  let response;
+  try {
+    response = await fetch(`${target.base}/api/admin/v1${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${target.secret}`,
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw unreachable(target, error);
+  }
+  const text = await response.text();
+  let answer;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new ApiError(`unexpected answer from ${target.base} (HTTP ${response.status}): ${text.slice(0, 200)}`);
+  }
+  if (!response.ok || answer?.status === "error") {
+    const field = answer?.field ? ` (${answer.field})` : "";
+    const request = answer?.requestId && response.status >= 500 ? ` [request ${answer.requestId}]` : "";
+    throw new ApiError(`error ${answer?.ErrorCode ?? response.status}${field}: ${answer?.ErrorMessage ?? text.slice(0, 200)}${request}`);
+  }
+  return answer;
+}
+
+/** Explains a failed connection: for the sandbox, how to start it. */
+function unreachable(target, error) {
+  const code = error?.cause?.code ?? error?.code ?? error?.message;
+  if (code === "ECONNREFUSED" && target.sandbox) {
+    return new ApiError(`The sandbox is not running at ${target.base}: start it with \`npm start\` (or check PORT, or use --url).`);
+  }
+  return new ApiError(`Cannot reach ${target.base} (${code}): check --url.`);
+}
+
+/** Runs the CLI and returns its exit code. */
+async function main(argv) {
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const target = resolveTarget(parsed.url);
+    const [method, route, body] = parsed.command.request(parsed.args, parsed.options);
+    const answer = await callApi(target, method, route, body);
+    if (parsed.json) console.log(JSON.stringify(answer, null, 2));
+    else parsed.command.show(answer);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof ApiError)) throw error;
+    console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error.message);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
