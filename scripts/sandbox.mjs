@@ -14,8 +14,12 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 const SECRET_FILE = join(ROOT, ".wrangler", "sandbox-admin-token");
+/** The demo token of the latest start, so the README's examples can read it: TOKEN=$(cat .wrangler/sandbox-token). */
+const TOKEN_FILE = join(ROOT, ".wrangler", "sandbox-token");
 const PORT = Number(process.env.PORT || 8787);
 const BASE = `http://127.0.0.1:${PORT}`;
+/** What people type; wrangler listens on 127.0.0.1, which localhost reaches. */
+const SHOWN = `http://localhost:${PORT}`;
 const READY_TIMEOUT_MS = 60_000;
 
 const DEMO_SITE = { slug: "demo", name: "Demo site", currencies: ["CAD", "USD"] };
@@ -120,6 +124,7 @@ async function seed(secret) {
   await admin(secret, "POST", "/sites", DEMO_SITE, [9022]);
   for (const name of DEMO_ZONES) await admin(secret, "POST", `/sites/${DEMO_SITE.slug}/zones`, { name }, [9022]);
   const token = await admin(secret, "POST", `/sites/${DEMO_SITE.slug}/tokens`, { scopes: DEMO_SCOPES, label: "sandbox" });
+  writeFileSync(TOKEN_FILE, `${token.token}\n`, { mode: 0o600 });
   return token.token;
 }
 
@@ -137,7 +142,7 @@ function pushExample(token) {
     promoCode: "DISCOUNT20",
   };
   return [
-    `curl -sS -X POST ${BASE}/api/OC-TOMA/v1/permits/push`,
+    `curl -sS -X POST ${SHOWN}/api/OC-TOMA/v1/permits/push`,
     `-H 'Content-Type: application/json' -H 'Accept: application/json'`,
     `-d '${JSON.stringify(body)}'`,
   ].join(" \\\n    ");
@@ -148,13 +153,14 @@ function printBanner(token) {
   const rule = "─".repeat(72);
   console.log(`
 ${rule}
-  permits-edge sandbox: ${BASE}   (docs: ${BASE}/docs)
+  permits-edge sandbox: ${SHOWN}   (docs: ${SHOWN}/docs)
 
   Admin CLI (uses the sandbox admin secret in .wrangler/sandbox-admin-token):
     ${PORT === 8787 ? "" : `PORT=${PORT} `}npm run admin -- site list
 
   Site "${DEMO_SITE.slug}", lot zones ${DEMO_ZONES.join(", ")}; a fresh API token (${DEMO_SCOPES.join(",")}):
     ${token}
+  (also in .wrangler/sandbox-token: export TOKEN=$(cat .wrangler/sandbox-token) for the README's examples)
 
   Push a permit:
     ${pushExample(token)}

@@ -55,7 +55,8 @@ export function buildApp() {
     const id = c.get("requestId");
     if (err instanceof AppError) return c.json(err.toBody(id), err.status);
     if (err instanceof HTTPException && err.status < 500) {
-      const error = new AppError(ErrorCode.Unparseable, err.message || "Bad request.", { status: err.status as 400 });
+      const message = err.status === 415 ? "Content-Type must be application/json." : err.message || "Bad request.";
+      const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as 400 });
       return c.json(error.toBody(id), error.status);
     }
     console.error(JSON.stringify({ requestId: id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));

@@ -209,3 +209,16 @@ describe("admin: tokens", () => {
     expect(await count("api_tokens")).toBe(before);
   });
 });
+
+describe("admin: bodies", () => {
+  it("a body that is not JSON is 9003: wrong Content-Type 415, malformed 400", async () => {
+    const { slug } = await newSite();
+    const res = await call(`/api/admin/v1/sites/${slug}/zones`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "text/plain" },
+      body: '{"name":"x"}',
+    });
+    const json = await error(res, 415, 9003);
+    expect(json.ErrorMessage).toContain("application/json");
+  });
+});
