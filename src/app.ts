@@ -6,6 +6,7 @@ import { AppError, ErrorCode } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
 import { docsPage } from "./routes/docs";
+import { lookup } from "./routes/lookup";
 import { ocToma } from "./routes/oc-toma";
 
 export const OPENAPI_CONFIG = {
@@ -36,12 +37,19 @@ export function buildApp() {
 
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);
+  app.route("/api/v1", lookup);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
     type: "http",
     scheme: "bearer",
     description: "The ADMIN_TOKEN secret, or an API token with the admin scope (limited to its own site).",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API token of the site, with the scope the call needs.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-Api-Key" });
   app.doc31("/openapi.json", OPENAPI_CONFIG);
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
   app.get("/", (c) => c.redirect("/docs"));

@@ -1,5 +1,7 @@
 import { buildApp } from "./app";
 
+export { PermitSequencer } from "./durable/permit-sequencer";
+
 const app = buildApp();
 
 export default {

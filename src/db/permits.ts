@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
-import { statement } from "./client";
+import { asc, eq, sql } from "drizzle-orm";
+import { type Database, statement } from "./client";
+import { lotZones, permitEvents, permits, sites } from "./schema";
 
 /** A permit to create, already validated and normalized. */
 export interface NewPermit {
@@ -159,4 +160,224 @@ export async function pushPermit(
   if (!row) throw new Error("push batch returned no idempotency record");
   if (row.request_hash !== requestHash) throw new IdempotencyConflict();
   return { reference: row.permit_id, created: row.permit_id === id, disconnected: row.zone_name !== null && row.lot_zone_id === null };
+}
+
+/** The fields an update may change, already validated and normalized. */
+export interface PermitChange {
+  plate?: string;
+  plateNorm?: string;
+  amountCents?: number;
+  /** Set with or without an amount; an amount alone keeps the record's currency (or takes `defaultCurrency`). */
+  currency?: string;
+  endAt?: number;
+}
+
+/** What a serialized write answers: the version now stored, or an error to raise (errors do not cross RPC as classes). */
+export type WriteResult =
+  | { ok: true; version: number; changed: boolean }
+  | { ok: false; code: 9005 | 9009; message: string; field?: string };
+
+interface PermitRow {
+  id: string;
+  site_id: number;
+  plate: string;
+  plate_norm: string;
+  amount_cents: number | null;
+  currency: string | null;
+  start_at: number;
+  end_at: number;
+  version: number;
+  deleted_at: number | null;
+}
+
+/** A compare-and-set lost to another writer this many times in a row is reported, not retried forever. */
+const CAS_ATTEMPTS = 5;
+
+const notFound = (reference: string): WriteResult => ({
+  ok: false,
+  code: 9009,
+  message: `No permit ${reference} on this site.`,
+  field: "referenceID",
+});
+
+async function readPermit(d1: D1Database, reference: string): Promise<PermitRow | null> {
+  return d1
+    .prepare(
+      "SELECT id, site_id, plate, plate_norm, amount_cents, currency, start_at, end_at, version, deleted_at FROM permits WHERE id = ?",
+    )
+    .bind(reference)
+    .first<PermitRow>();
+}
+
+/**
+ * Writes one new version of a permit: `UPDATE … WHERE version = <read>` and
+ * the history event in one batch, the event inserted only if the update
+ * changed a row. Returns false when another writer got there first.
+ */
+async function compareAndSet(
+  d1: D1Database,
+  row: PermitRow,
+  set: Record<string, number | string | null>,
+  event: { action: "update" | "delete"; changes: Record<string, [unknown, unknown]>; actor: string; now: number },
+): Promise<boolean> {
+  const columns = Object.keys(set);
+  const assignments = sql.join(
+    columns.map((c) => sql`${sql.identifier(c)} = ${set[c]}`),
+    sql`, `,
+  );
+  const [update] = await d1.batch([
+    statement(
+      d1,
+      sql`UPDATE permits SET ${assignments}, version = version + 1, updated_at = ${event.now}
+          WHERE id = ${row.id} AND version = ${row.version}`,
+    ),
+    // changes() is the row count of the statement before, in the same transaction.
+    statement(
+      d1,
+      sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
+          SELECT ${row.id}, ${row.version + 1}, ${event.action}, ${JSON.stringify(event.changes)}, ${event.actor}, ${event.now}
+          WHERE changes() = 1`,
+    ),
+  ]);
+  return update?.meta.changes === 1;
+}
+
+/**
+ * Applies an update to a live permit of the site as the next version. Call it
+ * through {@link import("../durable/permit-sequencer").PermitSequencer}, which
+ * runs the calls for one reference one at a time; the compare-and-set keeps
+ * it correct even if two objects ever ran for one reference.
+ */
+export async function updatePermit(
+  d1: D1Database,
+  input: {
+    siteId: number;
+    reference: string;
+    change: PermitChange;
+    defaultCurrency: string | null;
+    endField: string;
+    actor: string;
+    now: number;
+  },
+): Promise<WriteResult> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const row = await readPermit(d1, input.reference);
+    if (!row || row.site_id !== input.siteId || row.deleted_at !== null) return notFound(input.reference);
+    const { change } = input;
+    if (change.endAt !== undefined && change.endAt <= row.start_at) {
+      return { ok: false, code: 9005, message: `${input.endField} must be after the permit's start.`, field: input.endField };
+    }
+    const next: Record<string, number | string | null> = {
+      plate: change.plate ?? row.plate,
+      plate_norm: change.plateNorm ?? row.plate_norm,
+      amount_cents: change.amountCents ?? row.amount_cents,
+      currency: change.currency ?? (change.amountCents !== undefined ? (row.currency ?? input.defaultCurrency) : row.currency),
+      end_at: change.endAt ?? row.end_at,
+    };
+    const set: Record<string, number | string | null> = {};
+    const changes: Record<string, [unknown, unknown]> = {};
+    for (const [column, value] of Object.entries(next)) {
+      const before = row[column as keyof PermitRow];
+      if (before === value) continue;
+      set[column] = value;
+      changes[camel(column)] = [before, value];
+    }
+    if (Object.keys(set).length === 0) return { ok: true, version: row.version, changed: false };
+    if (await compareAndSet(d1, row, set, { action: "update", changes, actor: input.actor, now: input.now })) {
+      return { ok: true, version: row.version + 1, changed: true };
+    }
+  }
+  throw new Error(`permit ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
+}
+
+/** Marks a permit of the site deleted, as the next version; deleting it again answers success with the same version. */
+export async function deletePermit(
+  d1: D1Database,
+  input: { siteId: number; reference: string; actor: string; now: number },
+): Promise<WriteResult> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const row = await readPermit(d1, input.reference);
+    if (!row || row.site_id !== input.siteId) return notFound(input.reference);
+    if (row.deleted_at !== null) return { ok: true, version: row.version, changed: false };
+    const changes = { deletedAt: [null, input.now] as [unknown, unknown] };
+    if (await compareAndSet(d1, row, { deleted_at: input.now }, { action: "delete", changes, actor: input.actor, now: input.now })) {
+      return { ok: true, version: row.version + 1, changed: true };
+    }
+  }
+  throw new Error(`permit ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
+}
+
+function camel(column: string): string {
+  return column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** D1 allows 2 MB per bound string: rows travel as JSON in chunks well under it. */
+const ROWS_PER_STATEMENT = 1_000;
+
+/**
+ * Inserts many permits and their creation events in ONE batch (one
+ * transaction: all or nothing). Each statement binds a single JSON array read
+ * with `json_each`, so no statement comes near D1's 100 bound parameters
+ * whatever the row count. Rows whose live receipt key already exists are
+ * skipped (`ON CONFLICT DO NOTHING`), which makes a repeated import a no-op.
+ * Returns the ids actually inserted.
+ */
+export async function insertPermits(
+  d1: D1Database,
+  siteId: number,
+  rows: (Omit<NewPermit, "siteId"> & { id: string })[],
+  ctx: { actor: string; now: number },
+): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT).map((r) => ({
+      ...r,
+      receipt: receiptOf(r),
+      changes: JSON.stringify(
+        Object.fromEntries(Object.entries(r).flatMap(([k, v]) => (v === null || k === "id" ? [] : [[k, [null, v]]]))),
+      ),
+    }));
+    const json = JSON.stringify(chunk);
+    const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
+    statements.push(
+      statement(
+        d1,
+        sql`INSERT INTO permits (id, site_id, type, source, plate, plate_norm, zone_name, lot_zone_id, amount_cents, currency,
+                                 start_at, end_at, permit_no, ticket_number, promo_code, receipt, version, created_at, updated_at)
+            SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("zoneName")},
+                   (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")}),
+                   ${field("amountCents")}, ${field("currency")}, ${field("startAt")}, ${field("endAt")}, ${field("permitNo")},
+                   ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, 1, ${ctx.now}, ${ctx.now}
+            FROM json_each(${json}) j WHERE true
+            ON CONFLICT DO NOTHING`,
+      ),
+      statement(
+        d1,
+        sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
+            SELECT ${field("id")}, 1, 'create', ${field("changes")}, ${ctx.actor}, ${ctx.now}
+            FROM json_each(${json}) j WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")})
+            ON CONFLICT DO NOTHING`,
+      ),
+    );
+  }
+  const ids = JSON.stringify(rows.map((r) => r.id));
+  statements.push(statement(d1, sql`SELECT id FROM permits WHERE id IN (SELECT value FROM json_each(${ids}))`));
+  const results = await d1.batch<{ id: string }>(statements);
+  return (results.at(-1)?.results ?? []).map((r) => r.id);
+}
+
+/** A permit with its site, its lot zone's current name and its whole history, for admins; null if none. */
+export async function permitWithHistory(db: Database, reference: string) {
+  const [found, history] = await db.batch([
+    db
+      .select({ permit: permits, site: sites.slug, lotZone: lotZones.name })
+      .from(permits)
+      .innerJoin(sites, eq(sites.id, permits.siteId))
+      .leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId))
+      .where(eq(permits.id, reference)),
+    db.select().from(permitEvents).where(eq(permitEvents.permitId, reference)).orderBy(asc(permitEvents.version)),
+  ]);
+  const row = found[0];
+  return row ? { ...row, history } : null;
 }

@@ -6,10 +6,14 @@ import { SCOPES } from "../auth/scopes";
 import { secretsEqual } from "../auth/secrets";
 import { cacheKeys, invalidate } from "../cache";
 import { database } from "../db/client";
+import { insertPermits, permitWithHistory } from "../db/permits";
 import { createSite, getSite, listSites, type Site, updateSite } from "../db/sites";
 import { createToken, getTokenRow, listTokens, revokeToken, rotateToken, type TokenInfo } from "../db/tokens";
 import { addZone, getZone, type LotZone, listZones, removeZone, renameZone } from "../db/zones";
-import { formatWireTime } from "../domain/time";
+import { attributes, REFERENCE_MAX } from "../domain/attributes";
+import { formatCents } from "../domain/money";
+import { normalizePlate } from "../domain/plate";
+import { formatWireTime, nowSeconds, parseWireTime } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import { type AppEnv, bodyTooLarge, MAX_BODY_BYTES } from "../http";
 
@@ -403,5 +407,160 @@ admin.openapi(
     const { info, oldHash } = await rotateToken(database(c.env.DB), id);
     await invalidate(c.env.CACHE, cacheKeys.token(oldHash));
     return c.json({ ...tokenView(info), token: info.token }, 200);
+  },
+);
+
+// --- permits -----------------------------------------------------------------
+
+const StandardPermit = z
+  .object({
+    plate: attributes.plate.schema.openapi({ example: "PL8RDR" }),
+    zone: ZoneName,
+    startTime: attributes.startTime.schema.openapi({ example: "2026-09-01T00:00:00" }),
+    endTime: attributes.endTime.schema.openapi({ example: "2027-04-30T23:59:59" }),
+    permitNo: attributes.permitNo.schema.optional().openapi({ example: "F-2026-0042" }),
+  })
+  .refine((p) => (parseWireTime(p.endTime) as number) > (parseWireTime(p.startTime) as number), {
+    path: ["endTime"],
+    message: "must be after startTime",
+  });
+
+admin.openapi(
+  createRoute({
+    method: "post",
+    path: "/sites/{site}/permits",
+    tags,
+    security,
+    summary: "Create standard (long-term) permits, one or many (a CSV import sends many)",
+    description:
+      "All or nothing: one invalid row refuses the whole request, naming the row (`permits.<index>.<field>`). Each zone must be a lot zone of the site. A row whose permitNo, plate and start equal a live permit is skipped, so importing the same file twice creates nothing the second time.",
+    request: { params: SiteParam, body: body(z.object({ permits: z.array(StandardPermit).min(1).max(5000) })) },
+    responses: {
+      201: json(
+        z.object({ created: z.number().int(), skipped: z.number().int(), references: z.array(z.string()) }).openapi("PermitsCreated"),
+        "Created",
+      ),
+    },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    const { permits } = c.req.valid("json");
+    const zones = new Set((await listZones(database(c.env.DB), site.id)).map((z) => z.name));
+    const unknown = permits.findIndex((p) => !zones.has(p.zone));
+    if (unknown >= 0) {
+      const field = `permits.${unknown}.zone`;
+      throw new AppError(ErrorCode.Invalid, `${field} ${permits[unknown]?.zone} is not a lot zone of this site.`, { field });
+    }
+    const rows = permits.map((p) => ({
+      id: crypto.randomUUID(),
+      type: "standard" as const,
+      source: "admin",
+      plate: p.plate,
+      plateNorm: normalizePlate(p.plate),
+      zoneName: p.zone,
+      amountCents: null,
+      currency: null,
+      startAt: parseWireTime(p.startTime) as number,
+      endAt: parseWireTime(p.endTime) as number,
+      permitNo: p.permitNo ?? null,
+      ticketNumber: null,
+      promoCode: null,
+    }));
+    const inserted = await insertPermits(c.env.DB, site.id, rows, { actor: "admin", now: nowSeconds() });
+    return c.json({ created: inserted.length, skipped: rows.length - inserted.length, references: inserted }, 201);
+  },
+);
+
+const HistoryEntry = z.object({
+  version: z.number().int(),
+  action: z.enum(["create", "update", "delete"]),
+  changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).openapi({ description: "field: [before, after]" }),
+  actor: z.string().openapi({ description: "token:<id>, admin, or job:<name>" }),
+  at: z.string(),
+});
+
+const PermitView = z
+  .object({
+    reference_id: z.string(),
+    site: z.string(),
+    type: z.enum(["temp", "standard"]),
+    source: z.string(),
+    plate: z.string(),
+    plateNormalized: z.string(),
+    zone: z.string().nullable(),
+    lotZone: z.string().nullable(),
+    disconnected: z.boolean(),
+    amount: z.string().nullable(),
+    currency: z.string().nullable(),
+    start: z.string(),
+    end: z.string(),
+    permitNo: z.string().nullable(),
+    ticketNumber: z.string().nullable(),
+    promoCode: z.string().nullable(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    deletedAt: z.string().nullable(),
+    history: z.array(HistoryEntry),
+  })
+  .openapi("PermitWithHistory");
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/permits/{reference}",
+    tags,
+    security,
+    summary: "Read a permit with its whole history",
+    request: {
+      params: z.object({
+        reference: z
+          .string()
+          .max(REFERENCE_MAX)
+          .openapi({ param: { name: "reference", in: "path" } }),
+      }),
+    },
+    responses: { 200: json(PermitView, "The permit") },
+  }),
+  async (c) => {
+    const { reference } = c.req.valid("param");
+    const caller = c.get("admin");
+    const found = await permitWithHistory(database(c.env.DB), reference);
+    if (!found || (caller.kind === "site" && caller.siteId !== found.permit.siteId)) {
+      throw new AppError(ErrorCode.NotFound, `No permit ${reference}.`, { field: "reference" });
+    }
+    const { permit: p, site, lotZone, history } = found;
+    return c.json(
+      {
+        reference_id: p.id,
+        site,
+        type: p.type,
+        source: p.source,
+        plate: p.plate,
+        plateNormalized: p.plateNorm,
+        zone: p.zoneName,
+        lotZone,
+        disconnected: p.zoneName !== null && p.lotZoneId === null,
+        amount: p.amountCents === null ? null : formatCents(p.amountCents),
+        currency: p.currency,
+        start: time(p.startAt),
+        end: time(p.endAt),
+        permitNo: p.permitNo,
+        ticketNumber: p.ticketNumber,
+        promoCode: p.promoCode,
+        version: p.version,
+        createdAt: time(p.createdAt),
+        updatedAt: time(p.updatedAt),
+        deletedAt: time(p.deletedAt),
+        history: history.map((e) => ({
+          version: e.version,
+          action: e.action,
+          changes: JSON.parse(e.changes) as Record<string, [unknown, unknown]>,
+          actor: e.actor,
+          at: time(e.at),
+        })),
+      },
+      200,
+    );
   },
 );

@@ -4,9 +4,10 @@ import { bodyLimit } from "hono/body-limit";
 import { authenticate } from "../auth/authenticate";
 import type { Scope } from "../auth/scopes";
 import { sha256Hex } from "../auth/secrets";
-import { IdempotencyConflict, pushPermit } from "../db/permits";
+import { countActive } from "../db/active";
+import { IdempotencyConflict, pushPermit, type WriteResult } from "../db/permits";
 import { type EndpointAttributes, parseAttributes, requestSchema } from "../domain/attributes";
-import { pushAttributes, toNewPermit } from "../domain/push";
+import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermitChange, updateAttributes } from "../domain/requests";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, errorCatalogue } from "../errors";
 import { type AppEnv, bodyTooLarge, MAX_BODY_BYTES, readJsonObject } from "../http";
@@ -60,6 +61,70 @@ ocToma.post("/permits/push", async (c) => {
   });
 });
 
+/** The per-reference Durable Object that runs updates and deletes of one permit in order. */
+function sequencer(env: Env, reference: string) {
+  return env.PERMIT_SEQUENCER.get(env.PERMIT_SEQUENCER.idFromName(reference));
+}
+
+/** The seed's success body for a reference, plus the version now stored. */
+function written(reference: string, result: WriteResult) {
+  if (!result.ok) throw new AppError(result.code, result.message, { field: result.field });
+  return { status: "success" as const, reference_id: reference, InternalReferenceID: reference, version: result.version };
+}
+
+ocToma.post("/permits/update", async (c) => {
+  const { caller, input } = await accept(c, "update", updateAttributes);
+  const change = toPermitChange(input, caller.site);
+  const reference = input.values.referenceId;
+  const result = await sequencer(c.env, reference).update({
+    siteId: caller.site.id,
+    reference,
+    change,
+    defaultCurrency: caller.site.currencies[0] ?? null,
+    endField: input.names.endTime,
+    actor: `token:${caller.grant.tokenId}`,
+  });
+  return c.json(written(reference, result));
+});
+
+ocToma.post("/permits/delete", async (c) => {
+  const { caller, input } = await accept(c, "delete", deleteAttributes);
+  const reference = input.values.referenceId;
+  const result = await sequencer(c.env, reference).remove({ siteId: caller.site.id, reference, actor: `token:${caller.grant.tokenId}` });
+  return c.json(written(reference, result));
+});
+
+ocToma.post("/permits/stats", async (c) => {
+  const { caller, input } = await accept(c, "stats", statsAttributes);
+  const { zones } = caller.site;
+  let requested = zones;
+  let unknown: string[] = [];
+  if (input.values.zones !== undefined) {
+    const names = [
+      ...new Set(
+        input.values.zones
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== ""),
+      ),
+    ];
+    const byName = new Map(zones.map((z) => [z.name, z]));
+    requested = names.flatMap((n) => byName.get(n) ?? []);
+    unknown = names.filter((n) => !byName.has(n));
+  }
+  const counts = await countActive(
+    c.env.DB,
+    caller.site.id,
+    requested.map((z) => z.id),
+    nowSeconds(),
+  );
+  const total = (zoneId: number, type: string) => counts.find((r) => r.lot_zone_id === zoneId && r.type === type)?.total ?? 0;
+  const data = requested.flatMap((z) =>
+    (["standard", "temp"] as const).map((type) => ({ type, zone: z.name, total: String(total(z.id, type)) })),
+  );
+  return c.json(unknown.length > 0 ? { data, unknown_zones: unknown } : { data });
+});
+
 const errorBody = z
   .object({
     status: z.literal("error"),
@@ -88,8 +153,11 @@ const successBody = z
   })
   .openapi("PermitReference");
 
-const errors = (statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: "An OPS-COM error", content: { "application/json": { schema: errorBody } } }]));
+/** The documented error answers of an endpoint; exported for the other surfaces. */
+export function errors<const S extends readonly number[]>(statuses: S) {
+  const response = { description: "An error, in the one error shape", content: { "application/json": { schema: errorBody } } };
+  return Object.fromEntries(statuses.map((s) => [s, response])) as Record<S[number], typeof response>;
+}
 
 ocToma.openAPIRegistry.registerPath({
   method: "post",
@@ -105,5 +173,76 @@ ocToma.openAPIRegistry.registerPath({
   responses: {
     200: { description: "Stored (or a retry of a stored push)", content: { "application/json": { schema: successBody } } },
     ...errors([400, 401, 403, 409, 413, 415]),
+  },
+});
+
+const writtenBody = z
+  .object({
+    status: z.literal("success"),
+    reference_id: z.string(),
+    InternalReferenceID: z.string(),
+    version: z.number().int().openapi({ description: "The record's version after this call (1 at creation, +1 per change)." }),
+  })
+  .openapi("PermitVersion");
+
+const body = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema } } });
+
+ocToma.openAPIRegistry.registerPath({
+  method: "post",
+  path: "/permits/update",
+  tags: ["OC-TOMA permits"],
+  summary: "Permit Update: change the plate, amount, currency or end of a permit",
+  description:
+    "Updates of one reference are applied one at a time in arrival order, each as the next version, kept in the permit's history. An update that changes nothing writes nothing and answers the current version. The new end must be after the record's start (9005). A reference that does not exist, belongs to another site or was deleted is 9009.",
+  request: { body: body(requestSchema(updateAttributes).openapi("PermitUpdate")) },
+  responses: {
+    200: { description: "Updated", content: { "application/json": { schema: writtenBody } } },
+    ...errors([400, 401, 403, 404, 413, 415]),
+  },
+});
+
+ocToma.openAPIRegistry.registerPath({
+  method: "post",
+  path: "/permits/delete",
+  tags: ["OC-TOMA permits"],
+  summary: "Permit Delete",
+  description:
+    "Deletes a permit (it is kept, marked deleted, with its history). Deleting a permit already deleted answers success again with the same version, so a retried delete never fails.",
+  request: { body: body(requestSchema(deleteAttributes).openapi("PermitDelete")) },
+  responses: {
+    200: { description: "Deleted", content: { "application/json": { schema: writtenBody } } },
+    ...errors([400, 401, 403, 404, 413, 415]),
+  },
+});
+
+ocToma.openAPIRegistry.registerPath({
+  method: "post",
+  path: "/permits/stats",
+  tags: ["OC-TOMA permits"],
+  summary: "Permit Stats: permits active now, per lot zone and type",
+  description:
+    "Counts the permits active now (started, not ended, not deleted) per lot zone and type (`standard`, `temp`). Every requested lot zone gets both rows, even at zero; without `zones`, every lot zone of the site. Disconnected records are not counted. Requested names that are not lot zones are listed in `unknown_zones`.",
+  request: { body: body(requestSchema(statsAttributes).openapi("PermitStatsRequest")) },
+  responses: {
+    200: {
+      description: "Counts",
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              data: z.array(
+                z.object({
+                  type: z.enum(["standard", "temp"]),
+                  zone: z.string(),
+                  total: z.string().openapi({ description: "A count, as a string (as OPS-COM sends it).", example: "35" }),
+                }),
+              ),
+              unknown_zones: z.array(z.string()).optional(),
+            })
+            .openapi("PermitStats"),
+        },
+      },
+    },
+    ...errors([400, 401, 403, 413, 415]),
   },
 });

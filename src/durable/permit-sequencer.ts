@@ -1,0 +1,42 @@
+import { DurableObject } from "cloudflare:workers";
+import { deletePermit, type PermitChange, updatePermit, type WriteResult } from "../db/permits";
+import { nowSeconds } from "../domain/time";
+
+/**
+ * One object per permit reference: updates and deletes of a reference run one
+ * after another, in arrival order; different references run in parallel.
+ *
+ * Why a queue: a Durable Object's input gate holds other calls back only
+ * while it awaits its own storage. Awaiting D1 lets the next call in, so two
+ * read-modify-writes would interleave and lose an update. The FIFO promise
+ * chain below makes each call wait for the one before it. The D1 write is also
+ * a compare-and-set on the version, so an object restarted (or, rarely, run
+ * twice) still cannot lose an update.
+ */
+export class PermitSequencer extends DurableObject<Env> {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `work` after every call that arrived before it has finished, failed or not. */
+  #inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(work, work);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies an update as the permit's next version. */
+  async update(input: {
+    siteId: number;
+    reference: string;
+    change: PermitChange;
+    defaultCurrency: string | null;
+    endField: string;
+    actor: string;
+  }): Promise<WriteResult> {
+    return this.#inTurn(() => updatePermit(this.env.DB, { ...input, now: nowSeconds() }));
+  }
+
+  /** Deletes the permit (a soft delete, kept with its history). */
+  async remove(input: { siteId: number; reference: string; actor: string }): Promise<WriteResult> {
+    return this.#inTurn(() => deletePermit(this.env.DB, { ...input, now: nowSeconds() }));
+  }
+}
