@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parse as parseCsv } from "csv-parse/sync";
 
 const SANDBOX_SECRET_FILE = fileURLToPath(new URL("../.wrangler/sandbox-admin-token", import.meta.url));
 
@@ -29,6 +30,14 @@ Lot zones
   zone list --site <slug>
   zone rename --site <slug> <old name or id> <new name>
   zone remove --site <slug> <name or id>
+
+Permits
+  permit show <reference>
+  permit add --site <slug> --plate <plate> --zone <lot zone> --start <time> --end <time> [--permit-no <no>]
+  permit import --site <slug> <file.csv>
+      standard (long-term) permits; the CSV has a header row with the columns
+      plate, zone, startTime, endTime and optionally permitNo; times are UTC
+      Y-m-d\\TH:i:s. All rows or none are created; rows already present are skipped.
 
 Options
   --url <base>  a deployed Worker; the secret comes from ADMIN_TOKEN
@@ -114,7 +123,101 @@ const COMMANDS = {
     request: (a, o) => ["DELETE", `/sites/${segment(o.site)}/zones/${segment(a.zone)}`],
     show: (r) => console.log(`Removed lot zone "${r.removed.name}" (id ${r.removed.id}); ${r.disconnected} record(s) now disconnected.`),
   },
+  "permit show": {
+    args: ["reference"],
+    options: [],
+    request: (a) => ["GET", `/permits/${segment(a.reference)}`],
+    show: showPermit,
+  },
+  "permit add": {
+    args: [],
+    options: ["site!", "plate!", "zone!", "start!", "end!", "permit-no"],
+    request: (_, o) => [
+      "POST",
+      `/sites/${segment(o.site)}/permits`,
+      { permits: [{ plate: o.plate, zone: o.zone, startTime: o.start, endTime: o.end, permitNo: o["permit-no"] }] },
+    ],
+    show: showCreated,
+  },
+  "permit import": {
+    args: ["file"],
+    options: ["site!"],
+    request: (a, o) => ["POST", `/sites/${segment(o.site)}/permits`, { permits: readPermitsCsv(a.file) }],
+    show: showCreated,
+    /** API errors name `permits.<index>.<field>`: say which line of the file that is. */
+    explain: (message) => {
+      const row = message.match(/permits\.(\d+)\./);
+      return row ? `line ${Number(row[1]) + 2} of the file: ${message.replace(/permits\.\d+\./g, "")}` : message;
+    },
+  },
 };
+
+const CSV_COLUMNS = ["plate", "zone", "startTime", "endTime", "permitNo"];
+
+/** Reads a standard-permit CSV (header row required) into the API's rows; blank permitNo cells are left out. */
+function readPermitsCsv(file) {
+  if (!existsSync(file)) throw new UsageError(`No such file: ${file}`);
+  let records;
+  try {
+    records = parseCsv(readFileSync(file), { columns: true, skip_empty_lines: true, trim: true, bom: true });
+  } catch (error) {
+    throw new ApiError(`${file}: not a readable CSV (${error.message})`);
+  }
+  const header = Object.keys(records[0] ?? {});
+  const missing = CSV_COLUMNS.slice(0, 4).filter((c) => !header.includes(c));
+  if (records.length === 0) throw new ApiError(`${file}: no rows after the header.`);
+  if (missing.length > 0) throw new ApiError(`${file}: the header row lacks ${missing.join(", ")} (columns: ${CSV_COLUMNS.join(",")}).`);
+  return records.map((r) => ({
+    plate: r.plate,
+    zone: r.zone,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    permitNo: r.permitNo || undefined,
+  }));
+}
+
+/** Prints what a permit create or import did. */
+function showCreated(r) {
+  console.log(`Created ${r.created} standard permit(s)${r.skipped ? `; skipped ${r.skipped} already present` : ""}.`);
+  for (const reference of r.references) console.log(`  ${reference}`);
+}
+
+/** History values are stored as the database keeps them (cents, epoch seconds): show them as people read them. */
+function readable(field, value) {
+  if (value === null || value === undefined) return "-";
+  if (field === "amountCents") return (value / 100).toFixed(2);
+  if (field.endsWith("At") && typeof value === "number") return new Date(value * 1000).toISOString().slice(0, 19);
+  return String(value);
+}
+
+/** Prints a permit and its history, one line per version. */
+function showPermit(p) {
+  const zone = p.disconnected ? `${p.zone} (disconnected)` : (p.lotZone ?? p.zone ?? "none");
+  const rows = [
+    ["reference", p.reference_id],
+    ["site", p.site],
+    ["type / source", `${p.type} / ${p.source}`],
+    ["plate", `${p.plate} (${p.plateNormalized})`],
+    ["zone", zone],
+    ["valid", `${p.start} to ${p.end} UTC`],
+    ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
+    ["permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
+    ["promo code", p.promoCode ?? "-"],
+    ["version", String(p.version)],
+    ["deleted", p.deletedAt ?? "no"],
+  ];
+  for (const [k, v] of rows) console.log(`${k.padEnd(16)}${v}`);
+  console.log("\nHistory");
+  table(
+    p.history.map((h) => ({
+      ...h,
+      changes: Object.entries(h.changes)
+        .map(([k, [a, b]]) => `${k}: ${readable(k, a)} -> ${readable(k, b)}`)
+        .join("; "),
+    })),
+    { VERSION: "version", ACTION: "action", AT: "at", BY: "actor", CHANGES: "changes" },
+  );
+}
 
 const SITE_COLUMNS = { SLUG: "slug", NAME: "name", CURRENCIES: (s) => s.currencies.join(","), CREATED: "createdAt" };
 const ZONE_COLUMNS = { ID: "id", NAME: "name", CREATED: "createdAt" };
@@ -170,6 +273,11 @@ function parseCommandLine(argv) {
         currencies: { type: "string" },
         scopes: { type: "string" },
         label: { type: "string" },
+        plate: { type: "string" },
+        zone: { type: "string" },
+        start: { type: "string" },
+        end: { type: "string" },
+        "permit-no": { type: "string" },
       },
     });
   } catch (error) {
@@ -263,7 +371,10 @@ async function main(argv) {
     }
     const target = resolveTarget(parsed.url);
     const [method, route, body] = parsed.command.request(parsed.args, parsed.options);
-    const answer = await callApi(target, method, route, body);
+    const answer = await callApi(target, method, route, body).catch((error) => {
+      if (error instanceof ApiError && parsed.command.explain) error.message = parsed.command.explain(error.message);
+      throw error;
+    });
     if (parsed.json) console.log(JSON.stringify(answer, null, 2));
     else parsed.command.show(answer);
     return 0;

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { AppError, ErrorCode } from "./errors";
 
 /** The Hono environment every route shares. */
@@ -9,6 +10,8 @@ export interface AppEnv {
 
 /** OC-TOMA bodies are small; anything bigger is refused before it is read (9003, 413). */
 export const MAX_BODY_BYTES = 32 * 1024;
+/** Admin bodies may carry a standard-permit import of up to 5,000 rows. */
+export const MAX_ADMIN_BODY_BYTES = 2 * 1024 * 1024;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -35,7 +38,12 @@ export async function readJsonObject(c: Context<AppEnv>): Promise<Record<string,
   return body as Record<string, unknown>;
 }
 
-/** The 413 that `bodyLimit` answers with, in the one error shape. */
-export function bodyTooLarge(): never {
-  throw new AppError(ErrorCode.Unparseable, `The body is larger than ${MAX_BODY_BYTES} bytes.`, { status: 413 });
+/** A `bodyLimit` of `maxSize` bytes whose 413 is in the one error shape. */
+export function limitBody(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError(ErrorCode.Unparseable, `The body is larger than ${maxSize} bytes.`, { status: 413 });
+    },
+  });
 }

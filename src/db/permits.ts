@@ -36,9 +36,15 @@ export interface Idempotency {
 /** How long an Idempotency-Key replays its first answer. */
 export const IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60;
 
-/** The key that makes a push without Idempotency-Key a retry: receipt (permitNo, else TicketNumber), plate, start. */
-export function receiptOf(p: Pick<NewPermit, "permitNo" | "ticketNumber">): string | null {
-  return p.permitNo ?? p.ticketNumber;
+/**
+ * The receipt part of a permit's natural key (receipt, plate, start), unique
+ * among live records of a site: a push's permitNo, else its TicketNumber
+ * (a push with neither has no key and is never merged). A standard permit
+ * without a number still has one (""): an admin import run twice must not
+ * double the site's long-term permits.
+ */
+export function receiptOf(p: Pick<NewPermit, "permitNo" | "ticketNumber" | "type">): string | null {
+  return p.permitNo ?? p.ticketNumber ?? (p.type === "standard" ? "" : null);
 }
 
 export class IdempotencyConflict extends Error {}

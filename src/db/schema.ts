@@ -83,8 +83,8 @@ export const permits = sqliteTable(
   },
   (t) => [
     index("permits_plate_active").on(t.siteId, t.plateNorm, t.endAt),
-    // Stats: per (zone, type), the live records whose end is still ahead; start_at in the index makes it covering.
-    index("permits_zone_live").on(t.siteId, t.lotZoneId, t.type, t.endAt, t.startAt).where(sql`deleted_at IS NULL`),
+    // Stats: seek (site, zone, end > now) among live rows; start, type and deleted_at make it covering.
+    index("permits_zone_live").on(t.siteId, t.lotZoneId, t.endAt, t.startAt, t.type, t.deletedAt).where(sql`deleted_at IS NULL`),
     index("permits_disconnected").on(t.siteId, t.zoneName).where(sql`lot_zone_id IS NULL AND zone_name IS NOT NULL`),
     uniqueIndex("permits_receipt_live")
       .on(t.siteId, t.receipt, t.plateNorm, t.startAt)

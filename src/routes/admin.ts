@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { authenticate } from "../auth/authenticate";
 import { SCOPES } from "../auth/scopes";
 import { secretsEqual } from "../auth/secrets";
@@ -15,7 +14,7 @@ import { formatCents } from "../domain/money";
 import { normalizePlate } from "../domain/plate";
 import { formatWireTime, nowSeconds, parseWireTime } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
-import { type AppEnv, bodyTooLarge, MAX_BODY_BYTES } from "../http";
+import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
@@ -58,7 +57,7 @@ function validationError(error: z.ZodError, input: unknown): AppError {
   }
 }
 
-admin.use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: bodyTooLarge }));
+admin.use(limitBody(MAX_ADMIN_BODY_BYTES));
 
 admin.use(async (c, next) => {
   const header = c.req.header("authorization");

@@ -1,6 +1,5 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { authenticate } from "../auth/authenticate";
 import type { Scope } from "../auth/scopes";
 import { sha256Hex } from "../auth/secrets";
@@ -10,12 +9,12 @@ import { type EndpointAttributes, parseAttributes, requestSchema } from "../doma
 import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermitChange, updateAttributes } from "../domain/requests";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, errorCatalogue } from "../errors";
-import { type AppEnv, bodyTooLarge, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { type AppEnv, limitBody, MAX_BODY_BYTES, readJsonObject } from "../http";
 
 /** OPS-COM's OC-TOMA v1 permits API, mounted at /api/OC-TOMA/v1. */
 export const ocToma = new OpenAPIHono<AppEnv>();
 
-ocToma.use(bodyLimit({ maxSize: MAX_BODY_BYTES, onError: bodyTooLarge }));
+ocToma.use(limitBody(MAX_BODY_BYTES));
 
 /** Reads the body, authenticates its apiToken for `scope`, and validates the endpoint's attributes. */
 async function accept<E extends EndpointAttributes>(c: Context<AppEnv>, scope: Scope, endpoint: E) {
