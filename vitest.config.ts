@@ -2,7 +2,8 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-export default defineConfig(async () => {
+/** The Workers runtime with the project's bindings and its migrations: shared by the tests and the benchmark. */
+export async function workersProject(include: string[], options: { timeout?: number; sequential?: boolean; miniflare?: Record<string, unknown> } = {}) {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
@@ -11,11 +12,12 @@ export default defineConfig(async () => {
         miniflare: {
           // Test-only bindings, typed in test/env.d.ts.
           bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-secret" },
+          ...options.miniflare,
         },
       }),
     ],
-    test: {
-      setupFiles: ["./test/apply-migrations.ts"],
-    },
+    test: { include, setupFiles: ["./test/apply-migrations.ts"], testTimeout: options.timeout ?? 5_000, fileParallelism: !options.sequential },
   };
-});
+}
+
+export default defineConfig(() => workersProject(["test/**/*.test.ts"]));

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { adminCall, count, newSite } from "./helpers";
 
 type Body = Record<string, unknown>;
-const row = (over: Body = {}): Body => ({ plate: "STD 1", zone: "Lot 4", startTime: "2026-09-01T00:00:00", endTime: "2027-04-30T23:59:59", permitNo: "F-1", ...over });
+const row = (over: Body = {}): Body => ({
+  plate: "STD 1",
+  zone: "Lot 4",
+  startTime: "2026-09-01T00:00:00",
+  endTime: "2027-04-30T23:59:59",
+  permitNo: "F-1",
+  ...over,
+});
 
 async function create(slug: string, permits: Body[]) {
   const res = await adminCall("POST", `/sites/${slug}/permits`, { permits });
@@ -18,7 +25,15 @@ describe("standard permits (admin)", () => {
     expect(json).toMatchObject({ created: 1, skipped: 0 });
     const reference = (json.references as string[])[0] as string;
     const stored = await env.DB.prepare("SELECT * FROM permits WHERE id = ?").bind(reference).first<Body>();
-    expect(stored).toMatchObject({ type: "standard", source: "admin", plate: "STD 1", plate_norm: "STD1", permit_no: "F-1", lot_zone_id: expect.any(Number), version: 1 });
+    expect(stored).toMatchObject({
+      type: "standard",
+      source: "admin",
+      plate: "STD 1",
+      plate_norm: "STD1",
+      permit_no: "F-1",
+      lot_zone_id: expect.any(Number),
+      version: 1,
+    });
     expect(await count("permit_events", "permit_id = ? AND action = 'create' AND actor = 'admin'", reference)).toBe(1);
   });
 

@@ -8,7 +8,13 @@ type Body = Record<string, unknown>;
 const wire = (offsetSeconds: number) => new Date(Date.now() + offsetSeconds * 1000).toISOString().slice(0, 19);
 
 async function push(token: string, overrides: Body) {
-  const res = await post(`${OC}/push`, { ...seedPush(token), permitNo: crypto.randomUUID(), startTime: wire(-3600), endTime: wire(3600), ...overrides });
+  const res = await post(`${OC}/push`, {
+    ...seedPush(token),
+    permitNo: crypto.randomUUID(),
+    startTime: wire(-3600),
+    endTime: wire(3600),
+    ...overrides,
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { reference_id: string }).reference_id;
 }
@@ -106,7 +112,9 @@ describe("stats", () => {
     const plan = await env.DB.prepare(
       "EXPLAIN QUERY PLAN SELECT p.lot_zone_id, p.type, count(*) FROM permits p INDEXED BY permits_zone_live WHERE p.site_id = 1 AND p.lot_zone_id IN (SELECT value FROM json_each('[1,2]')) AND p.start_at <= 5 AND p.end_at > 5 AND p.deleted_at IS NULL GROUP BY p.lot_zone_id, p.type",
     ).all<{ detail: string }>();
-    expect(plan.results.map((r) => r.detail).join("\n")).toMatch(/USING COVERING INDEX permits_zone_live \(site_id=\? AND lot_zone_id=\? AND end_at>\?\)/);
+    expect(plan.results.map((r) => r.detail).join("\n")).toMatch(
+      /USING COVERING INDEX permits_zone_live \(site_id=\? AND lot_zone_id=\? AND end_at>\?\)/,
+    );
   });
 });
 
@@ -125,7 +133,16 @@ describe("plate lookup", () => {
       expect(res.status, spelling).toBe(200);
       expect(json).toMatchObject({ normalized: "ABC123", active: true, zone: null });
       expect(json.permits).toEqual([
-        { reference_id: ref, type: "temp", source: "push", plate: "ab-c 123", zone: "Lot 02", disconnected: false, start: expect.any(String), end: expect.any(String) },
+        {
+          reference_id: ref,
+          type: "temp",
+          source: "push",
+          plate: "ab-c 123",
+          zone: "Lot 02",
+          disconnected: false,
+          start: expect.any(String),
+          end: expect.any(String),
+        },
       ]);
     }
   });
@@ -153,7 +170,10 @@ describe("plate lookup", () => {
 
   it("sees standard permits and is per site", async () => {
     const busy = await busySite();
-    expect((await (await lookup(busy.token, "plate=std1")).json()) as Body).toMatchObject({ active: true, permits: [{ type: "standard", source: "admin" }] });
+    expect((await (await lookup(busy.token, "plate=std1")).json()) as Body).toMatchObject({
+      active: true,
+      permits: [{ type: "standard", source: "admin" }],
+    });
     const other = await newSite();
     expect((await (await lookup(other.token, "plate=STD1")).json()) as Body).toMatchObject({ active: false });
   });

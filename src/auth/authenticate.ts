@@ -33,3 +33,18 @@ export async function siteConfig(env: Env, siteId: number): Promise<SiteConfig> 
   if (!site) throw new AppError(ErrorCode.NoPermission, "apiToken belongs to a site that no longer exists.", { field: "apiToken" });
   return site;
 }
+
+const touched = new Map<string, number>();
+
+/**
+ * Whether this request should record its token's last use: true at most once
+ * a minute per token and isolate, so most requests skip that write. The SQL
+ * guard (`last_used_at < now - 60`) keeps isolates from writing more often.
+ */
+export function shouldTouch(tokenId: string, now: number): boolean {
+  const last = touched.get(tokenId) ?? 0;
+  if (now - last < 60) return false;
+  if (touched.size > 10_000) touched.clear();
+  touched.set(tokenId, now);
+  return true;
+}

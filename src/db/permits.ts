@@ -58,14 +58,15 @@ export class IdempotencyConflict extends Error {}
  * the new reference first (a key older than the window is taken over); the
  * permit is inserted only if that claim won, and `ON CONFLICT DO NOTHING` on
  * the live-receipt unique index turns a retry without a key into a no-op.
- * The last statement reads back which reference answers the call.
+ * Without a key, the insert's RETURNING answers a new push; only a retry
+ * needs a second query to find the record it repeats.
  *
  * Throws {@link IdempotencyConflict} when the key was used with another request.
  */
 export async function pushPermit(
   d1: D1Database,
   p: NewPermit,
-  ctx: { actor: string; tokenId: string; now: number; idempotency?: Idempotency },
+  ctx: { actor: string; tokenId: string; now: number; touchToken: boolean; idempotency?: Idempotency },
 ): Promise<PushOutcome> {
   const id = crypto.randomUUID();
   const receipt = receiptOf(p);
@@ -75,11 +76,16 @@ export async function pushPermit(
       Object.entries({ ...p, siteId: undefined }).flatMap(([k, v]) => (v === null || v === undefined ? [] : [[k, [null, v]]])),
     ),
   );
+  type Found = { id: string; lot_zone_id: number | null; zone_name: string | null };
+  const outcome = (row: Found): PushOutcome => ({
+    reference: row.id,
+    created: row.id === id,
+    disconnected: row.zone_name !== null && row.lot_zone_id === null,
+  });
 
   const claimWon = idempotency
     ? sql`EXISTS (SELECT 1 FROM idempotency_keys WHERE site_id = ${p.siteId} AND key = ${idempotency.key} AND permit_id = ${id})`
     : sql`1`;
-
   const insertPermit = statement(
     d1,
     sql`
@@ -90,7 +96,8 @@ export async function pushPermit(
            ${p.amountCents}, ${p.currency}, ${p.startAt}, ${p.endAt}, ${p.permitNo}, ${p.ticketNumber}, ${p.promoCode},
            ${receipt}, 1, ${now}, ${now}
     WHERE ${claimWon}
-    ON CONFLICT DO NOTHING`,
+    ON CONFLICT DO NOTHING
+    RETURNING id, lot_zone_id, zone_name`,
   );
   const insertEvent = statement(
     d1,
@@ -98,41 +105,30 @@ export async function pushPermit(
     INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
     SELECT id, 1, 'create', ${changes}, ${ctx.actor}, ${now} FROM permits WHERE id = ${id}`,
   );
-  // The token's last use, at most once a minute, in the same round trip.
-  const touchToken = statement(
-    d1,
-    sql`
-    UPDATE api_tokens SET last_used_at = ${now}
-    WHERE id = ${ctx.tokenId} AND (last_used_at IS NULL OR last_used_at < ${now - 60})`,
-  );
+  // The token's last use, at most once a minute, in the same round trip; the caller skips it when it touched lately.
+  const touch = ctx.touchToken
+    ? [
+        statement(
+          d1,
+          sql`UPDATE api_tokens SET last_used_at = ${now} WHERE id = ${ctx.tokenId} AND (last_used_at IS NULL OR last_used_at < ${now - 60})`,
+        ),
+      ]
+    : [];
   const liveReceipt = sql`site_id = ${p.siteId} AND receipt = ${receipt} AND plate_norm = ${p.plateNorm}
                           AND start_at = ${p.startAt} AND deleted_at IS NULL`;
 
   if (!idempotency) {
-    const [, , , found] = await d1.batch<{ id: string; lot_zone_id: number | null; zone_name: string | null }>([
-      insertPermit,
-      insertEvent,
-      touchToken,
-      statement(
-        d1,
-        sql`
-        SELECT id, lot_zone_id, zone_name FROM permits
-        WHERE id = ${id} OR (${liveReceipt})
-        ORDER BY id = ${id} DESC LIMIT 1`,
-      ),
-    ]);
-    const row = found?.results[0];
-    if (!row) throw new Error("push batch returned no permit");
-    return { reference: row.id, created: row.id === id, disconnected: row.zone_name !== null && row.lot_zone_id === null };
+    const [inserted] = await d1.batch<Found>([insertPermit, insertEvent, ...touch]);
+    const row = inserted?.results[0];
+    if (row) return outcome(row);
+    // A retry: the receipt matched a live record.
+    const existing = await statement(d1, sql`SELECT id, lot_zone_id, zone_name FROM permits WHERE ${liveReceipt}`).first<Found>();
+    if (!existing) throw new Error("push neither inserted nor matched a live receipt");
+    return outcome(existing);
   }
 
   const { key, requestHash } = idempotency;
-  const [, , , , , found] = await d1.batch<{
-    request_hash: string;
-    permit_id: string;
-    lot_zone_id: number | null;
-    zone_name: string | null;
-  }>([
+  const results = await d1.batch<Found & { request_hash: string }>([
     statement(
       d1,
       sql`
@@ -153,19 +149,19 @@ export async function pushPermit(
         AND NOT EXISTS (SELECT 1 FROM permits WHERE id = ${id})
         AND EXISTS (SELECT 1 FROM permits WHERE ${liveReceipt})`,
     ),
-    touchToken,
     statement(
       d1,
       sql`
-      SELECT i.request_hash, i.permit_id, p.lot_zone_id, p.zone_name
+      SELECT i.request_hash, i.permit_id AS id, p.lot_zone_id, p.zone_name
       FROM idempotency_keys i LEFT JOIN permits p ON p.id = i.permit_id
       WHERE i.site_id = ${p.siteId} AND i.key = ${key}`,
     ),
+    ...touch,
   ]);
-  const row = found?.results[0];
+  const row = results[4]?.results[0];
   if (!row) throw new Error("push batch returned no idempotency record");
   if (row.request_hash !== requestHash) throw new IdempotencyConflict();
-  return { reference: row.permit_id, created: row.permit_id === id, disconnected: row.zone_name !== null && row.lot_zone_id === null };
+  return outcome(row);
 }
 
 /** The fields an update may change, already validated and normalized. */

@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { authenticate } from "../auth/authenticate";
+import { authenticate, shouldTouch } from "../auth/authenticate";
 import type { Scope } from "../auth/scopes";
 import { sha256Hex } from "../auth/secrets";
 import { countActive } from "../db/active";
@@ -35,12 +35,14 @@ ocToma.post("/permits/push", async (c) => {
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
     throw new AppError(ErrorCode.Invalid, "Idempotency-Key must be 1 to 255 visible ASCII characters.", { field: "Idempotency-Key" });
   }
+  const now = nowSeconds();
   let outcome: Awaited<ReturnType<typeof pushPermit>>;
   try {
     outcome = await pushPermit(c.env.DB, permit, {
       actor: `token:${caller.grant.tokenId}`,
       tokenId: caller.grant.tokenId,
-      now: nowSeconds(),
+      now,
+      touchToken: shouldTouch(caller.grant.tokenId, now),
       idempotency: key === undefined ? undefined : { key, requestHash: await sha256Hex(JSON.stringify(permit)) },
     });
   } catch (error) {
