@@ -3,7 +3,10 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /** The Workers runtime with the project's bindings and its migrations: shared by the tests and the benchmark. */
-export async function workersProject(include: string[], options: { timeout?: number; sequential?: boolean; miniflare?: Record<string, unknown> } = {}) {
+export async function workersProject(
+  include: string[],
+  options: { timeout?: number; sequential?: boolean; miniflare?: Record<string, unknown> } = {},
+) {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
@@ -16,7 +19,12 @@ export async function workersProject(include: string[], options: { timeout?: num
         },
       }),
     ],
-    test: { include, setupFiles: ["./test/apply-migrations.ts"], testTimeout: options.timeout ?? 5_000, fileParallelism: !options.sequential },
+    test: {
+      include,
+      setupFiles: ["./test/apply-migrations.ts"],
+      testTimeout: options.timeout ?? 5_000,
+      fileParallelism: !options.sequential,
+    },
   };
 }
 
