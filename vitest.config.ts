@@ -14,7 +14,11 @@ export async function workersProject(
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           // Test-only bindings, typed in test/env.d.ts.
-          bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-secret" },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_TOKEN: "test-admin-secret",
+            SETTINGS_KEY: "dGVzdC1zZXR0aW5ncy1rZXktMzItYnl0ZXMtbG9uZyE=",
+          },
           ...options.miniflare,
         },
       }),

@@ -28,7 +28,7 @@ export function buildApp() {
     "/api/*",
     cors({
       origin: "*",
-      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Accept", "Cache-Control", "Authorization", "Idempotency-Key", "X-Api-Key"],
       exposeHeaders: ["Idempotent-Replayed", "X-Request-Id"],
       maxAge: 86400,

@@ -3,3 +3,7 @@ interface Env {
   /** Admin API secret: `wrangler secret put ADMIN_TOKEN`. */
   ADMIN_TOKEN?: string;
 }
+interface Env {
+  /** AES-GCM key (base64 of 32 bytes) sealing stored third-party credentials: `wrangler secret put SETTINGS_KEY`. */
+  SETTINGS_KEY?: string;
+}

@@ -1,4 +1,5 @@
 import { buildApp } from "./app";
+import { runScheduledTasks } from "./parkmobile/schedule";
 
 export { PermitSequencer } from "./durable/permit-sequencer";
 
@@ -6,4 +7,7 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  async scheduled(controller, env) {
+    await runScheduledTasks(env, controller.cron);
+  },
 } satisfies ExportedHandler<Env>;

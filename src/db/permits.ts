@@ -17,6 +17,10 @@ export interface NewPermit {
   permitNo: string | null;
   ticketNumber: string | null;
   promoCode: string | null;
+  /** The record's id at its source (ParkMobile's parkingRightId), for imported records. */
+  externalId?: string | null;
+  /** When the source last changed it. */
+  sourceModifiedAt?: number | null;
 }
 
 export interface PushOutcome {
@@ -316,41 +320,37 @@ function camel(column: string): string {
 /** D1 allows 2 MB per bound string: rows travel as JSON in chunks well under it. */
 const ROWS_PER_STATEMENT = 1_000;
 
+type InsertRow = Omit<NewPermit, "siteId"> & { id: string };
+
 /**
- * Inserts many permits and their creation events in ONE batch (one
- * transaction: all or nothing). Each statement binds a single JSON array read
- * with `json_each`, so no statement comes near D1's 100 bound parameters
- * whatever the row count. Rows whose live receipt key already exists are
- * skipped (`ON CONFLICT DO NOTHING`), which makes a repeated import a no-op.
- * Returns the ids actually inserted.
+ * The statements inserting many permits and their creation events. Each binds
+ * a single JSON array read with `json_each`, so no statement comes near D1's
+ * 100 bound parameters whatever the row count. A row whose live receipt key
+ * or source id already exists is skipped (`ON CONFLICT DO NOTHING`), and only
+ * rows actually inserted get an event.
  */
-export async function insertPermits(
-  d1: D1Database,
-  siteId: number,
-  rows: (Omit<NewPermit, "siteId"> & { id: string })[],
-  ctx: { actor: string; now: number },
-): Promise<string[]> {
-  if (rows.length === 0) return [];
+function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx: { actor: string; now: number }): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT).map((r) => ({
       ...r,
       receipt: receiptOf(r),
       changes: JSON.stringify(
-        Object.fromEntries(Object.entries(r).flatMap(([k, v]) => (v === null || k === "id" ? [] : [[k, [null, v]]]))),
+        Object.fromEntries(Object.entries(r).flatMap(([k, v]) => (v === null || v === undefined || k === "id" ? [] : [[k, [null, v]]]))),
       ),
     }));
     const json = JSON.stringify(chunk);
-    const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
     statements.push(
       statement(
         d1,
         sql`INSERT INTO permits (id, site_id, type, source, plate, plate_norm, zone_name, lot_zone_id, amount_cents, currency,
-                                 start_at, end_at, permit_no, ticket_number, promo_code, receipt, version, created_at, updated_at)
+                                 start_at, end_at, permit_no, ticket_number, promo_code, receipt, external_id, source_modified_at,
+                                 version, created_at, updated_at)
             SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("zoneName")},
                    (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")}),
                    ${field("amountCents")}, ${field("currency")}, ${field("startAt")}, ${field("endAt")}, ${field("permitNo")},
-                   ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, 1, ${ctx.now}, ${ctx.now}
+                   ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, ${field("externalId")}, ${field("sourceModifiedAt")},
+                   1, ${ctx.now}, ${ctx.now}
             FROM json_each(${json}) j WHERE true
             ON CONFLICT DO NOTHING`,
       ),
@@ -363,10 +363,161 @@ export async function insertPermits(
       ),
     );
   }
+  return statements;
+}
+
+/** A field of the JSON row `j.value` in a `json_each` statement. */
+const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
+
+/**
+ * Inserts many permits and their creation events in ONE batch (one
+ * transaction: all or nothing); see {@link insertStatements}. Rows already
+ * present are skipped, which makes a repeated import a no-op. Returns the
+ * ids actually inserted.
+ */
+export async function insertPermits(
+  d1: D1Database,
+  siteId: number,
+  rows: InsertRow[],
+  ctx: { actor: string; now: number },
+): Promise<string[]> {
+  if (rows.length === 0) return [];
   const ids = JSON.stringify(rows.map((r) => r.id));
-  statements.push(statement(d1, sql`SELECT id FROM permits WHERE id IN (SELECT value FROM json_each(${ids}))`));
-  const results = await d1.batch<{ id: string }>(statements);
+  const results = await d1.batch<{ id: string }>([
+    ...insertStatements(d1, siteId, rows, ctx),
+    statement(d1, sql`SELECT id FROM permits WHERE id IN (SELECT value FROM json_each(${ids}))`),
+  ]);
   return (results.at(-1)?.results ?? []).map((r) => r.id);
+}
+
+/** An imported record as the source sends it, already checked. */
+export interface SourceRecord {
+  externalId: string;
+  plate: string;
+  plateNorm: string;
+  startAt: number;
+  endAt: number;
+  amountCents: number | null;
+  modifiedAt: number | null;
+}
+
+/**
+ * Brings a site's records from one source in one lot zone up to date with
+ * what the source sent, in one read and one batch (one transaction):
+ * unknown records are inserted; known ones whose values changed (and whose
+ * source modification is not older than ours) get a new version and a
+ * history event, guarded by a version compare-and-set; the rest write
+ * nothing. Bulk statements bind one JSON array each (D1's 100-parameter
+ * limit). Safe to repeat: a run that died half-way left either all or none
+ * of a batch, and the unique source-id index absorbs a replay.
+ */
+export async function syncSourceRecords(
+  d1: D1Database,
+  input: { siteId: number; source: string; zoneName: string; currency: string | null; records: SourceRecord[]; actor: string; now: number },
+): Promise<{ created: number; updated: number; unchanged: number }> {
+  const { siteId, source, records, now } = input;
+  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+  const ids = JSON.stringify(records.map((r) => r.externalId));
+  const { results: existing } = await statement(
+    d1,
+    sql`SELECT id, external_id, plate, plate_norm, start_at, end_at, amount_cents, source_modified_at, version, deleted_at
+        FROM permits WHERE site_id = ${siteId} AND source = ${source} AND external_id IN (SELECT value FROM json_each(${ids}))`,
+  ).all<{
+    id: string;
+    external_id: string;
+    plate: string;
+    plate_norm: string;
+    start_at: number;
+    end_at: number;
+    amount_cents: number | null;
+    source_modified_at: number | null;
+    version: number;
+    deleted_at: number | null;
+  }>();
+  const known = new Map(existing.map((e) => [e.external_id, e]));
+  const inserts: InsertRow[] = [];
+  const updates: {
+    id: string;
+    version: number;
+    changes: string;
+    plate: string;
+    plateNorm: string;
+    startAt: number;
+    endAt: number;
+    amountCents: number | null;
+    sourceModifiedAt: number | null;
+  }[] = [];
+  let unchanged = 0;
+  for (const r of records) {
+    const row = known.get(r.externalId);
+    if (!row) {
+      inserts.push({
+        id: crypto.randomUUID(),
+        type: "temp",
+        source,
+        plate: r.plate,
+        plateNorm: r.plateNorm,
+        zoneName: input.zoneName,
+        amountCents: r.amountCents,
+        currency: r.amountCents === null ? null : input.currency,
+        startAt: r.startAt,
+        endAt: r.endAt,
+        permitNo: null,
+        ticketNumber: null,
+        promoCode: null,
+        externalId: r.externalId,
+        sourceModifiedAt: r.modifiedAt,
+      });
+      continue;
+    }
+    const changes: Record<string, [unknown, unknown]> = {};
+    const compare: [string, unknown, unknown][] = [
+      ["plate", row.plate, r.plate],
+      ["plateNorm", row.plate_norm, r.plateNorm],
+      ["startAt", row.start_at, r.startAt],
+      ["endAt", row.end_at, r.endAt],
+      ["amountCents", row.amount_cents, r.amountCents],
+    ];
+    for (const [name, before, after] of compare) if (before !== after) changes[name] = [before, after];
+    const stale = r.modifiedAt !== null && row.source_modified_at !== null && r.modifiedAt < row.source_modified_at;
+    if (Object.keys(changes).length === 0 || stale || row.deleted_at !== null) {
+      unchanged++;
+      continue;
+    }
+    if (r.modifiedAt !== row.source_modified_at) changes.sourceModifiedAt = [row.source_modified_at, r.modifiedAt];
+    updates.push({ id: row.id, version: row.version, changes: JSON.stringify(changes), ...r, sourceModifiedAt: r.modifiedAt });
+  }
+
+  const statements = insertStatements(d1, siteId, inserts, { actor: input.actor, now });
+  const insertCount = statements.length;
+  for (let i = 0; i < updates.length; i += ROWS_PER_STATEMENT) {
+    const json = JSON.stringify(updates.slice(i, i + ROWS_PER_STATEMENT));
+    statements.push(
+      statement(
+        d1,
+        sql`UPDATE permits SET plate = ${field("plate")}, plate_norm = ${field("plateNorm")}, start_at = ${field("startAt")},
+                   end_at = ${field("endAt")}, amount_cents = ${field("amountCents")}, source_modified_at = ${field("sourceModifiedAt")},
+                   version = permits.version + 1, updated_at = ${now}
+            FROM json_each(${json}) j
+            WHERE permits.id = ${field("id")} AND permits.version = ${field("version")}`,
+      ),
+      statement(
+        d1,
+        sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
+            SELECT ${field("id")}, ${field("version")} + 1, 'update', ${field("changes")}, ${input.actor}, ${now}
+            FROM json_each(${json}) j
+            WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")} AND p.version = ${field("version")} + 1 AND p.updated_at = ${now})
+            ON CONFLICT DO NOTHING`,
+      ),
+    );
+  }
+  if (statements.length === 0) return { created: 0, updated: 0, unchanged };
+  const results = await d1.batch(statements);
+  const sum = (from: number, to: number) => results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.meta.changes : 0), 0);
+  const created = sum(0, insertCount);
+  const updated = sum(insertCount, results.length);
+  // Rows skipped by a conflict (a replay) or a lost compare-and-set count as unchanged: the next run sees them again.
+  return { created, updated, unchanged: unchanged + (inserts.length - created) + (updates.length - updated) };
 }
 
 /** A permit with its site, its lot zone's current name and its whole history, for admins; null if none. */

@@ -76,6 +76,10 @@ export const permits = sqliteTable(
     promoCode: text("promo_code"),
     /** permitNo, else TicketNumber: with plate and start, the retry key of a push without Idempotency-Key. */
     receipt: text("receipt"),
+    /** The id of the record at its source (ParkMobile's parkingRightId), unique per site and source. */
+    externalId: text("external_id"),
+    /** When the source last changed the record (ParkMobile's modifiedDateUtc). */
+    sourceModifiedAt: epoch("source_modified_at"),
     version: integer("version").notNull().default(1),
     createdAt: epoch("created_at").notNull(),
     updatedAt: epoch("updated_at").notNull(),
@@ -86,6 +90,7 @@ export const permits = sqliteTable(
     // Stats: seek (site, zone, end > now) among live rows; start, type and deleted_at make it covering.
     index("permits_zone_live").on(t.siteId, t.lotZoneId, t.endAt, t.startAt, t.type, t.deletedAt).where(sql`deleted_at IS NULL`),
     index("permits_disconnected").on(t.siteId, t.zoneName).where(sql`lot_zone_id IS NULL AND zone_name IS NOT NULL`),
+    uniqueIndex("permits_external").on(t.siteId, t.source, t.externalId).where(sql`external_id IS NOT NULL`),
     uniqueIndex("permits_receipt_live")
       .on(t.siteId, t.receipt, t.plateNorm, t.startAt)
       .where(sql`receipt IS NOT NULL AND deleted_at IS NULL`),
@@ -122,4 +127,57 @@ export const idempotencyKeys = sqliteTable(
     createdAt: epoch("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.siteId, t.key] })],
+);
+
+/** A site's ParkMobile credentials, each sealed with AES-GCM under the SETTINGS_KEY secret. */
+export const parkmobileSettings = sqliteTable("parkmobile_settings", {
+  siteId: integer("site_id")
+    .primaryKey()
+    .references(() => sites.id),
+  baseUrl: text("base_url").notNull(),
+  username: text("username"),
+  password: text("password"),
+  apiKey: text("api_key"),
+  updatedAt: epoch("updated_at").notNull(),
+});
+
+/** Per-site switches of the system tasks (off until enabled). */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    task: text("task").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    updatedAt: epoch("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.task] })],
+);
+
+/** The run log of the system tasks. One unfinished run per site and task, enforced by a unique index. */
+export const taskRuns = sqliteTable(
+  "task_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    task: text("task").notNull(),
+    trigger: text("trigger", { enum: ["cron", "manual"] }).notNull(),
+    startedAt: epoch("started_at").notNull(),
+    /** Moved forward as the run progresses; a run silent for 10 minutes is taken as dead. */
+    heartbeatAt: epoch("heartbeat_at").notNull(),
+    finishedAt: epoch("finished_at"),
+    outcome: text("outcome", { enum: ["running", "succeeded", "partial", "failed"] }).notNull(),
+    message: text("message"),
+    /** JSON: zonesMatched, zonesSkipped, skippedZones, rightsFetched, created, updated, unchanged, rejected. */
+    counts: text("counts").notNull(),
+    /** JSON: the first rejected rights, `{ parkingRightId, reason }`. */
+    rejections: text("rejections").notNull(),
+  },
+  (t) => [
+    index("task_runs_site_task").on(t.siteId, t.task, t.id),
+    uniqueIndex("task_runs_one_running").on(t.siteId, t.task).where(sql`finished_at IS NULL`),
+  ],
 );

@@ -1,110 +1,19 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { authenticate } from "../auth/authenticate";
+import { createRoute, z } from "@hono/zod-openapi";
 import { SCOPES } from "../auth/scopes";
-import { secretsEqual } from "../auth/secrets";
 import { cacheKeys, invalidate } from "../cache";
 import { database } from "../db/client";
 import { insertPermits, permitWithHistory } from "../db/permits";
-import { createSite, getSite, listSites, type Site, updateSite } from "../db/sites";
+import { createSite, listSites, type Site, updateSite } from "../db/sites";
 import { createToken, getTokenRow, listTokens, revokeToken, rotateToken, type TokenInfo } from "../db/tokens";
 import { addZone, getZone, type LotZone, listZones, removeZone, renameZone } from "../db/zones";
 import { attributes, REFERENCE_MAX } from "../domain/attributes";
 import { formatCents } from "../domain/money";
 import { normalizePlate } from "../domain/plate";
-import { formatWireTime, nowSeconds, parseWireTime } from "../domain/time";
+import { nowSeconds, parseWireTime } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
-import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
+import { type AdminContext, body, createAdminApp, json, requireRoot, SiteParam, Slug, security, siteOf, tags, time } from "./admin-common";
+import { registerTaskRoutes } from "./admin-tasks";
 
-/** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
-type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
-
-/**
- * The admin API, mounted at /api/admin/v1. Every business rule lives here or
- * below; the CLI and the console are clients of it.
- */
-export const admin = new OpenAPIHono<AppEnv & { Variables: { admin: AdminCaller } }>({
-  defaultHook: (result) => {
-    if (!result.success) throw validationError(result.error, (result as { data?: unknown }).data);
-  },
-});
-
-/** Turns the first zod issue of an admin request into our error, naming the field and the rule in words. */
-function validationError(error: z.ZodError, input: unknown): AppError {
-  const issue = error.issues[0];
-  if (!issue) return new AppError(ErrorCode.Invalid, "The request is invalid.");
-  const field = issue.path.join(".") || "body";
-  const value = issue.path.reduce<unknown>(
-    (v, key) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined),
-    input,
-  );
-  const unit = (origin: string) => (origin === "array" ? "items" : "characters");
-  switch (issue.code) {
-    case "invalid_type":
-      return value === undefined
-        ? new AppError(ErrorCode.Required, `${field} is required.`, { field })
-        : new AppError(ErrorCode.Invalid, `${field} must be ${issue.expected === "array" ? "an array" : `a ${issue.expected}`}.`, {
-            field,
-          });
-    case "too_big":
-      return new AppError(ErrorCode.TooLong, `${field} must have at most ${issue.maximum} ${unit(issue.origin)}.`, { field });
-    case "too_small":
-      return new AppError(ErrorCode.TooShort, `${field} must have at least ${issue.minimum} ${unit(issue.origin)}.`, { field });
-    case "invalid_value":
-      return new AppError(ErrorCode.Invalid, `${field} must be one of ${issue.values.join(", ")}.`, { field });
-    default:
-      return new AppError(ErrorCode.Invalid, `${field} ${issue.message}.`, { field });
-  }
-}
-
-admin.use(limitBody(MAX_ADMIN_BODY_BYTES));
-
-admin.use(async (c, next) => {
-  const header = c.req.header("authorization");
-  const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (!bearer) throw new AppError(ErrorCode.TokenMissing, "Authorization: Bearer <admin token> is required.", { field: "Authorization" });
-  if (c.env.ADMIN_TOKEN && (await secretsEqual(bearer, c.env.ADMIN_TOKEN))) {
-    c.set("admin", { kind: "root" });
-  } else {
-    if (bearer.length > 50 || !/^[A-Za-z0-9-]+$/.test(bearer)) {
-      throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
-    }
-    const { grant } = await authenticate(c.env, bearer, "admin").catch((error: unknown) => {
-      if (error instanceof AppError && error.code === ErrorCode.NoPermission) {
-        throw new AppError(error.code, error.message.replace("apiToken", "The bearer token"), {
-          field: "Authorization",
-          status: error.status,
-        });
-      }
-      throw error;
-    });
-    c.set("admin", { kind: "site", siteId: grant.siteId });
-  }
-  await next();
-});
-
-type AdminContext = Context<AppEnv & { Variables: { admin: AdminCaller } }>;
-
-function requireRoot(c: AdminContext) {
-  if (c.get("admin").kind !== "root") throw new AppError(ErrorCode.NoPermission, "Only ADMIN_TOKEN may do this.", { status: 403 });
-}
-
-/** The site named in the path, if the caller may manage it. */
-async function siteOf(c: AdminContext, slug: string): Promise<Site> {
-  const caller = c.get("admin");
-  const site = await getSite(database(c.env.DB), slug);
-  if (caller.kind === "site" && caller.siteId !== site.id) {
-    // Same answer as a missing site: a site admin cannot probe other sites' slugs.
-    throw new AppError(ErrorCode.NotFound, `Site ${slug} does not exist.`, { field: "site" });
-  }
-  return site;
-}
-
-function time(epoch: number): string;
-function time(epoch: number | null): string | null;
-function time(epoch: number | null) {
-  return epoch === null ? null : formatWireTime(epoch);
-}
 const siteView = (s: Site) => ({ slug: s.slug, name: s.name, currencies: s.currencies.split(","), createdAt: time(s.createdAt) });
 const zoneView = (z: LotZone) => ({ id: z.id, name: z.name, createdAt: time(z.createdAt) });
 const tokenView = (t: TokenInfo) => ({
@@ -119,10 +28,6 @@ const tokenView = (t: TokenInfo) => ({
 
 // --- schemas -------------------------------------------------------------
 
-const Slug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit")
-  .openapi({ example: "demo" });
 const Currencies = z
   .array(z.string().regex(/^[A-Z]{3}$/, "must be a three-letter ISO 4217 code such as CAD"))
   .min(1)
@@ -148,16 +53,13 @@ const NewTokenView = TokenView.extend({ token: z.string().openapi({ description:
   "NewToken",
 );
 
-const SiteParam = z.object({ site: Slug.openapi({ param: { name: "site", in: "path" } }) });
 const ZoneParam = SiteParam.extend({
   zone: z.string().openapi({ param: { name: "zone", in: "path" }, description: "The lot zone's exact name (URL-encoded), or its id." }),
 });
 const TokenParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tk_0a1b2c3d4e5f" }) });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-const security = [{ adminBearer: [] }];
-const tags = ["Admin"];
+/** The admin API: sites, lot zones, tokens, permits (here) and the system tasks (admin-tasks.ts). */
+export const admin = createAdminApp();
 
 // --- sites ---------------------------------------------------------------
 
@@ -563,3 +465,5 @@ admin.openapi(
     );
   },
 );
+
+registerTaskRoutes(admin);

@@ -1,0 +1,127 @@
+import { unseal } from "../auth/sealed";
+import { database } from "../db/client";
+import { type SourceRecord, syncSourceRecords } from "../db/permits";
+import { loadSiteConfig } from "../db/sites";
+import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
+import { listZones } from "../db/zones";
+import { nowSeconds } from "../domain/time";
+import { type Fetch, ParkMobileClient, ParkMobileError } from "./client";
+import { mapRight } from "./mapping";
+
+/** The source name imported permits carry (OPS-COM's Source column). */
+export const PARKMOBILE_SOURCE = "ParkMobile";
+/** How many zones are fetched at once. */
+const ZONE_CONCURRENCY = 4;
+/** How many rejected rights the run log keeps, with their reasons. */
+const REJECTIONS_KEPT = 20;
+
+/** The context of a sealed credential: binds it to its site and field. */
+export const credentialContext = (siteId: number, field: "username" | "password" | "apiKey") => `parkmobile:${siteId}:${field}`;
+
+/**
+ * "Fetch ParkMobile Stats" for one site: reads ParkMobile's zones, keeps
+ * those whose signage zone code names a lot zone of the site (exactly),
+ * fetches each one's parking rights and brings the site's ParkMobile permits
+ * up to date (keyed by parkingRightId). Zones without a lot zone are skipped
+ * and named in the log. Never two runs at once for a site: returns null if
+ * one is under way. Faults end in the run log, never in an exception:
+ * refused credentials or an unusable zone list fail the run; a zone that
+ * fails is reported and the others still import (outcome `partial`); a bad
+ * right is rejected and counted.
+ */
+export async function runParkMobileImport(
+  env: Env,
+  siteId: number,
+  trigger: "cron" | "manual",
+  fetchImpl: Fetch = fetch,
+): Promise<TaskRun | null> {
+  const db = database(env.DB);
+  const runId = await claimRun(env.DB, siteId, "parkmobile", trigger, nowSeconds());
+  if (runId === null) return null;
+
+  const counts = emptyCounts();
+  const rejections: { parkingRightId: string | number | null; reason: string }[] = [];
+  const zoneFailures: string[] = [];
+  try {
+    const settings = await getParkMobileSettings(db, siteId);
+    if (!settings?.username || !settings.password || !settings.apiKey) {
+      throw new ParkMobileError("ParkMobile credentials are not set for this site (API username, API password and X-API-Key).", true);
+    }
+    const open = (value: string, field: "username" | "password" | "apiKey") =>
+      unseal(env.SETTINGS_KEY, value, credentialContext(siteId, field)).catch(() => {
+        throw new ParkMobileError("The stored ParkMobile credentials cannot be opened (was SETTINGS_KEY changed?): save them again.", true);
+      });
+    const client = new ParkMobileClient(
+      {
+        baseUrl: settings.baseUrl,
+        username: await open(settings.username, "username"),
+        password: await open(settings.password, "password"),
+        apiKey: await open(settings.apiKey, "apiKey"),
+      },
+      fetchImpl,
+    );
+    const site = await loadSiteConfig(db, siteId);
+    const lotZones = new Set((await listZones(db, siteId)).map((z) => z.name));
+    const remote = await client.zones();
+    const matched = [...new Set(remote.map((z) => z.signageZoneCode))].filter((code) => lotZones.has(code));
+    counts.skippedZones = [...new Set(remote.map((z) => z.signageZoneCode).filter((code) => !lotZones.has(code)))];
+    counts.zonesMatched = matched.length;
+    counts.zonesSkipped = counts.skippedZones.length;
+
+    const queue = [...matched];
+    const importZone = async (code: string) => {
+      let raw: unknown[];
+      try {
+        raw = await client.rightsOfZone(code);
+      } catch (error) {
+        if (error instanceof ParkMobileError && error.fatal) throw error;
+        zoneFailures.push(`zone ${code}: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      counts.rightsFetched += raw.length;
+      const records: SourceRecord[] = [];
+      for (const item of raw) {
+        const mapped = mapRight(item);
+        if (mapped.ok) records.push(mapped.right);
+        else {
+          counts.rejected++;
+          if (rejections.length < REJECTIONS_KEPT) rejections.push({ parkingRightId: mapped.parkingRightId, reason: mapped.reason });
+        }
+      }
+      // The same right listed twice in one answer is imported once.
+      const unique = [...new Map(records.map((r) => [r.externalId, r])).values()];
+      counts.unchanged += records.length - unique.length;
+      const result = await syncSourceRecords(env.DB, {
+        siteId,
+        source: PARKMOBILE_SOURCE,
+        zoneName: code,
+        currency: site?.currencies[0] ?? null,
+        records: unique,
+        actor: "job:parkmobile",
+        now: nowSeconds(),
+      });
+      counts.created += result.created;
+      counts.updated += result.updated;
+      counts.unchanged += result.unchanged;
+      await heartbeat(db, runId, counts, nowSeconds());
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(ZONE_CONCURRENCY, queue.length) }, async () => {
+        for (let code = queue.shift(); code !== undefined; code = queue.shift()) await importZone(code);
+      }),
+    );
+    const outcome = zoneFailures.length === 0 ? "succeeded" : zoneFailures.length === matched.length ? "failed" : "partial";
+    return await finishRun(db, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() });
+  } catch (error) {
+    const message =
+      error instanceof ParkMobileError ? error.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
+    if (!(error instanceof ParkMobileError)) console.error(JSON.stringify({ task: "parkmobile", siteId, runId, error: String(error) }));
+    return await finishRun(db, runId, {
+      outcome: "failed",
+      message: [message, ...zoneFailures].join(" "),
+      counts,
+      rejections,
+      now: nowSeconds(),
+    });
+  }
+}

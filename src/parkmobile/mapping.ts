@@ -1,0 +1,123 @@
+import { z } from "zod";
+import type { SourceRecord } from "../db/permits";
+import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
+
+export type MappedRight = { ok: true; right: SourceRecord } | { ok: false; parkingRightId: string | number | null; reason: string };
+
+/** ParkMobile UTC times: 7 fractional digits and a Z (fewer digits are tolerated). */
+const UTC = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d{1,7})?Z$/;
+/** ParkMobile local times: no offset; the right's `timeZone` (a Windows zone name) says where. */
+const LOCAL = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,7})?$/;
+
+/** The Windows zone names of North American ParkMobile markets, for payloads that predate the *Utc fields. */
+const WINDOWS_ZONES: Record<string, string> = {
+  "Eastern Standard Time": "America/New_York",
+  "Central Standard Time": "America/Chicago",
+  "Mountain Standard Time": "America/Denver",
+  "US Mountain Standard Time": "America/Phoenix",
+  "Pacific Standard Time": "America/Los_Angeles",
+  "Alaskan Standard Time": "America/Anchorage",
+  "Hawaiian Standard Time": "Pacific/Honolulu",
+  "Atlantic Standard Time": "America/Halifax",
+  "Newfoundland Standard Time": "America/St_Johns",
+  "Canada Central Standard Time": "America/Regina",
+  "US Eastern Standard Time": "America/Indianapolis",
+  UTC: "UTC",
+};
+
+function parseUtc(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const m = UTC.exec(value);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}Z`);
+  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== m[1] ? undefined : ms / 1000;
+}
+
+/** The UTC instant of a wall-clock time in an IANA zone (two passes settle the offset, DST included). */
+function parseLocal(value: unknown, windowsZone: unknown): number | undefined {
+  if (typeof value !== "string" || typeof windowsZone !== "string") return undefined;
+  const zone = WINDOWS_ZONES[windowsZone];
+  const m = LOCAL.exec(value);
+  if (!zone || !m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (new Date(wall).getUTCDate() !== d || new Date(wall).getUTCHours() !== h) return undefined;
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+  const offsetAt = (instant: number) => {
+    const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
+    return (
+      Date.UTC(
+        Number(parts.year),
+        Number(parts.month) - 1,
+        Number(parts.day),
+        Number(parts.hour),
+        Number(parts.minute),
+        Number(parts.second),
+      ) - instant
+    );
+  };
+  let instant = wall - offsetAt(wall);
+  instant = wall - offsetAt(instant);
+  return instant / 1000;
+}
+
+/** The fields a right must carry, as ParkMobile spells them; anything else is ignored. */
+const RightShape = z.object({
+  parkingRightId: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,30}$/)]),
+  lpn: z.string(),
+  purchaseAmount: z.number().optional().nullable(),
+});
+
+/**
+ * Checks one parking right and turns it into permit values, or says why it
+ * is rejected (no id, no usable plate, no usable times, an end not after the
+ * start). Prefers the *Utc times; older payloads without them are read from
+ * the local times and the right's `timeZone`.
+ */
+export function mapRight(raw: unknown): MappedRight {
+  const id = (raw as { parkingRightId?: unknown })?.parkingRightId;
+  const parkingRightId = typeof id === "number" || typeof id === "string" ? id : null;
+  const shape = RightShape.safeParse(raw);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
+    return { ok: false, parkingRightId, reason: `${issue?.path.join(".") || "right"}: ${issue?.message ?? "invalid"}` };
+  }
+  const r = raw as Record<string, unknown>;
+  const plate = shape.data.lpn.trim();
+  const plateNorm = normalizePlate(plate);
+  if ([...plate].length > 25 || !isValidNormalizedPlate(plateNorm)) {
+    return {
+      ok: false,
+      parkingRightId,
+      reason: `lpn ${JSON.stringify(shape.data.lpn)} is not a usable plate (letters and digits, at most 25 characters)`,
+    };
+  }
+  const startAt = parseUtc(r.startDateUtc) ?? parseLocal(r.startDateLocal, r.timeZone);
+  const endAt = parseUtc(r.endDateUtc) ?? parseLocal(r.endDateLocal, r.timeZone);
+  if (startAt === undefined || endAt === undefined) {
+    return { ok: false, parkingRightId, reason: "no usable start and end (startDateUtc/endDateUtc, or local times with a known timeZone)" };
+  }
+  if (endAt <= startAt) return { ok: false, parkingRightId, reason: "the end is not after the start" };
+  const amount = shape.data.purchaseAmount;
+  return {
+    ok: true,
+    right: {
+      externalId: String(shape.data.parkingRightId),
+      plate,
+      plateNorm,
+      startAt: Math.floor(startAt),
+      endAt: Math.floor(endAt),
+      amountCents: typeof amount === "number" && Number.isFinite(amount) && amount >= 0 ? Math.round(amount * 100) : null,
+      modifiedAt: parseUtc(r.modifiedDateUtc) ?? parseLocal(r.modifiedDate, r.timeZone) ?? null,
+    },
+  };
+}

@@ -1,0 +1,385 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ParkMobileFake, pmUtc } from "../scripts/parkmobile-fake";
+import worker from "../src/index";
+import { runParkMobileImport } from "../src/parkmobile/import";
+import { adminCall, call, count, newSite, post } from "./helpers";
+
+type Body = Record<string, unknown>;
+type Run = {
+  outcome: string;
+  message: string | null;
+  counts: Record<string, unknown>;
+  rejections: { parkingRightId: unknown; reason: string }[];
+};
+
+const BASE_URL = "https://pm.test";
+const CREDENTIALS = { username: "op-user", password: "op-password", apiKey: "op-key" };
+const now = () => Math.floor(Date.now() / 1000);
+
+let fake: ParkMobileFake;
+const realFetch = globalThis.fetch;
+
+beforeEach(() => {
+  fake = new ParkMobileFake(CREDENTIALS);
+  // The Worker under test shares this isolate: its fetch to the ParkMobile host reaches the fake.
+  vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
+    new URL(input instanceof Request ? input.url : String(input)).host === "pm.test" ? fake.fetch(input, init) : realFetch(input, init),
+  );
+});
+afterEach(() => vi.unstubAllGlobals());
+
+/** A site with lot zones 4410 and 4411 (and Lot 4), ParkMobile configured, and ParkMobile zones 4410, 4411 and 9999. */
+async function configuredSite(options: { enable?: boolean } = {}) {
+  const site = await newSite({ zones: ["4410", "4411", "Lot 4"] });
+  const res = await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { ...CREDENTIALS, baseUrl: BASE_URL });
+  expect(res.status).toBe(200);
+  if (options.enable) expect((await adminCall("PATCH", `/sites/${site.slug}/tasks/parkmobile`, { enabled: true })).status).toBe(200);
+  for (const code of ["4410", "4411", "9999"]) fake.addZone(code);
+  const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(site.slug).first<{ id: number }>())?.id as number;
+  return { ...site, siteId };
+}
+
+async function runNow(slug: string): Promise<Run> {
+  const res = await adminCall("POST", `/sites/${slug}/tasks/parkmobile/run`);
+  const json = (await res.json()) as Run;
+  expect(res.status, JSON.stringify(json)).toBe(200);
+  return json;
+}
+
+const imported = (siteId: number) => count("permits", "site_id = ? AND source = 'ParkMobile'", siteId);
+
+describe("ParkMobile settings", () => {
+  it("stores the credentials sealed and never shows them back", async () => {
+    const { slug, siteId } = await configuredSite();
+    const res = await adminCall("GET", `/sites/${slug}/parkmobile`);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      baseUrl: BASE_URL,
+      username: "••••••••",
+      password: "••••••••",
+      apiKey: "••••••••",
+      configured: true,
+      updatedAt: expect.any(String),
+    });
+    for (const secret of Object.values(CREDENTIALS)) expect(text).not.toContain(secret);
+    const row = await env.DB.prepare("SELECT * FROM parkmobile_settings WHERE site_id = ?").bind(siteId).first<Record<string, string>>();
+    for (const field of ["username", "password", "api_key"]) {
+      expect(row?.[field]).toMatch(/^v1\./);
+      expect(JSON.stringify(row)).not.toContain(CREDENTIALS.password);
+    }
+  });
+
+  it("keeps what a later save leaves out; the first save needs all three", async () => {
+    const site = await newSite();
+    const first = await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { username: "u" });
+    expect(first.status).toBe(400);
+    expect(await first.json()).toMatchObject({ ErrorCode: 9031, field: "password" });
+    expect(await count("parkmobile_settings", "site_id = (SELECT id FROM sites WHERE slug = ?)", site.slug)).toBe(0);
+    const { slug } = await configuredSite();
+    const later = await adminCall("PUT", `/sites/${slug}/parkmobile`, { baseUrl: "https://api.parkmobile.us" });
+    expect(await later.json()).toMatchObject({ baseUrl: "https://api.parkmobile.us", configured: true });
+  });
+
+  it("refuses a bad base URL and an empty save", async () => {
+    const { slug } = await newSite();
+    expect(await (await adminCall("PUT", `/sites/${slug}/parkmobile`, { ...CREDENTIALS, baseUrl: "ftp://x" })).json()).toMatchObject({
+      ErrorCode: 9033,
+      field: "baseUrl",
+    });
+    expect(await (await adminCall("PUT", `/sites/${slug}/parkmobile`, {})).json()).toMatchObject({ ErrorCode: 9033 });
+  });
+
+  it("a sealed value opens only for its own site and field", async () => {
+    const { siteId } = await configuredSite();
+    const other = await configuredSite();
+    // Copy site A's sealed password over site B's: B's run must fail to open it, not use it.
+    await env.DB.prepare(
+      "UPDATE parkmobile_settings SET password = (SELECT password FROM parkmobile_settings WHERE site_id = ?) WHERE site_id = ?",
+    )
+      .bind(siteId, other.siteId)
+      .run();
+    const run = await runNow(other.slug);
+    expect(run).toMatchObject({ outcome: "failed", message: expect.stringContaining("cannot be opened") });
+  });
+});
+
+describe("the task", () => {
+  it("is off until enabled, and can be switched", async () => {
+    const { slug } = await configuredSite();
+    const list = (await (await adminCall("GET", `/sites/${slug}/tasks`)).json()) as { tasks: Body[] };
+    expect(list.tasks).toEqual([
+      { task: "parkmobile", name: "Fetch ParkMobile Stats", schedule: "*/3 * * * *", enabled: false, lastRun: null },
+    ]);
+    expect(await (await adminCall("PATCH", `/sites/${slug}/tasks/parkmobile`, { enabled: true })).json()).toMatchObject({ enabled: true });
+    expect(await (await adminCall("PATCH", `/sites/${slug}/tasks/parkmobile`, { enabled: false })).json()).toMatchObject({
+      enabled: false,
+    });
+    expect((await adminCall("PATCH", `/sites/${slug}/tasks/nope`, { enabled: true })).status).toBe(400);
+  });
+
+  it("the cron runs it for enabled sites only", async () => {
+    const on = await configuredSite({ enable: true });
+    const off = await configuredSite();
+    fake.addRight("4410", { plate: "CRON1", start: now() - 600, minutes: 60 });
+    await worker.scheduled(createScheduledController({ cron: "*/3 * * * *" }), env);
+    expect(await imported(on.siteId)).toBe(1);
+    expect(await imported(off.siteId)).toBe(0);
+    expect(await count("task_runs", "site_id = ? AND trigger = 'cron' AND outcome = 'succeeded'", on.siteId)).toBe(1);
+    expect(await count("task_runs", "site_id = ?", off.siteId)).toBe(0);
+    // Another schedule does nothing.
+    await worker.scheduled(createScheduledController({ cron: "0 * * * *" }), env);
+    expect(await count("task_runs", "site_id = ?", on.siteId)).toBe(1);
+  });
+});
+
+describe("importing", () => {
+  it("imports the rights of matching zones as temporary ParkMobile permits, and names the skipped zones", async () => {
+    const { slug, siteId, token } = await configuredSite();
+    const t = now();
+    const a = fake.addRight("4410", { plate: "ABC 123", start: t - 600, minutes: 120, amount: 6.5 });
+    fake.addRight("4411", { plate: "XYZ-789", start: t - 300, minutes: 30 });
+    fake.addRight("9999", { plate: "SKIP1", start: t - 300, minutes: 30 });
+    const run = await runNow(slug);
+    expect(run).toMatchObject({
+      outcome: "succeeded",
+      message: null,
+      counts: {
+        zonesMatched: 2,
+        zonesSkipped: 1,
+        skippedZones: ["9999"],
+        rightsFetched: 2,
+        created: 2,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+      },
+    });
+    const row = await env.DB.prepare("SELECT * FROM permits WHERE site_id = ? AND external_id = ?")
+      .bind(siteId, String(a.parkingRightId))
+      .first<Body>();
+    expect(row).toMatchObject({
+      type: "temp",
+      source: "ParkMobile",
+      plate: "ABC 123",
+      plate_norm: "ABC123",
+      zone_name: "4410",
+      amount_cents: 650,
+      currency: "CAD",
+      start_at: t - 600,
+      end_at: t - 600 + 7200,
+      version: 1,
+    });
+    expect(row?.lot_zone_id).toEqual(expect.any(Number));
+    expect(fake.requests).not.toContain("/nforceapi/parkingrights/zone/9999");
+
+    // Visible where pushed permits are, marked with their source.
+    const lookup = (await (await call("/api/v1/lookup?plate=abc123", { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      permits: Body[];
+    };
+    expect(lookup.permits).toEqual([expect.objectContaining({ source: "ParkMobile", zone: "4410", type: "temp" })]);
+    const stats = (await (await post("/api/OC-TOMA/v1/permits/stats", { apiToken: token, zones: "4410,4411" })).json()) as { data: Body[] };
+    expect(stats.data.filter((r) => r.type === "temp").map((r) => r.total)).toEqual(["1", "1"]);
+    const shown = (await (await adminCall("GET", `/permits/${row?.id}`)).json()) as Body & { history: Body[] };
+    expect(shown).toMatchObject({ source: "ParkMobile", history: [{ version: 1, action: "create", actor: "job:parkmobile" }] });
+  });
+
+  it("a repeated run writes nothing; an extension is a new version in the history", async () => {
+    const { slug, siteId } = await configuredSite();
+    const t = now();
+    const right = fake.addRight("4410", { plate: "EXT1", start: t - 600, minutes: 60, amount: 3 });
+    fake.addRight("4410", { plate: "SAME1", start: t - 600, minutes: 60 });
+    await runNow(slug);
+    const events = await count("permit_events");
+    expect((await runNow(slug)).counts).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+    expect(await count("permit_events")).toBe(events);
+
+    fake.extend(right.parkingRightId, 30, t + 60, 1.5);
+    expect((await runNow(slug)).counts).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+    const row = await env.DB.prepare("SELECT id, end_at, amount_cents, version FROM permits WHERE site_id = ? AND external_id = ?")
+      .bind(siteId, String(right.parkingRightId))
+      .first<{ id: string; end_at: number; amount_cents: number; version: number }>();
+    expect(row).toMatchObject({ end_at: t - 600 + 5400, amount_cents: 450, version: 2 });
+    const history = (await env.DB.prepare("SELECT * FROM permit_events WHERE permit_id = ? ORDER BY version").bind(row?.id).all<Body>())
+      .results;
+    expect(history.map((h) => h.action)).toEqual(["create", "update"]);
+    expect(JSON.parse(history[1]?.changes as string)).toMatchObject({
+      endAt: [t - 600 + 3600, t - 600 + 5400],
+      amountCents: [300, 450],
+      sourceModifiedAt: [t - 596, t + 60],
+    });
+    expect(history[1]?.actor).toBe("job:parkmobile");
+  });
+
+  it("an older answer never rolls a permit back", async () => {
+    const { slug, siteId } = await configuredSite();
+    const t = now();
+    const right = fake.addRight("4410", { plate: "OLD1", start: t - 600, minutes: 60 });
+    fake.extend(right.parkingRightId, 30, t + 100);
+    await runNow(slug);
+    // The source now shows an earlier modification with the shorter end (a stale replica).
+    right.endDateUtc = pmUtc(t - 600 + 3600);
+    right.modifiedDateUtc = pmUtc(t);
+    expect((await runNow(slug)).counts).toMatchObject({ updated: 0, unchanged: 1 });
+    expect((await env.DB.prepare("SELECT end_at FROM permits WHERE site_id = ?").bind(siteId).first<{ end_at: number }>())?.end_at).toBe(
+      t - 600 + 5400,
+    );
+  });
+
+  it("rejects and counts bad rights without failing the run", async () => {
+    const { slug, siteId } = await configuredSite();
+    const t = now();
+    fake.addRight("4410", { plate: "GOOD1", start: t - 600, minutes: 60 });
+    const badPlate = fake.addRight("4410", { plate: "***", start: t - 600, minutes: 60 });
+    const noTimes = fake.addRight("4410", { plate: "NOTIME1", start: t - 600, minutes: 60 });
+    noTimes.startDateUtc = "yesterday";
+    noTimes.startDateLocal = "yesterday";
+    const backwards = fake.addRight("4410", { plate: "BACK1", start: t - 600, minutes: 60 });
+    backwards.endDateUtc = pmUtc(t - 1200);
+    const list = fake.rights.get("4410") as unknown[];
+    list.push({ lpn: "NOID1" }, "not an object", { parkingRightId: 5, lpn: 42 });
+    const run = await runNow(slug);
+    expect(run.outcome).toBe("succeeded");
+    expect(run.counts).toMatchObject({ rightsFetched: 7, created: 1, rejected: 6 });
+    expect(run.rejections.map((r) => r.parkingRightId)).toEqual(
+      expect.arrayContaining([badPlate.parkingRightId, noTimes.parkingRightId, backwards.parkingRightId]),
+    );
+    expect(run.rejections.every((r) => r.reason.length > 5)).toBe(true);
+    expect(await imported(siteId)).toBe(1);
+  });
+
+  it("reads older payloads without the *Utc fields from local time and the Windows zone name", async () => {
+    const { slug, siteId } = await configuredSite();
+    const right = fake.addRight("4410", { plate: "LOCAL1", start: Date.UTC(2026, 6, 1, 14) / 1000, minutes: 60 });
+    right.startDateUtc = undefined;
+    right.endDateUtc = undefined;
+    right.modifiedDateUtc = undefined;
+    right.startDateLocal = "2026-07-01T10:00:00.0000000"; // Eastern Daylight Time: UTC-4
+    right.endDateLocal = "2026-07-01T11:00:00.0000000";
+    expect((await runNow(slug)).counts).toMatchObject({ created: 1, rejected: 0 });
+    const row = await env.DB.prepare("SELECT start_at, end_at FROM permits WHERE site_id = ?").bind(siteId).first<Body>();
+    expect(row).toEqual({ start_at: Date.UTC(2026, 6, 1, 14) / 1000, end_at: Date.UTC(2026, 6, 1, 15) / 1000 });
+  });
+});
+
+describe("faults are contained", () => {
+  it("refused credentials fail the run with a clear message and write nothing", async () => {
+    const { slug, siteId } = await configuredSite();
+    fake.addRight("4410", { plate: "AUTH1", start: now() - 60, minutes: 60 });
+    for (const status of [401, 403]) {
+      fake.faults = { status };
+      const run = await runNow(slug);
+      expect(run.outcome).toBe("failed");
+      expect(run.message).toContain(`HTTP ${status}`);
+      expect(run.message).toContain("X-API-Key");
+    }
+    fake.faults = {};
+    await adminCall("PUT", `/sites/${slug}/parkmobile`, { password: "wrong" });
+    expect((await runNow(slug)).message).toContain("refused the credentials (HTTP 401)");
+    expect(await imported(siteId)).toBe(0);
+  });
+
+  it("a server error or an unusable zone list fails the run", async () => {
+    const { slug } = await configuredSite();
+    fake.faults = { status: 503 };
+    expect(await runNow(slug)).toMatchObject({ outcome: "failed", message: expect.stringContaining("HTTP 503") });
+    fake.faults = { zonesWithoutList: true };
+    expect(await runNow(slug)).toMatchObject({ outcome: "failed", message: expect.stringContaining("zones") });
+  });
+
+  it("a zone that fails is reported while the others import (partial), and the next run finishes the job without duplicates", async () => {
+    const { slug, siteId } = await configuredSite();
+    fake.addRight("4410", { plate: "OK1", start: now() - 60, minutes: 60 });
+    fake.addRight("4411", { plate: "LATER1", start: now() - 60, minutes: 60 });
+    fake.faults = { failZones: ["4411"] };
+    const first = await runNow(slug);
+    expect(first).toMatchObject({ outcome: "partial", counts: { created: 1 } });
+    expect(first.message).toContain("zone 4411");
+    fake.faults = { malformedZones: ["4411"] };
+    expect(await runNow(slug)).toMatchObject({ outcome: "partial", message: expect.stringContaining("not JSON") });
+    fake.faults = {};
+    expect(await runNow(slug)).toMatchObject({ outcome: "succeeded", counts: { created: 1, unchanged: 1 } });
+    expect(await imported(siteId)).toBe(2);
+  });
+
+  it("a timeout is reported as one", async () => {
+    const { slug } = await configuredSite();
+    vi.stubGlobal("fetch", async () => {
+      throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    });
+    expect(await runNow(slug)).toMatchObject({ outcome: "failed", message: expect.stringContaining("did not answer") });
+  });
+
+  it("missing credentials fail the run", async () => {
+    const { slug } = await newSite();
+    expect(await runNow(slug)).toMatchObject({ outcome: "failed", message: expect.stringContaining("not set") });
+  });
+});
+
+describe("never two runs at once", () => {
+  it("a second run while one is under way is refused (409 by hand, skipped by the cron)", async () => {
+    const { slug, siteId } = await configuredSite();
+    fake.addRight("4410", { plate: "SLOW1", start: now() - 60, minutes: 60 });
+    fake.faults = { delayMs: 100 };
+    const [a, b] = await Promise.all([runParkMobileImport(env, siteId, "manual"), runParkMobileImport(env, siteId, "cron")]);
+    expect([a, b].filter((r) => r === null)).toHaveLength(1);
+    expect(await imported(siteId)).toBe(1);
+    await env.DB.prepare(
+      "INSERT INTO task_runs (site_id, task, trigger, started_at, heartbeat_at, outcome, counts, rejections) VALUES (?, 'parkmobile', 'cron', ?, ?, 'running', '{}', '[]')",
+    )
+      .bind(siteId, now(), now())
+      .run();
+    const res = await adminCall("POST", `/sites/${slug}/tasks/parkmobile/run`);
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ ErrorCode: 9022 });
+  });
+
+  it("a run that died half-way is closed as abandoned, and the next run completes the work", async () => {
+    const { slug, siteId } = await configuredSite();
+    fake.addRight("4410", { plate: "DEAD1", start: now() - 60, minutes: 60 });
+    // A run that died ten minutes ago, after importing nothing.
+    await env.DB.prepare(
+      "INSERT INTO task_runs (site_id, task, trigger, started_at, heartbeat_at, outcome, counts, rejections) VALUES (?, 'parkmobile', 'cron', ?, ?, 'running', '{}', '[]')",
+    )
+      .bind(siteId, now() - 900, now() - 900)
+      .run();
+    expect((await runNow(slug)).counts).toMatchObject({ created: 1 });
+    const runs = (await (await adminCall("GET", `/sites/${slug}/tasks/parkmobile/runs`)).json()) as { runs: Run[] };
+    expect(runs.runs.map((r) => r.outcome)).toEqual(["succeeded", "failed"]);
+    expect(runs.runs[1]?.message).toContain("Abandoned");
+  });
+});
+
+describe("scale", () => {
+  it("imports 10,000 rights across 20 zones in one run, and no statement binds more than 100 parameters", async () => {
+    const codes = Array.from({ length: 20 }, (_, i) => String(5000 + i));
+    const site = await newSite({ zones: codes });
+    await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { ...CREDENTIALS, baseUrl: BASE_URL });
+    const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(site.slug).first<{ id: number }>())?.id as number;
+    const t = now();
+    for (const code of codes) {
+      fake.addZone(code);
+      for (let i = 0; i < 500; i++) fake.addRight(code, { plate: `Z${code}N${i}`, start: t - 3600 + i, minutes: 120 });
+    }
+    let maxParams = 0;
+    const counting = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "prepare") {
+          return (query: string) => {
+            maxParams = Math.max(maxParams, (query.match(/\?/g) ?? []).length);
+            return target.prepare(query);
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const run = await runParkMobileImport({ ...env, DB: counting }, siteId, "manual");
+    expect(run).toMatchObject({ outcome: "succeeded" });
+    expect(JSON.parse(run?.counts as string)).toMatchObject({ zonesMatched: 20, rightsFetched: 10_000, created: 10_000 });
+    expect(await imported(siteId)).toBe(10_000);
+    expect(maxParams).toBeGreaterThan(0);
+    expect(maxParams).toBeLessThanOrEqual(100);
+  }, 120_000);
+});
