@@ -1,0 +1,48 @@
+import { env } from "cloudflare:workers";
+import { expect, it } from "vitest";
+import { ParkMobileFake } from "../scripts/parkmobile-fake";
+import { runParkMobileImport } from "../src/parkmobile/import";
+import { adminCall, newSite } from "../test/helpers";
+import { report } from "./measure";
+
+/**
+ * One "Fetch ParkMobile Stats" run importing 10,000 rights across 20 zones
+ * (the fake answers in-process, so this times our side: mapping and D1), then
+ * the same run again with nothing changed, against the time of a plain
+ * 10,000-row insert into a three-column table as the baseline.
+ */
+it("a ParkMobile import of 10,000 rights across 20 zones", async () => {
+  const credentials = { username: "u", password: "p", apiKey: "k" };
+  const fake = new ParkMobileFake(credentials);
+  const codes = Array.from({ length: 20 }, (_, i) => String(6000 + i));
+  const site = await newSite({ zones: codes });
+  await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { ...credentials, baseUrl: "https://pm.bench" });
+  const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(site.slug).first<{ id: number }>())?.id as number;
+  const now = Math.floor(Date.now() / 1000);
+  for (const code of codes) {
+    fake.addZone(code);
+    for (let i = 0; i < 500; i++) fake.addRight(code, { plate: `B${code}N${i}`, start: now - 3600 + i, minutes: 120 });
+  }
+  await env.DB.exec("CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, plate TEXT, at INTEGER)");
+  const rows = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ id: crypto.randomUUID(), plate: `P${i}` })));
+  let started = performance.now();
+  await env.DB.prepare(
+    "INSERT INTO bench_rows (id, plate, at) SELECT json_extract(value, '$.id'), json_extract(value, '$.plate'), 0 FROM json_each(?)",
+  )
+    .bind(rows)
+    .run();
+  const baseline = performance.now() - started;
+
+  started = performance.now();
+  const first = await runParkMobileImport(env, siteId, "manual", fake.fetch);
+  const firstMs = performance.now() - started;
+  expect(JSON.parse(first?.counts as string)).toMatchObject({ created: 10_000 });
+  started = performance.now();
+  const again = await runParkMobileImport(env, siteId, "manual", fake.fetch);
+  const againMs = performance.now() - started;
+  expect(JSON.parse(again?.counts as string)).toMatchObject({ unchanged: 10_000 });
+
+  report("10,000-row bare insert, the baseline (ms)", baseline.toFixed(0));
+  report("import run creating 10,000 permits in 20 zones (ms)", `${firstMs.toFixed(0)} (${(firstMs / baseline).toFixed(1)}x)`);
+  report("the same run again, nothing changed (ms)", `${againMs.toFixed(0)} (${(againMs / baseline).toFixed(1)}x)`);
+});
