@@ -178,6 +178,25 @@ export interface PermitChange {
   endAt?: number;
 }
 
+/** An update of one permit, as the Worker hands it to the permit's Durable Object. */
+export interface UpdateRequest {
+  siteId: number;
+  reference: string;
+  change: PermitChange;
+  /** For an amount sent without a currency on a record that has none. */
+  defaultCurrency: string | null;
+  /** The name the client used for the end, for the error message. */
+  endField: string;
+  actor: string;
+}
+
+/** A delete of one permit. */
+export interface DeleteRequest {
+  siteId: number;
+  reference: string;
+  actor: string;
+}
+
 /** What a serialized write answers: the version now stored, or an error to raise (errors do not cross RPC as classes). */
 export type WriteResult =
   | { ok: true; version: number; changed: boolean }
@@ -254,18 +273,7 @@ async function compareAndSet(
  * runs the calls for one reference one at a time; the compare-and-set keeps
  * it correct even if two objects ever ran for one reference.
  */
-export async function updatePermit(
-  d1: D1Database,
-  input: {
-    siteId: number;
-    reference: string;
-    change: PermitChange;
-    defaultCurrency: string | null;
-    endField: string;
-    actor: string;
-    now: number;
-  },
-): Promise<WriteResult> {
+export async function updatePermit(d1: D1Database, input: UpdateRequest & { now: number }): Promise<WriteResult> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readPermit(d1, input.reference);
     if (!row || row.site_id !== input.siteId || row.deleted_at !== null) return notFound(input.reference);
@@ -297,10 +305,7 @@ export async function updatePermit(
 }
 
 /** Marks a permit of the site deleted, as the next version; deleting it again answers success with the same version. */
-export async function deletePermit(
-  d1: D1Database,
-  input: { siteId: number; reference: string; actor: string; now: number },
-): Promise<WriteResult> {
+export async function deletePermit(d1: D1Database, input: DeleteRequest & { now: number }): Promise<WriteResult> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readPermit(d1, input.reference);
     if (!row || row.site_id !== input.siteId) return notFound(input.reference);

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { deletePermit, type PermitChange, updatePermit, type WriteResult } from "../db/permits";
+import { type DeleteRequest, deletePermit, type UpdateRequest, updatePermit, type WriteResult } from "../db/permits";
 import { nowSeconds } from "../domain/time";
 
 /**
@@ -24,19 +24,12 @@ export class PermitSequencer extends DurableObject<Env> {
   }
 
   /** Applies an update as the permit's next version. */
-  async update(input: {
-    siteId: number;
-    reference: string;
-    change: PermitChange;
-    defaultCurrency: string | null;
-    endField: string;
-    actor: string;
-  }): Promise<WriteResult> {
+  async update(input: UpdateRequest): Promise<WriteResult> {
     return this.#inTurn(() => updatePermit(this.env.DB, { ...input, now: nowSeconds() }));
   }
 
   /** Deletes the permit (a soft delete, kept with its history). */
-  async remove(input: { siteId: number; reference: string; actor: string }): Promise<WriteResult> {
+  async remove(input: DeleteRequest): Promise<WriteResult> {
     return this.#inTurn(() => deletePermit(this.env.DB, { ...input, now: nowSeconds() }));
   }
 }
