@@ -39,6 +39,23 @@ Permits
       plate, zone, startTime, endTime and optionally permitNo; times are UTC
       Y-m-d\\TH:i:s. All rows or none are created; rows already present are skipped.
 
+ParkMobile
+  parkmobile show --site <slug>
+  parkmobile set --site <slug> [--username <u>] [--password <p>] [--api-key <k>] [--base-url <url>]
+      the credentials the import uses (stored encrypted; shown masked). Instead of
+      the flags, the secrets can come from PARKMOBILE_USERNAME, PARKMOBILE_PASSWORD
+      and PARKMOBILE_API_KEY, so they stay out of the shell history (a flag wins).
+      The first save needs all three; later ones change only what is given.
+
+Tasks (<task> is the task's key: parkmobile)
+  task list --site <slug>
+  task enable --site <slug> <task>
+  task disable --site <slug> <task>
+  task run --site <slug> <task>
+      runs it now and prints the run; exits 1 if the run failed
+  task log --site <slug> <task> [--limit <n>]
+      the latest runs, newest first
+
 Options
   --url <base>  a deployed Worker; the secret comes from ADMIN_TOKEN
                 (default: the sandbox at http://localhost:$PORT, PORT defaulting to 8787,
@@ -57,7 +74,8 @@ const segment = encodeURIComponent;
 
 /**
  * The commands: positional argument names, accepted options (required ones end in "!";
- * `needsOneOption`: at least one of them), the request each makes, and how its answer is shown.
+ * `needsOneOption`: at least one of the others; `fromEnv`: options an environment variable can give),
+ * the request each makes, how its answer is shown, and (`exitCode`) whether an answer is a failure.
  */
 const COMMANDS = {
   "site create": {
@@ -122,6 +140,66 @@ const COMMANDS = {
     options: ["site!"],
     request: (a, o) => ["DELETE", `/sites/${segment(o.site)}/zones/${segment(a.zone)}`],
     show: (r) => console.log(`Removed lot zone "${r.removed.name}" (id ${r.removed.id}); ${r.disconnected} record(s) now disconnected.`),
+  },
+  "parkmobile show": {
+    args: [],
+    options: ["site!"],
+    request: (_, o) => ["GET", `/sites/${segment(o.site)}/parkmobile`],
+    show: (r, _, o) => showParkMobile(r, o.site),
+  },
+  "parkmobile set": {
+    args: [],
+    options: ["site!", "username", "password", "api-key", "base-url"],
+    fromEnv: { username: "PARKMOBILE_USERNAME", password: "PARKMOBILE_PASSWORD", "api-key": "PARKMOBILE_API_KEY" },
+    needsOneOption: true,
+    request: (_, o) => [
+      "PUT",
+      `/sites/${segment(o.site)}/parkmobile`,
+      { username: o.username, password: o.password, apiKey: o["api-key"], baseUrl: o["base-url"] },
+    ],
+    /** The API names fields as its JSON does: name them as the flags here. */
+    explain: (message) => message.replace(/\bapiKey\b/g, "api-key").replace(/\bbaseUrl\b/g, "base-url"),
+    show: (r, _, o, sources) => {
+      const saved = ["username", "password", "api-key", "base-url"].filter((option) => o[option] !== undefined);
+      const named = saved.map((option) => (sources[option] ? `${option} (from ${sources[option]})` : option));
+      console.log(`Saved ${named.join(", ")}.\n`);
+      showParkMobile(r, o.site);
+    },
+  },
+  "task list": {
+    args: [],
+    options: ["site!"],
+    request: (_, o) => ["GET", `/sites/${segment(o.site)}/tasks`],
+    show: (r) => table(r.tasks, TASK_COLUMNS),
+  },
+  "task enable": {
+    args: ["task"],
+    options: ["site!"],
+    request: (a, o) => ["PATCH", `/sites/${segment(o.site)}/tasks/${segment(a.task)}`, { enabled: true }],
+    show: showTask,
+  },
+  "task disable": {
+    args: ["task"],
+    options: ["site!"],
+    request: (a, o) => ["PATCH", `/sites/${segment(o.site)}/tasks/${segment(a.task)}`, { enabled: false }],
+    show: showTask,
+  },
+  "task run": {
+    args: ["task"],
+    options: ["site!"],
+    request: (a, o) => ["POST", `/sites/${segment(o.site)}/tasks/${segment(a.task)}/run`],
+    show: showRun,
+    /** A run that failed is a failure of the command, for scripts; a partial one is not. */
+    exitCode: (r) => (r.outcome === "failed" ? 1 : 0),
+  },
+  "task log": {
+    args: ["task"],
+    options: ["site!", "limit"],
+    request: (a, o) => [
+      "GET",
+      `/sites/${segment(o.site)}/tasks/${segment(a.task)}/runs${o.limit === undefined ? "" : `?limit=${encodeURIComponent(o.limit)}`}`,
+    ],
+    show: (r) => table(r.runs, RUN_COLUMNS),
   },
   "permit show": {
     args: ["reference"],
@@ -219,6 +297,52 @@ function showPermit(p) {
   );
 }
 
+/** Prints a site's ParkMobile settings as the API shows them (secrets masked). */
+function showParkMobile(p, site) {
+  const secret = (value) => value ?? "(not set)";
+  console.log(`ParkMobile settings of site ${site}`);
+  console.log(`  base URL:   ${p.baseUrl}`);
+  console.log(`  username:   ${secret(p.username)}`);
+  console.log(`  password:   ${secret(p.password)}`);
+  console.log(`  API key:    ${secret(p.apiKey)}`);
+  console.log(`  configured: ${p.configured ? "yes" : "no: the import needs all three secrets"}`);
+  console.log(`  updated:    ${p.updatedAt ?? "never"}`);
+}
+
+/** A run's outcome and when, in a few words. */
+const runSummary = (run) => (run ? `${run.outcome} (run ${run.id}, ${run.trigger}, ${run.startedAt})` : "never run");
+
+/** Prints one task. */
+function showTask(t) {
+  console.log(
+    `Task ${t.task} (${t.name}) is ${t.enabled ? "enabled" : "disabled"}; schedule ${t.schedule}; last run: ${runSummary(t.lastRun)}.`,
+  );
+}
+
+/** How many rejections `task run` lists; `--json` prints them all. */
+const REJECTIONS_SHOWN = 10;
+
+/** Prints a finished run: outcome, message, counts, skipped zones and the first rejections. */
+function showRun(run) {
+  const c = run.counts ?? {};
+  console.log(`Run ${run.id} (${run.trigger}) ${run.outcome}, ${run.startedAt} to ${run.finishedAt ?? "(still running)"}.`);
+  if (run.message) console.log(`  ${run.message}`);
+  console.log(`  zones:  ${c.zonesMatched ?? 0} matched, ${c.zonesSkipped ?? 0} skipped${skippedZones(c)}`);
+  console.log(
+    `  rights: ${c.rightsFetched ?? 0} fetched; ${c.created ?? 0} created, ${c.updated ?? 0} updated, ${c.unchanged ?? 0} unchanged, ${c.rejected ?? 0} rejected`,
+  );
+  const rejections = run.rejections ?? [];
+  if (rejections.length === 0) return;
+  console.log("\nRejected");
+  table(rejections.slice(0, REJECTIONS_SHOWN), { "PARKING RIGHT": (r) => r.parkingRightId ?? "-", REASON: "reason" });
+  if (rejections.length > REJECTIONS_SHOWN) console.log(`… and ${rejections.length - REJECTIONS_SHOWN} more (--json lists them all).`);
+}
+
+/** The names of the zones a run skipped (no lot zone of that name), after their count. */
+function skippedZones(counts) {
+  return counts.skippedZones?.length ? ` (no lot zone: ${counts.skippedZones.join(", ")})` : "";
+}
+
 const SITE_COLUMNS = { SLUG: "slug", NAME: "name", CURRENCIES: (s) => s.currencies.join(","), CREATED: "createdAt" };
 const ZONE_COLUMNS = { ID: "id", NAME: "name", CREATED: "createdAt" };
 const TOKEN_COLUMNS = {
@@ -229,6 +353,31 @@ const TOKEN_COLUMNS = {
   CREATED: "createdAt",
   "LAST USED": (t) => t.lastUsedAt ?? "never",
   REVOKED: (t) => t.revokedAt ?? "",
+};
+
+const TASK_COLUMNS = {
+  TASK: "task",
+  NAME: "name",
+  SCHEDULE: "schedule",
+  ENABLED: (t) => (t.enabled ? "yes" : "no"),
+  "LAST RUN": (t) => runSummary(t.lastRun),
+};
+/** One count of a run, blank while the run has none. */
+const count = (name) => (run) => run.counts?.[name] ?? "";
+const RUN_COLUMNS = {
+  ID: "id",
+  TRIGGER: "trigger",
+  STARTED: "startedAt",
+  FINISHED: (r) => r.finishedAt ?? "-",
+  OUTCOME: "outcome",
+  MATCHED: count("zonesMatched"),
+  SKIPPED: count("zonesSkipped"),
+  FETCHED: count("rightsFetched"),
+  CREATED: count("created"),
+  UPDATED: count("updated"),
+  UNCHANGED: count("unchanged"),
+  REJECTED: count("rejected"),
+  MESSAGE: (r) => r.message ?? "",
 };
 
 /** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
@@ -278,6 +427,11 @@ function parseCommandLine(argv) {
         start: { type: "string" },
         end: { type: "string" },
         "permit-no": { type: "string" },
+        username: { type: "string" },
+        password: { type: "string" },
+        "api-key": { type: "string" },
+        "base-url": { type: "string" },
+        limit: { type: "string" },
       },
     });
   } catch (error) {
@@ -293,18 +447,28 @@ function parseCommandLine(argv) {
     throw new UsageError(`${name} takes ${command.args.map((a) => `<${a}>`).join(" ") || "no arguments"}, got ${given.length}.`);
   }
   const options = {};
+  /** Options taken from the environment: option name → variable name. */
+  const sources = {};
   for (const spec of command.options) {
     const option = spec.replace("!", "");
     if (spec.endsWith("!") && !values[option]) throw new UsageError(`${name} needs --${option}.`);
     options[option] = values[option];
+    const variable = command.fromEnv?.[option];
+    if (options[option] === undefined && variable && process.env[variable]) {
+      options[option] = process.env[variable];
+      sources[option] = variable;
+    }
   }
-  if (command.needsOneOption && command.options.every((option) => values[option] === undefined)) {
-    throw new UsageError(`${name} needs at least one of ${command.options.map((o) => `--${o}`).join(", ")}.`);
+  const optional = command.options.filter((spec) => !spec.endsWith("!"));
+  if (command.needsOneOption && optional.every((option) => options[option] === undefined)) {
+    const variables = Object.values(command.fromEnv ?? {});
+    const env = variables.length > 0 ? ` (or ${variables.join(", ")})` : "";
+    throw new UsageError(`${name} needs at least one of ${optional.map((o) => `--${o}`).join(", ")}${env}.`);
   }
   const stray = Object.keys(values).find((o) => !["url", "json", ...Object.keys(options)].includes(o));
   if (stray) throw new UsageError(`${name} does not take --${stray}.`);
   const args = Object.fromEntries(command.args.map((arg, i) => [arg, given[i]]));
-  return { name, command, args, options, url: values.url, json: values.json ?? false };
+  return { name, command, args, options, sources, url: values.url, json: values.json ?? false };
 }
 
 /** Where to send requests and with which secret: --url with ADMIN_TOKEN, else the local sandbox and its secret file. */
@@ -347,7 +511,11 @@ async function callApi(target, method, route, body) {
   if (!response.ok || answer?.status === "error") {
     const field = answer?.field ? ` (${answer.field})` : "";
     const request = answer?.requestId && response.status >= 500 ? ` [request ${answer.requestId}]` : "";
-    throw new ApiError(`error ${answer?.ErrorCode ?? response.status}${field}: ${answer?.ErrorMessage ?? text.slice(0, 200)}${request}`);
+    const missing = response.status === 404 && /^No route for /.test(answer?.ErrorMessage ?? "");
+    const hint = missing ? ` The Worker at ${target.base} does not have this endpoint: is it an older version?` : "";
+    throw new ApiError(
+      `error ${answer?.ErrorCode ?? response.status}${field}: ${answer?.ErrorMessage ?? text.slice(0, 200)}${request}${hint}`,
+    );
   }
   return answer;
 }
@@ -376,8 +544,8 @@ async function main(argv) {
       throw error;
     });
     if (parsed.json) console.log(JSON.stringify(answer, null, 2));
-    else parsed.command.show(answer);
-    return 0;
+    else parsed.command.show(answer, parsed.args, parsed.options, parsed.sources);
+    return parsed.command.exitCode?.(answer) ?? 0;
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof ApiError)) throw error;
     console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error.message);

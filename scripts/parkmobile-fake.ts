@@ -75,10 +75,12 @@ export class ParkMobileFake {
   faults: FakeFaults = {};
   /** Every path asked for, in order. */
   readonly requests: string[] = [];
-  #nextId = 700_000_000;
+  #nextId: number;
 
-  constructor(credentials: { username: string; password: string; apiKey: string }) {
+  /** `firstId`: where parkingRightIds start; ParkMobile never reuses one, so a long-lived stand-in starts past the last run's. */
+  constructor(credentials: { username: string; password: string; apiKey: string }, firstId = 700_000_000) {
     this.credentials = credentials;
+    this.#nextId = firstId;
   }
 
   /** Adds a zone; `code` is the signage zone code, the number drivers see on the sign. */
@@ -192,8 +194,9 @@ export function demoParkMobile(
   credentials: { username: string; password: string; apiKey: string },
   now: number,
   perZone = 8,
+  firstId?: number,
 ): ParkMobileFake {
-  const fake = new ParkMobileFake(credentials);
+  const fake = new ParkMobileFake(credentials, firstId);
   const plates = ["BXRT 204", "CFKL-881", "AAB1234", "LMN 456", "QRS7788", "TUV 991", "XYZ-123", "GHJ5521", "KPL 640", "WER-302"];
   for (const code of ["4410", "4411", "9999"]) {
     fake.addZone(code, `Downtown zone ${code}`);

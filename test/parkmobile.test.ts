@@ -116,7 +116,12 @@ describe("the task", () => {
     expect(await (await adminCall("PATCH", `/sites/${slug}/tasks/parkmobile`, { enabled: false })).json()).toMatchObject({
       enabled: false,
     });
-    expect((await adminCall("PATCH", `/sites/${slug}/tasks/nope`, { enabled: true })).status).toBe(400);
+    expect(await (await adminCall("PATCH", `/sites/${slug}/tasks/nope`, { enabled: true })).json()).toMatchObject({
+      ErrorCode: 9009,
+      field: "task",
+    });
+    const limit = await (await adminCall("GET", `/sites/${slug}/tasks/parkmobile/runs?limit=0`)).json();
+    expect(limit).toMatchObject({ ErrorCode: 9032, field: "limit", ErrorMessage: "limit must be at least 1." });
   });
 
   it("the cron runs it for enabled sites only", async () => {
@@ -264,6 +269,26 @@ describe("importing", () => {
 });
 
 describe("faults are contained", () => {
+  it("the runtime's own fetch works as the client's default (an unreachable host is reported, not a TypeError)", async () => {
+    vi.unstubAllGlobals();
+    const { slug } = await newSite({ zones: ["4410"] });
+    await adminCall("PUT", `/sites/${slug}/parkmobile`, { ...CREDENTIALS, baseUrl: "http://127.0.0.1:1" });
+    const run = await runNow(slug);
+    expect(run.outcome).toBe("failed");
+    expect(run.message).toMatch(/^ParkMobile could not be reached for \/nforceapi\/zones: /);
+    expect(run.message).not.toContain("Illegal invocation");
+  });
+
+  it("keeps credentials exactly as given (no trimming)", async () => {
+    const { slug } = await newSite({ zones: ["4410"] });
+    fake = new ParkMobileFake({ ...CREDENTIALS, password: " spaced password " });
+    fake.addZone("4410");
+    fake.addRight("4410", { plate: "SPACE1", start: now() - 60, minutes: 60 });
+    await adminCall("PUT", `/sites/${slug}/parkmobile`, { ...CREDENTIALS, password: " spaced password ", baseUrl: BASE_URL });
+    const run = await runNow(slug);
+    expect(run, JSON.stringify(run)).toMatchObject({ outcome: "succeeded", counts: { created: 1 } });
+  });
+
   it("refused credentials fail the run with a clear message and write nothing", async () => {
     const { slug, siteId } = await configuredSite();
     fake.addRight("4410", { plate: "AUTH1", start: now() - 60, minutes: 60 });

@@ -39,7 +39,8 @@ export class ParkMobileClient {
 
   constructor(credentials: ParkMobileCredentials, fetchImpl: Fetch = fetch) {
     this.#credentials = credentials;
-    this.#fetch = fetchImpl;
+    // Wrapped: the runtime's fetch throws "Illegal invocation" when called as a method of another object.
+    this.#fetch = (input, init) => fetchImpl(input, init);
   }
 
   /** GET a path and parse its JSON, or throw a ParkMobileError that says why not. */

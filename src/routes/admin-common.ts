@@ -38,7 +38,13 @@ function validationError(error: z.ZodError, input: unknown): AppError {
     (v, key) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined),
     input,
   );
-  const unit = (origin: string) => (origin === "array" ? "items" : "characters");
+  /** "at most 200 characters", "at least 1 item", "at most 200": the rule in words for strings, lists and numbers. */
+  const bound = (word: "at most" | "at least", n: unknown, origin: string) =>
+    origin === "array"
+      ? `must have ${word} ${n} item${n === 1 ? "" : "s"}`
+      : origin === "string"
+        ? `must be ${word} ${n} character${n === 1 ? "" : "s"} long`
+        : `must be ${word} ${n}`;
   switch (issue.code) {
     case "invalid_type":
       return value === undefined
@@ -47,9 +53,9 @@ function validationError(error: z.ZodError, input: unknown): AppError {
             field,
           });
     case "too_big":
-      return new AppError(ErrorCode.TooLong, `${field} must have at most ${issue.maximum} ${unit(issue.origin)}.`, { field });
+      return new AppError(ErrorCode.TooLong, `${field} ${bound("at most", issue.maximum, issue.origin)}.`, { field });
     case "too_small":
-      return new AppError(ErrorCode.TooShort, `${field} must have at least ${issue.minimum} ${unit(issue.origin)}.`, { field });
+      return new AppError(ErrorCode.TooShort, `${field} ${bound("at least", issue.minimum, issue.origin)}.`, { field });
     case "invalid_value":
       return new AppError(ErrorCode.Invalid, `${field} must be one of ${issue.values.join(", ")}.`, { field });
     default:

@@ -6,7 +6,7 @@ import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import { DEFAULT_BASE_URL } from "../parkmobile/client";
 import { credentialContext, runParkMobileImport } from "../parkmobile/import";
-import { type AdminEnv, body, json, SiteParam, security, siteOf, tags, time } from "./admin-common";
+import { type AdminContext, type AdminEnv, body, json, SiteParam, security, siteOf, tags, time } from "./admin-common";
 
 /** What admins see of a stored secret: that it is set, never any of it. */
 const MASK = "••••••••";
@@ -67,11 +67,21 @@ const runView = (r: TaskRun) => ({
   rejections: JSON.parse(r.rejections) as z.infer<typeof Run>["rejections"],
 });
 
-const TaskParam = SiteParam.extend({ task: z.enum(["parkmobile"]).openapi({ param: { name: "task", in: "path" } }) });
+const TaskParam = SiteParam.extend({
+  task: z.string().openapi({ param: { name: "task", in: "path" }, description: "The task key.", example: "parkmobile" }),
+});
+
+/** The site and task named in the path; an unknown task is 9009 like any unknown record. */
+async function siteAndTask(c: AdminContext, params: { site: string; task: string }) {
+  if (!(params.task in TASKS))
+    throw new AppError(ErrorCode.NotFound, `No task ${params.task}; the tasks are ${Object.keys(TASKS).join(", ")}.`, { field: "task" });
+  return siteOf(c, params.site);
+}
+
+// Not trimmed: a credential is used exactly as given.
 const Secret = (name: string) =>
   z
     .string()
-    .trim()
     .min(1)
     .max(200)
     .optional()
@@ -204,7 +214,7 @@ export function registerTaskRoutes(app: OpenAPIHono<AdminEnv>) {
       responses: { 200: json(Task, "The task") },
     }),
     async (c) => {
-      const site = await siteOf(c, c.req.valid("param").site);
+      const site = await siteAndTask(c, c.req.valid("param"));
       const db = database(c.env.DB);
       await setTaskEnabled(db, site.id, "parkmobile", c.req.valid("json").enabled, nowSeconds());
       return c.json(await taskView(site.id, db), 200);
@@ -223,7 +233,7 @@ export function registerTaskRoutes(app: OpenAPIHono<AdminEnv>) {
       responses: { 200: json(Run, "The run") },
     }),
     async (c) => {
-      const site = await siteOf(c, c.req.valid("param").site);
+      const site = await siteAndTask(c, c.req.valid("param"));
       const run = await runParkMobileImport(c.env, site.id, "manual");
       if (!run)
         throw new AppError(ErrorCode.AlreadyExists, "A run of this task is already under way for this site.", {
@@ -248,7 +258,7 @@ export function registerTaskRoutes(app: OpenAPIHono<AdminEnv>) {
       responses: { 200: json(z.object({ runs: z.array(Run) }), "Runs") },
     }),
     async (c) => {
-      const site = await siteOf(c, c.req.valid("param").site);
+      const site = await siteAndTask(c, c.req.valid("param"));
       const runs = await listRuns(database(c.env.DB), site.id, "parkmobile", c.req.valid("query").limit);
       return c.json({ runs: runs.map(runView) }, 200);
     },
