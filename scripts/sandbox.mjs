@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import seed001Push from "../test/fixtures/seed-001-push.json" with { type: "json" };
 import { credentialsFromEnv, startParkMobileServer } from "./parkmobile-server.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -185,17 +186,7 @@ async function seed(secret) {
 
 /** The curl line that pushes seed 001's example permit with the demo token. */
 function pushExample(token) {
-  const body = {
-    apiToken: token,
-    Amount: "14.50",
-    CurrencyID: "CAD",
-    LicencePlate: "PL8RDR",
-    zone: "Lot 4",
-    permitNo: "L4-1138",
-    startTime: "2018-07-02T09:00:00",
-    endTime: "2018-07-02T09:30:00",
-    promoCode: "DISCOUNT20",
-  };
+  const body = { ...seed001Push, apiToken: token };
   return [
     `curl -sS -X POST ${SHOWN}/api/OC-TOMA/v1/permits/push`,
     `-H 'Content-Type: application/json' -H 'Accept: application/json'`,

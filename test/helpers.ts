@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import type { Scope } from "../src/auth/scopes";
+import seed001Push from "./fixtures/seed-001-push.json";
 
 export const ADMIN = "test-admin-secret";
 const BASE = "http://permits.test";
@@ -53,17 +54,7 @@ export async function count(table: string, where = "1", ...params: unknown[]): P
   return row?.n ?? 0;
 }
 
-/** The seed 001 push example, verbatim but for the token. */
+/** The seed 001 push example (test/fixtures/seed-001-push.json), verbatim but for the token. */
 export function seedPush(token: string): Record<string, unknown> {
-  return {
-    apiToken: token,
-    Amount: "14.50",
-    CurrencyID: "CAD",
-    LicencePlate: "PL8RDR",
-    zone: "Lot 4",
-    permitNo: "L4-1138",
-    startTime: "2018-07-02T09:00:00",
-    endTime: "2018-07-02T09:30:00",
-    promoCode: "DISCOUNT20",
-  };
+  return { ...seed001Push, apiToken: token };
 }
