@@ -27,6 +27,11 @@ interface AttributeRule {
 
 const API_TOKEN = /^[A-Za-z0-9-]+$/;
 export const TOKEN_MAX = 50;
+
+/** Whether a string can be an API token at all (OPS-COM: at most 50 letters, digits and dashes), before any lookup. */
+export function isWellFormedToken(token: string): boolean {
+  return token.length <= TOKEN_MAX && API_TOKEN.test(token);
+}
 export const REFERENCE_MAX = 50;
 
 /** A string of at most `max` characters (code points, as a person counts them). */

@@ -4,6 +4,7 @@ import { authenticate } from "../auth/authenticate";
 import { secretsEqual } from "../auth/secrets";
 import { database } from "../db/client";
 import { getSite, type Site } from "../db/sites";
+import { isWellFormedToken } from "../domain/attributes";
 import { formatWireTime } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
@@ -71,7 +72,7 @@ async function authenticateAdmin(c: Context<AdminEnv>, next: () => Promise<void>
   if (c.env.ADMIN_TOKEN && (await secretsEqual(bearer, c.env.ADMIN_TOKEN))) {
     c.set("admin", { kind: "root" });
   } else {
-    if (bearer.length > 50 || !/^[A-Za-z0-9-]+$/.test(bearer)) {
+    if (!isWellFormedToken(bearer)) {
       throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
     }
     const { grant } = await authenticate(c.env, bearer, "admin").catch((error: unknown) => {

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { authenticate } from "../auth/authenticate";
 import type { Scope } from "../auth/scopes";
 import { activeByPlate } from "../db/active";
-import { TOKEN_MAX } from "../domain/attributes";
+import { isWellFormedToken } from "../domain/attributes";
 import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
 import { formatWireTime, nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
@@ -33,7 +33,7 @@ export async function headerCaller(c: Context<AppEnv>, scope: Scope) {
     throw new AppError(ErrorCode.TokenMissing, "Send the API token as Authorization: Bearer <token> or X-Api-Key.", {
       field: "Authorization",
     });
-  if (token.length > TOKEN_MAX || !/^[A-Za-z0-9-]+$/.test(token)) {
+  if (!isWellFormedToken(token)) {
     throw new AppError(ErrorCode.NoPermission, "The API token is not valid.", { field: "Authorization" });
   }
   return authenticate(c.env, token, scope);
