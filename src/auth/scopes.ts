@@ -1,7 +1,3 @@
 /** What a token may do. `admin` manages its own site's zones and tokens through the admin API. */
 export const SCOPES = ["push", "update", "delete", "stats", "lookup", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
-
-export function isScope(value: string): value is Scope {
-  return (SCOPES as readonly string[]).includes(value);
-}

@@ -3,7 +3,6 @@ import { database } from "../db/client";
 import { type SourceRecord, syncSourceRecords } from "../db/permits";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
-import { listZones } from "../db/zones";
 import { nowSeconds } from "../domain/time";
 import { type Fetch, ParkMobileClient, ParkMobileError } from "./client";
 import { mapRight } from "./mapping";
@@ -60,8 +59,9 @@ export async function runParkMobileImport(
       },
       fetchImpl,
     );
+    // Read from D1, not the cache: a lot zone added a moment ago must match at once.
     const site = await loadSiteConfig(db, siteId);
-    const lotZones = new Set((await listZones(db, siteId)).map((z) => z.name));
+    const lotZones = new Set(site?.zones.map((z) => z.name));
     const remote = await client.zones();
     const matched = [...new Set(remote.map((z) => z.signageZoneCode))].filter((code) => lotZones.has(code));
     counts.skippedZones = [...new Set(remote.map((z) => z.signageZoneCode).filter((code) => !lotZones.has(code)))];
