@@ -8,6 +8,7 @@ import { isWellFormedToken } from "../domain/attributes";
 import { formatWireTime } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
+import { throwValidationError } from "../validation";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
@@ -20,48 +21,10 @@ export type AdminEnv = AppEnv & { Variables: { admin: AdminCaller } };
  * business rule lives behind it; the CLI and the console are its clients.
  */
 export function createAdminApp() {
-  const app = new OpenAPIHono<AdminEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error, (result as { data?: unknown }).data);
-    },
-  });
+  const app = new OpenAPIHono<AdminEnv>({ defaultHook: throwValidationError });
   app.use(limitBody(MAX_ADMIN_BODY_BYTES));
   app.use(authenticateAdmin);
   return app;
-}
-
-/** Turns the first zod issue of an admin request into our error, naming the field and the rule in words. */
-function validationError(error: z.ZodError, input: unknown): AppError {
-  const issue = error.issues[0];
-  if (!issue) return new AppError(ErrorCode.Invalid, "The request is invalid.");
-  const field = issue.path.join(".") || "body";
-  const value = issue.path.reduce<unknown>(
-    (v, key) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined),
-    input,
-  );
-  /** "at most 200 characters", "at least 1 item", "at most 200": the rule in words for strings, lists and numbers. */
-  const bound = (word: "at most" | "at least", n: unknown, origin: string) =>
-    origin === "array"
-      ? `must have ${word} ${n} item${n === 1 ? "" : "s"}`
-      : origin === "string"
-        ? `must be ${word} ${n} character${n === 1 ? "" : "s"} long`
-        : `must be ${word} ${n}`;
-  switch (issue.code) {
-    case "invalid_type":
-      return value === undefined
-        ? new AppError(ErrorCode.Required, `${field} is required.`, { field })
-        : new AppError(ErrorCode.Invalid, `${field} must be ${issue.expected === "array" ? "an array" : `a ${issue.expected}`}.`, {
-            field,
-          });
-    case "too_big":
-      return new AppError(ErrorCode.TooLong, `${field} ${bound("at most", issue.maximum, issue.origin)}.`, { field });
-    case "too_small":
-      return new AppError(ErrorCode.TooShort, `${field} ${bound("at least", issue.minimum, issue.origin)}.`, { field });
-    case "invalid_value":
-      return new AppError(ErrorCode.Invalid, `${field} must be one of ${issue.values.join(", ")}.`, { field });
-    default:
-      return new AppError(ErrorCode.Invalid, `${field} ${issue.message}.`, { field });
-  }
 }
 
 /** ADMIN_TOKEN as a bearer is root; an API token with the admin scope manages its own site. */

@@ -8,20 +8,11 @@ import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
 import { formatWireTime, nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import type { AppEnv } from "../http";
+import { throwValidationError } from "../validation";
 import { errors } from "./oc-toma";
 
 /** Enforcement lookups, mounted at /api/v1. */
-export const lookup = new OpenAPIHono<AppEnv>({
-  defaultHook: (result) => {
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const field = issue?.path.join(".") || "query";
-      throw new AppError(issue?.code === "too_big" ? ErrorCode.TooLong : ErrorCode.Invalid, `${field} ${issue?.message ?? "is invalid"}.`, {
-        field,
-      });
-    }
-  },
-});
+export const lookup = new OpenAPIHono<AppEnv>({ defaultHook: throwValidationError });
 
 /**
  * The token of a non-OC-TOMA call: `Authorization: Bearer <token>` or
