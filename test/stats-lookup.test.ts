@@ -188,7 +188,11 @@ describe("plate lookup", () => {
     const good = await newSite();
     expect(await (await lookup(good.token, "plate=***")).json()).toMatchObject({ ErrorCode: 9033, field: "plate" });
     expect(await (await lookup(good.token, "plate=")).json()).toMatchObject({ ErrorCode: 9032, field: "plate" });
-    expect(await (await lookup(good.token, "zone=Lot%2001")).json()).toMatchObject({ ErrorCode: 9031, field: "plate", ErrorMessage: "plate is required." });
+    expect(await (await lookup(good.token, "zone=Lot%2001")).json()).toMatchObject({
+      ErrorCode: 9031,
+      field: "plate",
+      ErrorMessage: "plate is required.",
+    });
     expect(await (await lookup(good.token, `plate=${"A".repeat(26)}`)).json()).toMatchObject({ ErrorCode: 9030, field: "plate" });
     expect(await (await lookup(good.token, "plate=ABC&zone=Nowhere")).json()).toMatchObject({ ErrorCode: 9033, field: "zone" });
   });
