@@ -4,13 +4,16 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 /** Times are epoch seconds (UTC) so range queries use indexes; money is integer cents. */
 const epoch = (name: string) => integer(name);
 
+/** The currencies a new site accepts unless told otherwise (seed 001: "Supported defaults include CAD or USD"). */
+export const DEFAULT_CURRENCIES = ["CAD", "USD"];
+
 /** An OPS-COM "client": every token, zone and permit belongs to one site. */
 export const sites = sqliteTable("sites", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
   /** Comma list of accepted ISO 4217 codes; the first is the default. */
-  currencies: text("currencies").notNull().default("CAD,USD"),
+  currencies: text("currencies").notNull().default(DEFAULT_CURRENCIES.join(",")),
   createdAt: epoch("created_at").notNull(),
 });
 

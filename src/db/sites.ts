@@ -2,7 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import { type Database, isUniqueViolation } from "./client";
-import { lotZones, sites } from "./schema";
+import { DEFAULT_CURRENCIES, lotZones, sites } from "./schema";
 
 export type Site = typeof sites.$inferSelect;
 
@@ -16,11 +16,16 @@ export interface SiteConfig {
 }
 
 /** Creates a site; a taken slug is 9022. */
-export async function createSite(db: Database, input: { slug: string; name: string; currencies: string[] }): Promise<Site> {
+export async function createSite(db: Database, input: { slug: string; name: string; currencies?: string[] }): Promise<Site> {
   try {
     const [row] = await db
       .insert(sites)
-      .values({ slug: input.slug, name: input.name, currencies: input.currencies.join(","), createdAt: nowSeconds() })
+      .values({
+        slug: input.slug,
+        name: input.name,
+        currencies: (input.currencies ?? DEFAULT_CURRENCIES).join(","),
+        createdAt: nowSeconds(),
+      })
       .returning();
     return row as Site;
   } catch (error) {

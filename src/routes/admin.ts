@@ -97,7 +97,7 @@ admin.openapi(
     const site = await createSite(database(c.env.DB), {
       slug: input.slug,
       name: input.name ?? input.slug,
-      currencies: input.currencies ?? ["CAD", "USD"],
+      currencies: input.currencies,
     });
     return c.json(siteView(site), 201);
   },
