@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { AppError, ErrorCode } from "./errors";
-import type { AppEnv } from "./http";
+import { type AppEnv, answerError } from "./http";
 import { admin } from "./routes/admin";
+import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
 import { lookup } from "./routes/lookup";
 import { ocToma } from "./routes/oc-toma";
@@ -38,6 +38,7 @@ export function buildApp() {
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);
   app.route("/api/v1", lookup);
+  app.route("/admin", consoleApp);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
     type: "http",
@@ -59,20 +60,7 @@ export function buildApp() {
     return c.json(error.toBody(c.get("requestId")), 404);
   });
 
-  app.onError((err, c) => {
-    const id = c.get("requestId");
-    if (err instanceof AppError) return c.json(err.toBody(id), err.status);
-    if (err instanceof HTTPException && err.status < 500) {
-      const message = err.status === 415 ? "Content-Type must be application/json." : err.message || "Bad request.";
-      const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as 400 });
-      return c.json(error.toBody(id), error.status);
-    }
-    console.error(JSON.stringify({ requestId: id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
-    return c.json(
-      { status: "error", ErrorCode: ErrorCode.Internal, ErrorMessage: "Internal error; it is safe to retry.", requestId: id },
-      500,
-    );
-  });
+  app.onError(answerError);
 
   return app;
 }

@@ -92,6 +92,8 @@ export const permits = sqliteTable(
     index("permits_plate_active").on(t.siteId, t.plateNorm, t.endAt),
     // Stats: seek (site, zone, end > now) among live rows; start, type and deleted_at make it covering.
     index("permits_zone_live").on(t.siteId, t.lotZoneId, t.endAt, t.startAt, t.type, t.deletedAt).where(sql`deleted_at IS NULL`),
+    // Pay Station Status: a site's temporary permits, newest first.
+    index("permits_site_start").on(t.siteId, t.type, t.startAt),
     index("permits_disconnected").on(t.siteId, t.zoneName).where(sql`lot_zone_id IS NULL AND zone_name IS NOT NULL`),
     uniqueIndex("permits_external").on(t.siteId, t.source, t.externalId).where(sql`external_id IS NOT NULL`),
     uniqueIndex("permits_receipt_live")
@@ -184,3 +186,13 @@ export const taskRuns = sqliteTable(
     uniqueIndex("task_runs_one_running").on(t.siteId, t.task).where(sql`finished_at IS NULL`),
   ],
 );
+
+/** Admin console sign-ins. The cookie holds a random id; only its SHA-256 is kept, with the form token and a one-time message. */
+export const consoleSessions = sqliteTable("console_sessions", {
+  idHash: text("id_hash").primaryKey(),
+  /** The anti-forgery token every console form must send back. */
+  csrf: text("csrf").notNull(),
+  expiresAt: epoch("expires_at").notNull(),
+  /** JSON `{ kind: "ok" | "error", text, secret? }`, shown once on the next page. */
+  flash: text("flash"),
+});

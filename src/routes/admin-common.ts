@@ -7,7 +7,7 @@ import { getSite, type Site } from "../db/sites";
 import { isWellFormedToken } from "../domain/attributes";
 import { formatWireTime } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
-import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
+import { type AppEnv, answerError, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
 import { throwValidationError } from "../validation";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
@@ -22,6 +22,8 @@ export type AdminEnv = AppEnv & { Variables: { admin: AdminCaller } };
  */
 export function createAdminApp() {
   const app = new OpenAPIHono<AdminEnv>({ defaultHook: throwValidationError });
+  // Mounted, the root app's handler answers errors; called directly (by the console), this one does the same.
+  app.onError(answerError);
   app.use(limitBody(MAX_ADMIN_BODY_BYTES));
   app.use(authenticateAdmin);
   return app;

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { SCOPES } from "../auth/scopes";
 import { cacheKeys, invalidate } from "../cache";
+import { disconnectedZones, searchTemporaryPermits } from "../db/active";
 import { database } from "../db/client";
 import { insertPermits, permitWithHistory } from "../db/permits";
 import { createSite, listSites, type Site, updateSite } from "../db/sites";
@@ -467,3 +468,125 @@ admin.openapi(
 );
 
 registerTaskRoutes(admin);
+
+// --- disconnected zones and Pay Station Status --------------------------------
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/sites/{site}/disconnected",
+    tags,
+    security,
+    summary: "Zone names that pushes used but no lot zone matches, with counts and last seen",
+    description: "Adding a lot zone by one of these names reconnects its records.",
+    request: { params: SiteParam },
+    responses: {
+      200: json(
+        z
+          .object({ zones: z.array(z.object({ name: z.string(), count: z.number().int(), lastSeen: z.string() })) })
+          .openapi("DisconnectedZones"),
+        "Disconnected zone names, most recently seen first",
+      ),
+    },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    const rows = await disconnectedZones(c.env.DB, site.id);
+    return c.json({ zones: rows.map((r) => ({ name: r.name, count: r.count, lastSeen: time(r.last_seen) })) }, 200);
+  },
+);
+
+const PAGE_SIZE = 50;
+const optionalTime = z
+  .string()
+  .refine((s) => parseWireTime(s) !== undefined, "must be a UTC time formatted Y-m-d\\TH:i:s")
+  .optional();
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/sites/{site}/permits",
+    tags,
+    security,
+    summary: "Pay Station Status: search temporary permits (pushed and imported)",
+    description:
+      "Filters: plate (matched normalized), zone (lot zone or raw zone name), a time range the permit overlaps, source (push, ParkMobile), promo code. Newest start first, 50 a page.",
+    request: {
+      params: SiteParam,
+      query: z.object({
+        plate: z.string().max(25).optional(),
+        zone: z.string().max(200).optional(),
+        from: optionalTime,
+        to: optionalTime,
+        source: z.string().max(50).optional(),
+        promoCode: z.string().max(50).optional(),
+        page: z.coerce.number().int().min(1).max(10_000).default(1),
+      }),
+    },
+    responses: {
+      200: json(
+        z
+          .object({
+            page: z.number().int(),
+            hasMore: z.boolean(),
+            permits: z.array(
+              z.object({
+                reference_id: z.string(),
+                source: z.string(),
+                plate: z.string(),
+                zone: z.string().nullable(),
+                disconnected: z.boolean(),
+                amount: z.string().nullable(),
+                currency: z.string().nullable(),
+                start: z.string(),
+                end: z.string(),
+                permitNo: z.string().nullable(),
+                ticketNumber: z.string().nullable(),
+                promoCode: z.string().nullable(),
+                deleted: z.boolean(),
+              }),
+            ),
+          })
+          .openapi("PermitSearch"),
+        "A page of permits",
+      ),
+    },
+  }),
+  async (c) => {
+    const site = await siteOf(c, c.req.valid("param").site);
+    const q = c.req.valid("query");
+    const blank = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+    const { rows, hasMore } = await searchTemporaryPermits(c.env.DB, site.id, {
+      plateNorm: blank(q.plate) && normalizePlate(q.plate as string),
+      zone: blank(q.zone),
+      from: q.from ? parseWireTime(q.from) : undefined,
+      to: q.to ? parseWireTime(q.to) : undefined,
+      source: blank(q.source),
+      promoCode: blank(q.promoCode),
+      offset: (q.page - 1) * PAGE_SIZE,
+      limit: PAGE_SIZE,
+    });
+    return c.json(
+      {
+        page: q.page,
+        hasMore,
+        permits: rows.map((r) => ({
+          reference_id: r.id,
+          source: r.source,
+          plate: r.plate,
+          zone: r.lot_zone ?? r.zone_name,
+          disconnected: r.lot_zone === null && r.zone_name !== null,
+          amount: r.amount_cents === null ? null : formatCents(r.amount_cents),
+          currency: r.currency,
+          start: time(r.start_at),
+          end: time(r.end_at),
+          permitNo: r.permit_no,
+          ticketNumber: r.ticket_number,
+          promoCode: r.promo_code,
+          deleted: r.deleted_at !== null,
+        })),
+      },
+      200,
+    );
+  },
+);

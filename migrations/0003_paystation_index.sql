@@ -1,0 +1,1 @@
+CREATE INDEX `permits_site_start` ON `permits` (`site_id`,`type`,`start_at`);

@@ -1,0 +1,53 @@
+import { eq, lt } from "drizzle-orm";
+import { randomString, sha256Hex } from "../auth/secrets";
+import type { Database } from "./client";
+import { consoleSessions } from "./schema";
+
+/** How long a console sign-in lasts. */
+export const SESSION_SECONDS = 8 * 60 * 60;
+
+export interface Flash {
+  kind: "ok" | "error";
+  text: string;
+  /** A secret to show once (a token just issued). */
+  secret?: string;
+}
+
+export interface ConsoleSession {
+  idHash: string;
+  csrf: string;
+  flash: Flash | null;
+}
+
+/** Opens a session; returns the cookie value (the only copy of the id). Expired sessions are swept on the way. */
+export async function openSession(db: Database, now: number): Promise<string> {
+  const id = randomString(43);
+  await db.batch([
+    db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)),
+    db.insert(consoleSessions).values({ idHash: await sha256Hex(id), csrf: randomString(32), expiresAt: now + SESSION_SECONDS }),
+  ]);
+  return id;
+}
+
+/** The live session a cookie names, with its one-time message taken (cleared), or null. */
+export async function readSession(db: Database, cookie: string | undefined, now: number): Promise<ConsoleSession | null> {
+  if (!cookie || !/^[A-Za-z0-9]{43}$/.test(cookie)) return null;
+  const idHash = await sha256Hex(cookie);
+  const row = await db.select().from(consoleSessions).where(eq(consoleSessions.idHash, idHash)).get();
+  if (!row || row.expiresAt <= now) return null;
+  if (row.flash !== null) await db.update(consoleSessions).set({ flash: null }).where(eq(consoleSessions.idHash, idHash));
+  return { idHash, csrf: row.csrf, flash: row.flash === null ? null : (JSON.parse(row.flash) as Flash) };
+}
+
+/** Leaves a message for the next page of this session. */
+export async function setFlash(db: Database, idHash: string, flash: Flash): Promise<void> {
+  await db
+    .update(consoleSessions)
+    .set({ flash: JSON.stringify(flash) })
+    .where(eq(consoleSessions.idHash, idHash));
+}
+
+/** Ends a session: its cookie no longer works, even replayed. */
+export async function closeSession(db: Database, idHash: string): Promise<void> {
+  await db.delete(consoleSessions).where(eq(consoleSessions.idHash, idHash));
+}

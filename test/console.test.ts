@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { ADMIN, call, count, newSite } from "./helpers";
+
+const ORIGIN = "http://permits.test";
+
+async function signIn() {
+  const res = await call("/admin/login", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+    body: new URLSearchParams({ secret: ADMIN }),
+    redirect: "manual",
+  });
+  expect(res.status).toBe(303);
+  const cookie = res.headers.get("set-cookie") ?? "";
+  return { cookie, session: cookie.split(";")[0] as string };
+}
+
+async function page(path: string, session: string) {
+  return call(path, { headers: { cookie: session }, redirect: "manual" });
+}
+
+async function csrfOf(path: string, session: string) {
+  const html = await (await page(path, session)).text();
+  return /name="_csrf" value="([^"]+)"/.exec(html)?.[1] as string;
+}
+
+async function submit(path: string, session: string, fields: Record<string, string>, origin = ORIGIN) {
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin, cookie: session },
+    body: new URLSearchParams(fields),
+    redirect: "manual",
+  });
+}
+
+describe("admin console", () => {
+  it("signs in with the admin secret into a HttpOnly, Secure, SameSite=Strict cookie with an expiry", async () => {
+    const { cookie, session } = await signIn();
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/Secure/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    expect(cookie).toMatch(/Max-Age=28800/i);
+    expect(cookie).toMatch(/Path=\/admin/i);
+    expect((await page("/admin", session)).status).toBe(200);
+  });
+
+  it("refuses a wrong secret, and sends visitors without a session to the sign-in", async () => {
+    const res = await call("/admin/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
+      body: "secret=nope",
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).toContain('role="alert"');
+    for (const cookie of ["", "pe_session=forged", `pe_session=${"A".repeat(43)}`]) {
+      const res = await page("/admin/sites/x/zones", cookie);
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toBe("/admin/login");
+    }
+  });
+
+  it("applies the admin API's rules: adding a zone, then a duplicate", async () => {
+    const { slug } = await newSite({ zones: [] });
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/zones`, session);
+    expect((await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "Console Lot" })).status).toBe(303);
+    const html = await (await page(`/admin/sites/${slug}/zones`, session)).text();
+    expect(html).toContain("Console Lot");
+    expect(html).toMatch(/role="status">Added lot zone Console Lot/);
+    await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "Console Lot" });
+    expect(await (await page(`/admin/sites/${slug}/zones`, session)).text()).toMatch(/role="alert">Lot zone Console Lot already exists/);
+  });
+
+  it("refuses cross-site posts and posts without the form token, writing nothing", async () => {
+    const { slug } = await newSite({ zones: [] });
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/zones`, session);
+    expect((await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "evil" }, "https://evil.example")).status).toBe(403);
+    expect((await submit(`/admin/sites/${slug}/zones`, session, { name: "evil" })).status).toBe(403);
+    expect((await submit(`/admin/sites/${slug}/zones`, session, { _csrf: "guess", name: "evil" })).status).toBe(403);
+    expect(await count("lot_zones", "name = 'evil'")).toBe(0);
+  });
+
+  it("shows a new token's secret once, and revokes it", async () => {
+    const { slug } = await newSite();
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/tokens`, session);
+    const body = new URLSearchParams([
+      ["_csrf", token],
+      ["scopes", "push"],
+      ["scopes", "lookup"],
+      ["label", "Console token"],
+    ]);
+    await call(`/admin/sites/${slug}/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie: session },
+      body,
+      redirect: "manual",
+    });
+    const first = await (await page(`/admin/sites/${slug}/tokens`, session)).text();
+    const secret = /<output id="new-token">([^<]+)<\/output>/.exec(first)?.[1];
+    expect(secret).toMatch(/^pe-/);
+    expect(first).toContain("push, lookup");
+    expect(await (await page(`/admin/sites/${slug}/tokens`, session)).text()).not.toContain(secret as string);
+    expect((await call("/api/v1/lookup?plate=ABC", { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+    const row = first.split("<tr>").find((r) => r.includes("Console token")) as string;
+    const id = /action="\/admin\/sites\/[^/]+\/tokens\/(tk_[a-z0-9]+)\/revoke"/.exec(row)?.[1] as string;
+    await submit(`/admin/sites/${slug}/tokens/${id}/revoke`, session, { _csrf: token });
+    expect((await call("/api/v1/lookup?plate=ABC", { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+  });
+
+  it("sign-out ends the session on the server: the old cookie no longer works", async () => {
+    const { session } = await signIn();
+    const token = await csrfOf("/admin", session);
+    expect((await submit("/admin/logout", session, { _csrf: token })).headers.get("location")).toBe("/admin/login");
+    expect((await page("/admin", session)).status).toBe(303);
+  });
+
+  it("never shows a stored ParkMobile secret", async () => {
+    const { slug } = await newSite();
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/settings`, session);
+    await submit(`/admin/sites/${slug}/settings`, session, {
+      _csrf: token,
+      username: "u-secret",
+      password: "p-secret",
+      apiKey: "k-secret",
+      baseUrl: "https://pm.example",
+    });
+    const html = await (await page(`/admin/sites/${slug}/settings`, session)).text();
+    expect(html).toContain("Saved the ParkMobile settings.");
+    for (const s of ["u-secret", "p-secret", "k-secret", ADMIN]) expect(html).not.toContain(s);
+    expect(html).toContain("https://pm.example");
+  });
+});
