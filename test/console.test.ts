@@ -134,3 +134,28 @@ describe("admin console", () => {
     expect(html).toContain("https://pm.example");
   });
 });
+
+describe("admin console: the one-time secret", () => {
+  it("is never stored in the clear between the post and the page that shows it", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { slug } = await newSite();
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/tokens`, session);
+    const body = new URLSearchParams([
+      ["_csrf", token],
+      ["scopes", "push"],
+    ]);
+    await call(`/admin/sites/${slug}/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie: session },
+      body,
+      redirect: "manual",
+    });
+    const stored = await env.DB.prepare("SELECT flash FROM console_sessions WHERE flash IS NOT NULL").all<{ flash: string }>();
+    const html = await (await page(`/admin/sites/${slug}/tokens`, session)).text();
+    const secret = /<output id="new-token">([^<]+)<\/output>/.exec(html)?.[1] as string;
+    expect(secret).toMatch(/^pe-/);
+    expect(stored.results.length).toBeGreaterThan(0);
+    for (const row of stored.results) expect(row.flash).not.toContain(secret);
+  });
+});

@@ -1,4 +1,5 @@
 import { eq, lt } from "drizzle-orm";
+import { seal, unseal } from "../auth/sealed";
 import { randomString, sha256Hex } from "../auth/secrets";
 import type { Database } from "./client";
 import { consoleSessions } from "./schema";
@@ -14,6 +15,8 @@ export interface Flash {
 }
 
 export interface ConsoleSession {
+  /** The cookie value itself: held in memory for this request only, never stored. */
+  cookie: string;
   idHash: string;
   csrf: string;
   flash: Flash | null;
@@ -35,16 +38,32 @@ export async function readSession(db: Database, cookie: string | undefined, now:
   const idHash = await sha256Hex(cookie);
   const row = await db.select().from(consoleSessions).where(eq(consoleSessions.idHash, idHash)).get();
   if (!row || row.expiresAt <= now) return null;
-  if (row.flash !== null) await db.update(consoleSessions).set({ flash: null }).where(eq(consoleSessions.idHash, idHash));
-  return { idHash, csrf: row.csrf, flash: row.flash === null ? null : (JSON.parse(row.flash) as Flash) };
+  let flash: Flash | null = null;
+  if (row.flash !== null) {
+    await db.update(consoleSessions).set({ flash: null }).where(eq(consoleSessions.idHash, idHash));
+    flash = JSON.parse(row.flash) as Flash;
+    if (flash.secret) flash.secret = await unseal(await flashKey(cookie), flash.secret, "console-flash");
+  }
+  return { cookie, idHash, csrf: row.csrf, flash };
 }
 
-/** Leaves a message for the next page of this session. */
-export async function setFlash(db: Database, idHash: string, flash: Flash): Promise<void> {
+/**
+ * The key that seals a one-time secret in a session's message: derived from
+ * the cookie, which only the browser holds, so the stored row alone never
+ * reveals a token just issued.
+ */
+async function flashKey(cookie: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`console-flash:${cookie}`));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
+
+/** Leaves a message for the next page of this session (a secret in it sealed, see {@link flashKey}). */
+export async function setFlash(db: Database, session: ConsoleSession, flash: Flash): Promise<void> {
+  const stored = flash.secret ? { ...flash, secret: await seal(await flashKey(session.cookie), flash.secret, "console-flash") } : flash;
   await db
     .update(consoleSessions)
-    .set({ flash: JSON.stringify(flash) })
-    .where(eq(consoleSessions.idHash, idHash));
+    .set({ flash: JSON.stringify(stored) })
+    .where(eq(consoleSessions.idHash, session.idHash));
 }
 
 /** Ends a session: its cookie no longer works, even replayed. */

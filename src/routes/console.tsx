@@ -164,7 +164,7 @@ consoleApp.post("/logout", async (c) => {
 
 /** Post-redirect-get: the outcome of an action waits in the session for the next page. */
 async function done(c: Context<ConsoleEnv>, to: string, flash: Flash) {
-  await setFlash(database(c.env.DB), c.get("session").idHash, flash);
+  await setFlash(database(c.env.DB), c.get("session"), flash);
   return c.redirect(to, 303);
 }
 
