@@ -1,0 +1,518 @@
+// The admin console at /admin, driven in Chromium as a person would: sign in, lot zones, API tokens, the ParkMobile
+// task, Pay Station Status, settings, disconnected records, and the session's defences. Runs against the sandbox
+// (npm start's), started here on ports 8801 (Worker) and 8802 (fake ParkMobile); 8803 serves a page on another
+// origin. The sandbox keeps its data in .wrangler/state, so every name made here is unique to the run.
+// Screenshots of every page visited: test-artifacts/e2e/.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  BASE,
+  column,
+  cookieHeader,
+  eventually,
+  freshArtifacts,
+  hiddenInputs,
+  launchBrowser,
+  newPage,
+  OTHER_ORIGIN_PORT,
+  PARKMOBILE_URL,
+  press,
+  readTable,
+  roleText,
+  rowLocator,
+  rowNames,
+  screenshots,
+  serveHtml,
+  startSandbox,
+  utc,
+} from "./harness.mjs";
+
+/** Unique to this run: the sandbox's data outlives it. */
+const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
+  .toString(36)
+  .padStart(2, "0")}`;
+const SITE = "demo";
+const SITE_PATH = `/admin/sites/${SITE}`;
+/** The fake ParkMobile's password and X-API-Key in the sandbox (scripts/parkmobile-server.mjs): never shown. */
+const PARKMOBILE_SECRETS = ["sandbox-password", "sandbox-key"];
+const TOKEN_PATTERN = /pe-[A-Za-z0-9]{43}/;
+const TEST = { timeout: 120_000 };
+
+let sandbox;
+let browser;
+/** The signed-in tab most flows share. */
+let session;
+/** Why the console cannot be tested (it answers no sign-in page), or null. */
+let consoleMissing = null;
+const shot = screenshots(() => [sandbox?.adminSecret]);
+
+const url = (path) => `${BASE}${path}`;
+const pathOf = (page) => new URL(page.url()).pathname;
+
+/** Fails the calling test at once, with the reason, when the console is not there. */
+function needConsole() {
+  if (consoleMissing) assert.fail(consoleMissing);
+}
+
+/** Opens `path` in `page` and screenshots it as `name`. */
+async function visit(page, path, name) {
+  const response = await page.goto(url(path));
+  await shot(page, name);
+  return response;
+}
+
+/** Fills the sign-in form of /admin/login with `secret` and presses "Sign in". */
+async function signIn(page, secret) {
+  if (pathOf(page) !== "/admin/login") await page.goto(url("/admin/login"));
+  await page.locator('input[name="secret"]').fill(secret);
+  await press(page, page.getByRole("button", { name: "Sign in" }), '"Sign in"');
+}
+
+/** Makes sure the shared tab is signed in (signing in through the form if flow a did not), and returns its page. */
+async function signedIn() {
+  await session.page.goto(url("/admin"));
+  if (pathOf(session.page) === "/admin/login") await signIn(session.page, sandbox.adminSecret);
+  assert.equal(pathOf(session.page), "/admin", `after signing in, the console shows ${session.page.url()} instead of /admin`);
+  return session.page;
+}
+
+/** The session cookie of a context, whatever its path, or undefined. */
+async function sessionCookie(context) {
+  return (await context.cookies()).find((cookie) => cookie.name === "pe_session");
+}
+
+/**
+ * What a person reads on the page: its rendered text, plus what the form fields show (their values, or their
+ * placeholders when empty).
+ */
+async function visibleText(page) {
+  const fields = await page
+    .locator("input:not([type=hidden]),textarea,select")
+    .evaluateAll((elements) => elements.map((element) => element.value || element.placeholder || ""));
+  return [await page.locator("body").innerText(), ...fields].join("\n");
+}
+
+/** One admin API call with the admin secret, for checks behind the console's back. */
+async function adminApi(path) {
+  const response = await fetch(url(`/api/admin/v1${path}`), { headers: { authorization: `Bearer ${sandbox.adminSecret}` } });
+  assert.equal(response.status, 200, `GET /api/admin/v1${path} answered ${response.status}`);
+  return response.json();
+}
+
+/** The enforcement lookup with `token`, as a handheld would call it; returns the HTTP status. */
+async function lookupStatus(token) {
+  const response = await fetch(url("/api/v1/lookup?plate=ABC"), { headers: { authorization: `Bearer ${token}` } });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/**
+ * Runs one flow; on failure, screenshots the shared tab (NN-<flow>-failed.png) and adds the page it was on to the
+ * error, so a failure says what a person would have seen.
+ */
+async function flow(name, body) {
+  needConsole();
+  try {
+    await body();
+  } catch (error) {
+    const page = session?.page;
+    if (page && !page.isClosed()) {
+      const file = await shot(page, `${name}-failed`).catch(() => "(no screenshot)");
+      const original = error.message;
+      error.message = `${original}\n    on page ${page.url()} (screenshot ${file})`;
+      if (typeof error.stack === "string") error.stack = error.stack.replace(original, error.message);
+    }
+    throw error;
+  }
+}
+
+describe("admin console (e2e, Chromium)", () => {
+  before(async () => {
+    freshArtifacts();
+    sandbox = await startSandbox();
+    browser = await launchBrowser();
+    session = await newPage(browser);
+    const response = await fetch(url("/admin/login"), { redirect: "manual" });
+    const type = response.headers.get("content-type") ?? "";
+    const text = await response.text();
+    if (response.status !== 200 || !type.includes("text/html") || !/name=["']?secret/.test(text)) {
+      consoleMissing = `The admin console is missing: GET /admin/login answered ${response.status} ${type} (${text.slice(0, 160).replace(/\s+/g, " ")}), not a sign-in page with an input name="secret".`;
+    }
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await sandbox?.stop();
+  });
+
+  it("a. sign in: a wrong secret is refused, the right one lists the sites", TEST, () =>
+    flow("a-sign-in", async () => {
+      const { page, context } = session;
+      await page.goto(url("/admin"));
+      assert.equal(pathOf(page), "/admin/login", `/admin without a session shows ${page.url()}, not the sign-in page`);
+      await shot(page, "a-sign-in-page");
+
+      await signIn(page, `wrong-${RUN}`);
+      await page.locator("[role=alert]").first().waitFor();
+      const alert = await roleText(page, "alert");
+      assert.ok(alert, "a wrong secret shows no error text in [role=alert]");
+      await shot(page, "a-wrong-secret");
+      assert.equal(await sessionCookie(context), undefined, "a wrong secret still set a pe_session cookie");
+      await page.goto(url("/admin"));
+      assert.equal(pathOf(page), "/admin/login", "after a wrong secret, /admin opens without signing in");
+
+      await signIn(page, sandbox.adminSecret);
+      assert.equal(pathOf(page), "/admin", `after signing in the console shows ${page.url()}, not /admin`);
+      await shot(page, "a-sites");
+      const siteLinks = page.locator('a[href*="/admin/sites/"]');
+      assert.ok((await siteLinks.count()) > 0, "/admin lists no site as a link to /admin/sites/…");
+      const demo = page.getByRole("link", { name: SITE, exact: true });
+      assert.equal(await demo.count(), 1, `/admin has no (single) link named "${SITE}"`);
+      await press(page, demo, `the "${SITE}" link`);
+      assert.match(pathOf(page), new RegExp(`^${SITE_PATH}(/|$)`), `the "${SITE}" link opened ${page.url()}, not a page of the site`);
+      await shot(page, "a-site-demo");
+    }),
+  );
+
+  it("b. lot zones: add, rename, remove", TEST, () =>
+    flow("b-zones", async () => {
+      const page = await signedIn();
+      const name = `E2E Zone ${RUN}`;
+      const renamed = `E2E Zone ${RUN} renamed`;
+      await visit(page, `${SITE_PATH}/zones`, "b-zones");
+      await page.locator("table#zones").waitFor();
+
+      const addForm = page.locator("form", { has: page.getByRole("button", { name: "Add lot zone" }) });
+      await addForm.locator('input[name="name"]').fill(name);
+      await press(page, addForm.getByRole("button", { name: "Add lot zone" }), '"Add lot zone"');
+      assert.ok(
+        (await readTable(page, "table#zones")).rows.some((row) => rowNames(row, name)),
+        `table#zones has no row "${name}" after "Add lot zone"`,
+      );
+      assert.ok(await roleText(page, "status"), 'adding a lot zone shows no message in [role="status"]');
+      await shot(page, "b-zone-added");
+
+      const row = await rowLocator(page, "table#zones", name);
+      await row.locator('input[name="name"]').fill(renamed);
+      await press(page, row.getByRole("button", { name: "Rename" }), '"Rename"');
+      const afterRename = await readTable(page, "table#zones");
+      assert.ok(
+        afterRename.rows.some((r) => rowNames(r, renamed)),
+        `table#zones has no row "${renamed}" after "Rename"`,
+      );
+      assert.ok(!afterRename.rows.some((r) => rowNames(r, name)), `table#zones still has "${name}" after renaming it`);
+      assert.ok(await roleText(page, "status"), 'renaming a lot zone shows no message in [role="status"]');
+      await shot(page, "b-zone-renamed");
+
+      const renamedRow = await rowLocator(page, "table#zones", renamed);
+      await press(page, renamedRow.getByRole("button", { name: "Remove" }), '"Remove"');
+      assert.ok(
+        !(await readTable(page, "table#zones")).rows.some((r) => rowNames(r, renamed)),
+        `table#zones still has "${renamed}" after "Remove"`,
+      );
+      assert.ok(await roleText(page, "status"), 'removing a lot zone shows no message in [role="status"]');
+      await shot(page, "b-zone-removed");
+      const zones = await adminApi(`/sites/${SITE}/zones`);
+      assert.ok(!JSON.stringify(zones).includes(`E2E Zone ${RUN}`), "the admin API still lists the removed lot zone");
+    }),
+  );
+
+  it("c. API tokens: issue (secret shown once), use, revoke", TEST, () =>
+    flow("c-tokens", async () => {
+      const page = await signedIn();
+      const label = `e2e ${RUN}`;
+      await visit(page, `${SITE_PATH}/tokens`, "c-tokens");
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Issue token" }) });
+      for (const scope of ["push", "lookup"]) await form.locator(`input[name="scopes"][value="${scope}"]`).check();
+      await form.locator('input[name="label"]').fill(label);
+      await press(page, form.getByRole("button", { name: "Issue token" }), '"Issue token"');
+
+      const output = page.locator("output#new-token");
+      await output.waitFor();
+      const secret = (await output.innerText()).match(TOKEN_PATTERN)?.[0];
+      assert.ok(secret, `output#new-token shows no token (pe- and 43 letters or digits): "${await output.innerText()}"`);
+      await shot(page, "c-token-issued");
+      const listed = await readTable(page, "table#tokens");
+      assert.ok(
+        listed.rows.some((row) => row.cells.includes(label)),
+        `table#tokens has no row labelled "${label}"`,
+      );
+      assert.equal(await lookupStatus(secret), 200, "the issued token (scopes push, lookup) is refused by GET /api/v1/lookup");
+
+      await page.reload();
+      await shot(page, "c-tokens-reloaded");
+      assert.ok(!(await page.content()).includes(secret), "the token's secret is shown again after a reload");
+
+      const row = await rowLocator(page, "table#tokens", label);
+      assert.ok(row, `after the reload, table#tokens has no row labelled "${label}"`);
+      await press(page, row.getByRole("button", { name: "Revoke" }), '"Revoke"');
+      const revokedRow = (await readTable(page, "table#tokens")).rows.find((r) => r.cells.includes(label));
+      assert.ok(revokedRow, `after "Revoke", table#tokens has no row labelled "${label}"`);
+      assert.match(
+        revokedRow.cells.join(" | "),
+        /revoked/i,
+        `the revoked token's row does not say revoked: ${revokedRow.cells.join(" | ")}`,
+      );
+      await shot(page, "c-token-revoked");
+      let status = 0;
+      await eventually(
+        async () => {
+          status = await lookupStatus(secret);
+          return status === 401;
+        },
+        () => `GET /api/v1/lookup with the revoked token answered ${status}, not 401`,
+        7_000,
+      );
+    }),
+  );
+
+  it("d. tasks: RUN adds a succeeded run, 2 zones matched, 1 skipped", TEST, () =>
+    flow("d-tasks", async () => {
+      const page = await signedIn();
+      await visit(page, `${SITE_PATH}/tasks`, "d-tasks");
+      const runsBefore = (await page.locator("table#runs").count()) ? (await readTable(page, "table#runs")).rows : [];
+      const topBefore = runsBefore[0]?.cells.join(" | ");
+
+      const run = page.getByRole("button", { name: "RUN", exact: true });
+      await press(page, run, '"RUN"');
+      // A cron run of the sandbox may be under way at that moment (the console then says so): one more try.
+      if (/already|under way|in progress/i.test(await roleText(page, "alert"))) {
+        await page.waitForTimeout(3_000);
+        await press(page, page.getByRole("button", { name: "RUN", exact: true }), '"RUN" (again)');
+      }
+      await page.locator("table#runs").waitFor();
+      const table = await readTable(page, "table#runs");
+      await shot(page, "d-task-run");
+      const top = table.rows[0];
+      assert.ok(top, "table#runs has no row after RUN");
+      const text = top.cells.join(" | ");
+      assert.notEqual(text, topBefore, `table#runs has no new top row after RUN (top row: ${text})`);
+      assert.match(text, /succeeded/i, `the new run's outcome is not succeeded: ${text}`);
+      assert.equal(countIn(table, top, /matched/i), 2, `the new run does not show 2 zones matched: ${table.headers.join(" | ")} / ${text}`);
+      assert.equal(countIn(table, top, /skipped/i), 1, `the new run does not show 1 zone skipped: ${table.headers.join(" | ")} / ${text}`);
+    }),
+  );
+
+  it("e. Pay Station Status: ParkMobile permits, one permit's history", TEST, () =>
+    flow("e-paystation", async () => {
+      const page = await signedIn();
+      await visit(page, `${SITE_PATH}/paystation`, "e-paystation");
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Search" }) });
+      assert.equal(((await form.getAttribute("method")) ?? "get").toLowerCase(), "get", "the search form's method is not GET");
+      for (const name of ["plate", "zone", "from", "to", "promoCode"]) {
+        assert.equal(await form.locator(`input[name="${name}"]`).count(), 1, `the search form has no input name="${name}"`);
+      }
+      const source = form.locator('select[name="source"]');
+      assert.equal(await source.count(), 1, 'the search form has no select name="source"');
+      const options = await source.locator("option").allInnerTexts();
+      assert.ok(
+        options.some((o) => o.trim() === "ParkMobile"),
+        `select name="source" offers no ParkMobile: ${options.join(", ")}`,
+      );
+      await source.selectOption({ label: "ParkMobile" });
+      await press(page, form.getByRole("button", { name: "Search" }), '"Search"');
+      assert.ok(new URL(page.url()).searchParams.has("source"), `the search did not put source in the URL: ${page.url()}`);
+      await page.locator("table#permits").waitFor();
+      await shot(page, "e-paystation-parkmobile");
+
+      const permits = await readTable(page, "table#permits");
+      const sourceColumn = column(permits, /^source$/i);
+      assert.ok(sourceColumn >= 0, `table#permits has no column "Source": ${permits.headers.join(" | ")}`);
+      assert.ok(column(permits, /^promo code$/i) >= 0, `table#permits has no column "Promo Code": ${permits.headers.join(" | ")}`);
+      assert.ok(permits.rows.length > 0, "searching source ParkMobile lists no permit (the sandbox imports some at start)");
+      const others = permits.rows.map((row) => row.cells[sourceColumn]).filter((cell) => cell !== "ParkMobile");
+      assert.deepEqual(others, [], "some Source cells of a ParkMobile search do not say ParkMobile");
+
+      const referenceColumn = column(permits, /reference/i);
+      const firstRow = page.locator("table#permits tbody tr").first();
+      const link = referenceColumn >= 0 ? firstRow.locator("td,th").nth(referenceColumn).locator("a") : firstRow.locator("a");
+      assert.ok(await link.count(), "the first permit's row has no reference link");
+      await press(page, link.first(), "the first permit's reference link");
+      await page.locator("table#history").waitFor();
+      await shot(page, "e-permit");
+      const history = await readTable(page, "table#history");
+      assert.ok(
+        history.rows.some((row) => row.cells.some((cell) => /\bcreate\b/i.test(cell))),
+        `table#history has no "create" row: ${history.rows.map((r) => r.cells.join(" | ")).join(" / ")}`,
+      );
+    }),
+  );
+
+  it("f. settings: the ParkMobile base URL, secrets masked", TEST, () =>
+    flow("f-settings", async () => {
+      const page = await signedIn();
+      await visit(page, `${SITE_PATH}/settings`, "f-settings");
+      const text = await visibleText(page);
+      const html = await page.content();
+      assert.ok(text.includes(PARKMOBILE_URL), `the settings page does not show the ParkMobile base URL ${PARKMOBILE_URL}`);
+      assert.ok(text.includes("•"), "the settings page shows no masked secret (•)");
+      for (const secret of PARKMOBILE_SECRETS)
+        assert.ok(!html.includes(secret), `the settings page shows the ParkMobile secret "${secret}"`);
+      assert.ok(!html.includes(sandbox.adminSecret), "the settings page shows the admin secret");
+    }),
+  );
+
+  it("g. disconnected records: listed by zone name, reconnected by creating the lot zone", TEST, () =>
+    flow("g-disconnected", async () => {
+      const page = await signedIn();
+      const zone = `E2E Unknown ${RUN}`;
+      const now = Date.now();
+      const push = await fetch(url("/api/OC-TOMA/v1/permits/push"), {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({
+          apiToken: sandbox.token,
+          plate: `E2E${RUN}`.slice(0, 25).toUpperCase(),
+          zone,
+          startTime: utc(new Date(now - 5 * 60_000)),
+          endTime: utc(new Date(now + 60 * 60_000)),
+        }),
+      });
+      const pushed = await push.json();
+      assert.equal(push.status, 200, `the push answered ${push.status}: ${JSON.stringify(pushed)}`);
+      assert.equal(pushed.disconnected, true, `the push to "${zone}" is not disconnected: ${JSON.stringify(pushed)}`);
+
+      await visit(page, `${SITE_PATH}/disconnected`, "g-disconnected");
+      const table = await readTable(page, "table#disconnected");
+      const row = table.rows.find((r) => r.cells.includes(zone));
+      assert.ok(row, `table#disconnected has no row "${zone}"`);
+      const countColumn = column(table, /count|records|permits/i);
+      const count =
+        countColumn >= 0 ? row.cells[countColumn] : row.cells.filter((cell) => cell !== zone).find((cell) => /^\d+$/.test(cell));
+      assert.equal(count, "1", `the row "${zone}" does not count 1 record: ${table.headers.join(" | ")} / ${row.cells.join(" | ")}`);
+
+      const rowLoc = await rowLocator(page, "table#disconnected", zone);
+      await press(page, rowLoc.getByRole("button", { name: "Create lot zone" }), '"Create lot zone"');
+      await shot(page, "g-reconnected");
+      const afterwards = (await page.locator("table#disconnected").count()) ? await readTable(page, "table#disconnected") : { rows: [] };
+      assert.ok(!afterwards.rows.some((r) => r.cells.includes(zone)), `"${zone}" is still listed after "Create lot zone"`);
+      const status = await roleText(page, "status");
+      assert.match(status, /reconnected\D{0,3}1\b|\b1\b[^.|]{0,30}reconnected/i, `[role=status] does not say reconnected 1: "${status}"`);
+    }),
+  );
+
+  it("h1. a form posted from another site while signed in changes nothing", TEST, () =>
+    flow("h1-cross-site", async () => {
+      const page = await signedIn();
+      const evil = `evil ${RUN}`;
+      const attacker = await serveHtml(
+        OTHER_ORIGIN_PORT,
+        `<!doctype html><title>Win a prize</title><form id="f" method="post" action="${url(`${SITE_PATH}/zones`)}">` +
+          `<input name="name" value="${evil}"></form><script>document.getElementById("f").submit()</script>`,
+      );
+      try {
+        await page.goto(attacker.url);
+        await page.waitForURL((u) => u.origin === BASE, { timeout: 15_000 });
+        await page.waitForLoadState("load");
+        await shot(page, "h1-cross-site-post");
+      } finally {
+        await attacker.close();
+      }
+      const zones = await adminApi(`/sites/${SITE}/zones`);
+      assert.ok(!JSON.stringify(zones).includes(evil), `a cross-site form POST created the lot zone "${evil}"`);
+      await visit(page, `${SITE_PATH}/zones`, "h1-zones-after");
+      assert.ok(
+        !(await readTable(page, "table#zones")).rows.some((r) => rowNames(r, evil)),
+        `table#zones lists "${evil}" after the cross-site POST`,
+      );
+    }),
+  );
+
+  it("h2. a forged session cookie is sent to the sign-in page", TEST, () =>
+    flow("h2-forged-cookie", async () => {
+      const forged = await newPage(browser);
+      try {
+        await forged.context.addCookies([{ name: "pe_session", value: `forged-${RUN}-0123456789abcdef`, url: BASE }]);
+        await forged.page.goto(url("/admin"));
+        await shot(forged.page, "h2-forged-cookie");
+        assert.equal(pathOf(forged.page), "/admin/login", `a forged pe_session opened ${forged.page.url()}`);
+      } finally {
+        await forged.context.close();
+      }
+    }),
+  );
+
+  it("h3. the session cookie is HttpOnly, Secure, SameSite=Strict and expires", TEST, () =>
+    flow("h3-cookie-attributes", async () => {
+      const loginPage = await fetch(url("/admin/login"));
+      const html = await loginPage.text();
+      const form = new URLSearchParams(hiddenInputs(html));
+      form.set("secret", sandbox.adminSecret);
+      const pageCookies = cookieHeader(loginPage.headers.getSetCookie());
+      const response = await fetch(url("/admin/login"), {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          origin: BASE,
+          "content-type": "application/x-www-form-urlencoded",
+          ...(pageCookies ? { cookie: pageCookies } : {}),
+        },
+        body: form,
+      });
+      await response.body?.cancel();
+      const setCookie = response.headers.getSetCookie().find((line) => /^pe_session=[^;]+/.test(line));
+      assert.ok(setCookie, `signing in (HTTP ${response.status}) set no pe_session cookie: ${response.headers.getSetCookie().join(" / ")}`);
+      const attributes = setCookie.split(";").slice(1).join(";");
+      assert.match(attributes, /(^|;)\s*HttpOnly\s*(;|$)/i, `pe_session is not HttpOnly: ${attributes}`);
+      assert.match(attributes, /(^|;)\s*Secure\s*(;|$)/i, `pe_session is not Secure: ${attributes}`);
+      assert.match(attributes, /(^|;)\s*SameSite=Strict\s*(;|$)/i, `pe_session is not SameSite=Strict: ${attributes}`);
+      assert.match(attributes, /(^|;)\s*(Max-Age=\d+|Expires=[^;]+)/i, `pe_session has neither Max-Age nor Expires: ${attributes}`);
+
+      // The cookie is a working session (so the refusals of h2 and h4 are not refusals of every cookie).
+      const value = setCookie.split(";")[0];
+      const admin = await fetch(url("/admin"), { redirect: "manual", headers: { cookie: value } });
+      await admin.body?.cancel();
+      assert.equal(admin.status, 200, `GET /admin with the new session answered ${admin.status} ${admin.headers.get("location") ?? ""}`);
+    }),
+  );
+
+  it("h4. sign out: /admin asks to sign in, and the old cookie no longer works", TEST, () =>
+    flow("h4-sign-out", async () => {
+      const page = await signedIn();
+      const old = await sessionCookie(session.context);
+      assert.ok(old, "the signed-in tab has no pe_session cookie");
+      await shot(page, "h4-before-sign-out");
+      await press(page, page.getByRole("button", { name: "Sign out" }), '"Sign out"');
+      await shot(page, "h4-signed-out");
+      await page.goto(url("/admin"));
+      assert.equal(pathOf(page), "/admin/login", `after "Sign out", /admin shows ${page.url()}`);
+
+      const replay = await fetch(url("/admin"), { redirect: "manual", headers: { cookie: `pe_session=${old.value}` } });
+      await replay.body?.cancel();
+      const location = replay.headers.get("location") ?? "";
+      assert.ok(
+        replay.status >= 300 && replay.status < 400 && new URL(location, BASE).pathname === "/admin/login",
+        `the signed-out cookie replayed: GET /admin answered ${replay.status} ${location}, not a redirect to /admin/login`,
+      );
+      const replayTab = await newPage(browser);
+      try {
+        await replayTab.context.addCookies([{ name: "pe_session", value: old.value, url: BASE }]);
+        await replayTab.page.goto(url("/admin"));
+        await shot(replayTab.page, "h4-old-cookie-replayed");
+        assert.equal(pathOf(replayTab.page), "/admin/login", `the signed-out cookie opened ${replayTab.page.url()}`);
+      } finally {
+        await replayTab.context.close();
+      }
+    }),
+  );
+});
+
+/**
+ * A count of a runs-table row: from the column whose header names `label` ("Zones matched", or a combined "Zones
+ * matched / skipped" whose cell reads "2 / 1 (9999)"), else from the row's text ("zones 2 matched", "matched: 2",
+ * "2 zones matched"). NaN when neither says.
+ */
+function countIn(table, row, label) {
+  const index = table.headers.findIndex((header) => label.test(header));
+  if (index >= 0) {
+    const parts = table.headers[index].split("/");
+    const part = parts.findIndex((p) => label.test(p));
+    const cell = parts.length > 1 ? (row.cells[index].split("/")[part] ?? "") : row.cells[index];
+    return Number(cell.match(/\d+/)?.[0]);
+  }
+  const text = row.cells.join(" ");
+  const word = label.source;
+  const match = text.match(new RegExp(`(\\d+)\\s*(?:zones?\\s*)?${word}|${word}\\s*:?\\s*(\\d+)`, "i"));
+  return match ? Number(match[1] ?? match[2]) : Number.NaN;
+}
