@@ -59,7 +59,12 @@ export function answerError<E extends AppEnv>(err: Error, c: Context<E>) {
   const id = c.get("requestId");
   if (err instanceof AppError) return c.json(err.toBody(id), err.status);
   if (err instanceof HTTPException && err.status < 500) {
-    const message = err.status === 415 ? "Content-Type must be application/json." : err.message || "Bad request.";
+    const message =
+      err.status === 415
+        ? "Content-Type must be application/json."
+        : err.status === 403
+          ? "Refused: this form was posted from another site."
+          : err.message || "Bad request.";
     const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as 400 });
     return c.json(error.toBody(id), error.status);
   }

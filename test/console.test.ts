@@ -76,7 +76,9 @@ describe("admin console", () => {
     const { slug } = await newSite({ zones: [] });
     const { session } = await signIn();
     const token = await csrfOf(`/admin/sites/${slug}/zones`, session);
-    expect((await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "evil" }, "https://evil.example")).status).toBe(403);
+    const crossSite = await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "evil" }, "https://evil.example");
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.json()).toMatchObject({ ErrorCode: 9003, ErrorMessage: "Refused: this form was posted from another site." });
     expect((await submit(`/admin/sites/${slug}/zones`, session, { name: "evil" })).status).toBe(403);
     expect((await submit(`/admin/sites/${slug}/zones`, session, { _csrf: "guess", name: "evil" })).status).toBe(403);
     expect(await count("lot_zones", "name = 'evil'")).toBe(0);
