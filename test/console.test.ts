@@ -137,6 +137,18 @@ describe("admin console", () => {
   });
 });
 
+describe("admin console: an expired session", () => {
+  it("leads back to the sign-in", async () => {
+    const { env } = await import("cloudflare:workers");
+    const { session } = await signIn();
+    expect((await page("/admin", session)).status).toBe(200);
+    await env.DB.prepare("UPDATE console_sessions SET expires_at = 0").run();
+    const res = await page("/admin", session);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/admin/login");
+  });
+});
+
 describe("admin console: the one-time secret", () => {
   it("is never stored in the clear between the post and the page that shows it", async () => {
     const { env } = await import("cloudflare:workers");
