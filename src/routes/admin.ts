@@ -381,31 +381,33 @@ const HistoryEntry = z.object({
   at: z.string(),
 });
 
-const PermitView = z
-  .object({
-    reference_id: z.string(),
-    site: z.string(),
-    type: z.enum(["temp", "standard"]),
-    source: z.string(),
-    plate: z.string(),
-    plateNormalized: z.string(),
-    zone: z.string().nullable(),
-    lotZone: z.string().nullable(),
-    disconnected: z.boolean(),
-    amount: z.string().nullable(),
-    currency: z.string().nullable(),
-    start: z.string(),
-    end: z.string(),
-    permitNo: z.string().nullable(),
-    ticketNumber: z.string().nullable(),
-    promoCode: z.string().nullable(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    deletedAt: z.string().nullable(),
-    history: z.array(HistoryEntry),
-  })
-  .openapi("PermitWithHistory");
+/** What admins see of any permit: in a search row and, with more, on its own page. */
+const PermitSummary = z.object({
+  reference_id: z.string(),
+  source: z.string(),
+  plate: z.string(),
+  zone: z.string().nullable(),
+  disconnected: z.boolean(),
+  amount: z.string().nullable(),
+  currency: z.string().nullable(),
+  start: z.string(),
+  end: z.string(),
+  permitNo: z.string().nullable(),
+  ticketNumber: z.string().nullable(),
+  promoCode: z.string().nullable(),
+});
+
+const PermitView = PermitSummary.extend({
+  site: z.string(),
+  type: z.enum(["temp", "standard"]),
+  plateNormalized: z.string(),
+  lotZone: z.string().nullable(),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deletedAt: z.string().nullable(),
+  history: z.array(HistoryEntry),
+}).openapi("PermitWithHistory");
 
 admin.openapi(
   createRoute({
@@ -529,23 +531,7 @@ admin.openapi(
           .object({
             page: z.number().int(),
             hasMore: z.boolean(),
-            permits: z.array(
-              z.object({
-                reference_id: z.string(),
-                source: z.string(),
-                plate: z.string(),
-                zone: z.string().nullable(),
-                disconnected: z.boolean(),
-                amount: z.string().nullable(),
-                currency: z.string().nullable(),
-                start: z.string(),
-                end: z.string(),
-                permitNo: z.string().nullable(),
-                ticketNumber: z.string().nullable(),
-                promoCode: z.string().nullable(),
-                deleted: z.boolean(),
-              }),
-            ),
+            permits: z.array(PermitSummary.extend({ deleted: z.boolean() })),
           })
           .openapi("PermitSearch"),
         "A page of permits",
