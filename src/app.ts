@@ -1,8 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
-import { AppError, ErrorCode } from "./errors";
-import { type AppEnv, answerError } from "./http";
+import { answerError, answerNotFound } from "./errors";
+import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
@@ -55,11 +55,7 @@ export function buildApp() {
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
   app.get("/", (c) => c.redirect("/docs"));
 
-  app.notFound((c) => {
-    const error = new AppError(ErrorCode.NotFound, `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`, { status: 404 });
-    return c.json(error.toBody(c.get("requestId")), 404);
-  });
-
+  app.notFound(answerNotFound);
   app.onError(answerError);
 
   return app;

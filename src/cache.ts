@@ -11,9 +11,9 @@ export const KV_CACHE_TTL_SECONDS = 30;
 export const MEMO_TTL_MS = 5_000;
 
 export const cacheKeys = {
-  /** token:v1:<sha256 of the token> → {@link import("./auth/tokens").TokenGrant} */
+  /** token:v1:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} */
   token: (tokenHash: string) => `token:v1:${tokenHash}`,
-  /** site:v1:<site id> → {@link import("./db/sites").SiteConfig} */
+  /** site:v1:<site id> → {@link import("./domain/site").SiteConfig} */
   site: (siteId: number) => `site:v1:${siteId}`,
 };
 

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { AppError, ErrorCode } from "./errors";
 
 /** The Hono environment every route shares. */
@@ -47,30 +46,4 @@ export function limitBody(maxSize: number) {
       throw new AppError(ErrorCode.Unparseable, `The body is larger than ${maxSize} bytes.`, { status: 413 });
     },
   });
-}
-
-/**
- * The one error handler: an AppError answers its own body and status; a
- * framework 4xx (malformed JSON, wrong Content-Type, a cross-site form) is
- * 9003; anything else is logged with the request id and answered with a
- * generic 500 that leaks nothing.
- */
-export function answerError<E extends AppEnv>(err: Error, c: Context<E>) {
-  const id = c.get("requestId");
-  if (err instanceof AppError) return c.json(err.toBody(id), err.status);
-  if (err instanceof HTTPException && err.status < 500) {
-    const message =
-      err.status === 415
-        ? "Content-Type must be application/json."
-        : err.status === 403
-          ? "Refused: this form was posted from another site."
-          : err.message || "Bad request.";
-    const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as 400 });
-    return c.json(error.toBody(id), error.status);
-  }
-  console.error(JSON.stringify({ requestId: id, error: err.stack ?? err.message }));
-  return c.json(
-    { status: "error", ErrorCode: ErrorCode.Internal, ErrorMessage: "Internal error; it is safe to retry.", requestId: id },
-    500,
-  );
 }

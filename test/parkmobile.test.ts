@@ -402,7 +402,7 @@ describe("scale", () => {
     });
     const run = await runParkMobileImport({ ...env, DB: counting }, siteId, "manual");
     expect(run).toMatchObject({ outcome: "succeeded" });
-    expect(JSON.parse(run?.counts as string)).toMatchObject({ zonesMatched: 20, rightsFetched: 10_000, created: 10_000 });
+    expect(run?.counts).toMatchObject({ zonesMatched: 20, rightsFetched: 10_000, created: 10_000 });
     expect(await imported(siteId)).toBe(10_000);
     expect(maxParams).toBeGreaterThan(0);
     expect(maxParams).toBeLessThanOrEqual(100);

@@ -1,7 +1,7 @@
 import { cacheKeys, readThrough } from "../cache";
-import { database } from "../db/client";
-import { loadSiteConfig, type SiteConfig } from "../db/sites";
+import { loadSiteConfig } from "../db/sites";
 import { findGrant, type TokenGrant } from "../db/tokens";
+import type { SiteConfig } from "../domain/site";
 import { AppError, ErrorCode } from "../errors";
 import type { Scope } from "./scopes";
 import { sha256Hex } from "./secrets";
@@ -19,7 +19,7 @@ export interface Caller {
  */
 export async function authenticate(env: Env, token: string, scope: Scope): Promise<Caller> {
   const tokenHash = await sha256Hex(token);
-  const grant = await readThrough(env.CACHE, cacheKeys.token(tokenHash), () => findGrant(database(env.DB), tokenHash));
+  const grant = await readThrough(env.CACHE, cacheKeys.token(tokenHash), () => findGrant(env.DB, tokenHash));
   if (!grant) throw new AppError(ErrorCode.NoPermission, "apiToken is unknown or revoked.", { field: "apiToken" });
   if (!grant.scopes.includes(scope)) {
     throw new AppError(ErrorCode.NoPermission, `apiToken lacks the ${scope} scope for this call.`, { field: "apiToken", status: 403 });
@@ -29,7 +29,7 @@ export async function authenticate(env: Env, token: string, scope: Scope): Promi
 
 /** A site's cached configuration (currencies, lot zones). */
 export async function siteConfig(env: Env, siteId: number): Promise<SiteConfig> {
-  const site = await readThrough(env.CACHE, cacheKeys.site(siteId), () => loadSiteConfig(database(env.DB), siteId));
+  const site = await readThrough(env.CACHE, cacheKeys.site(siteId), () => loadSiteConfig(env.DB, siteId));
   if (!site) throw new AppError(ErrorCode.NoPermission, "apiToken belongs to a site that no longer exists.", { field: "apiToken" });
   return site;
 }

@@ -1,13 +1,31 @@
 import type { SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
-import * as schema from "./schema";
 
-/** A drizzle handle over a D1 binding. Cheap: build one per request. */
-export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+/**
+ * How storage reaches D1: every query function takes the `D1Database`
+ * binding and asks this module for what it needs.
+ *
+ * - Reads and single writes use drizzle's query builder on {@link database},
+ *   and batches of them `database(d1).batch([...])`.
+ * - A statement drizzle cannot express (INSERT … SELECT … ON CONFLICT,
+ *   `json_each`, `changes()`, `INDEXED BY`) is a `sql` template, with a
+ *   one-line reason where it is written. A batch holding one goes through
+ *   `d1.batch` with {@link statement}, which takes builders too.
+ */
+export type Database = DrizzleD1Database<Record<string, never>>;
+
+const handles = new WeakMap<D1Database, Database>();
+
+/** The drizzle handle of a D1 binding, built once per binding and isolate. */
+export function database(d1: D1Database): Database {
+  let db = handles.get(d1);
+  if (!db) {
+    db = drizzle(d1);
+    handles.set(d1, db);
+  }
+  return db;
 }
-export type Database = ReturnType<typeof database>;
 
 /** True when D1 refused a write for a UNIQUE or PRIMARY KEY constraint. */
 export function isUniqueViolation(error: unknown): boolean {
@@ -18,12 +36,12 @@ export function isUniqueViolation(error: unknown): boolean {
 const dialect = new SQLiteAsyncDialect();
 
 /**
- * A D1 statement from a drizzle `sql` template, for `D1Database.batch`.
- * drizzle's own `db.batch` cannot bind parameters of raw `sql` items
- * (`db.run(sql)` inside a batch throws "reading 'bind'"), and the hot
- * paths are raw SQL: INSERT … SELECT … ON CONFLICT.
+ * A D1 statement for `d1.batch`, from a drizzle `sql` template or query
+ * builder. drizzle's own `batch` cannot bind the parameters of raw `sql`
+ * items (`db.run(sql)` inside a batch throws "reading 'bind'"). Rows come
+ * back as D1 sends them: column names as written in the SQL.
  */
-export function statement(d1: D1Database, query: SQL): D1PreparedStatement {
-  const { sql, params } = dialect.sqlToQuery(query);
+export function statement(d1: D1Database, query: SQL | { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql, params } = "toSQL" in query ? query.toSQL() : dialect.sqlToQuery(query);
   return d1.prepare(sql).bind(...params);
 }

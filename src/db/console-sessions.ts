@@ -1,18 +1,13 @@
 import { eq, lt } from "drizzle-orm";
 import { seal, unseal } from "../auth/sealed";
 import { randomString, sha256Hex } from "../auth/secrets";
-import type { Database } from "./client";
-import { consoleSessions } from "./schema";
+import { database } from "./client";
+import { consoleSessions, type Flash } from "./schema";
+
+export type { Flash };
 
 /** How long a console sign-in lasts. */
 export const SESSION_SECONDS = 8 * 60 * 60;
-
-export interface Flash {
-  kind: "ok" | "error";
-  text: string;
-  /** A secret to show once (a token just issued). */
-  secret?: string;
-}
 
 export interface ConsoleSession {
   /** The cookie value itself: held in memory for this request only, never stored. */
@@ -23,7 +18,8 @@ export interface ConsoleSession {
 }
 
 /** Opens a session; returns the cookie value (the only copy of the id). Expired sessions are swept on the way. */
-export async function openSession(db: Database, now: number): Promise<string> {
+export async function openSession(d1: D1Database, now: number): Promise<string> {
+  const db = database(d1);
   const id = randomString(43);
   await db.batch([
     db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)),
@@ -33,15 +29,15 @@ export async function openSession(db: Database, now: number): Promise<string> {
 }
 
 /** The live session a cookie names, with its one-time message taken (cleared), or null. */
-export async function readSession(db: Database, cookie: string | undefined, now: number): Promise<ConsoleSession | null> {
+export async function readSession(d1: D1Database, cookie: string | undefined, now: number): Promise<ConsoleSession | null> {
   if (!cookie || !/^[A-Za-z0-9]{43}$/.test(cookie)) return null;
+  const db = database(d1);
   const idHash = await sha256Hex(cookie);
   const row = await db.select().from(consoleSessions).where(eq(consoleSessions.idHash, idHash)).get();
   if (!row || row.expiresAt <= now) return null;
-  let flash: Flash | null = null;
-  if (row.flash !== null) {
+  const flash = row.flash;
+  if (flash !== null) {
     await db.update(consoleSessions).set({ flash: null }).where(eq(consoleSessions.idHash, idHash));
-    flash = JSON.parse(row.flash) as Flash;
     if (flash.secret) flash.secret = await unseal(await flashKey(cookie), flash.secret, "console-flash");
   }
   return { cookie, idHash, csrf: row.csrf, flash };
@@ -58,15 +54,12 @@ async function flashKey(cookie: string): Promise<string> {
 }
 
 /** Leaves a message for the next page of this session (a secret in it sealed, see {@link flashKey}). */
-export async function setFlash(db: Database, session: ConsoleSession, flash: Flash): Promise<void> {
+export async function setFlash(d1: D1Database, session: ConsoleSession, flash: Flash): Promise<void> {
   const stored = flash.secret ? { ...flash, secret: await seal(await flashKey(session.cookie), flash.secret, "console-flash") } : flash;
-  await db
-    .update(consoleSessions)
-    .set({ flash: JSON.stringify(stored) })
-    .where(eq(consoleSessions.idHash, session.idHash));
+  await database(d1).update(consoleSessions).set({ flash: stored }).where(eq(consoleSessions.idHash, session.idHash));
 }
 
 /** Ends a session: its cookie no longer works, even replayed. */
-export async function closeSession(db: Database, idHash: string): Promise<void> {
-  await db.delete(consoleSessions).where(eq(consoleSessions.idHash, idHash));
+export async function closeSession(d1: D1Database, idHash: string): Promise<void> {
+  await database(d1).delete(consoleSessions).where(eq(consoleSessions.idHash, idHash));
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { Changes } from "../domain/permit";
 
 /** Times are epoch seconds (UTC) so range queries use indexes; money is integer cents. */
 const epoch = (name: string) => integer(name);
@@ -112,7 +113,7 @@ export const permitEvents = sqliteTable(
     version: integer("version").notNull(),
     action: text("action", { enum: ["create", "update", "delete"] }).notNull(),
     /** JSON: `{ field: [before, after] }`; a create holds `{ field: [null, value] }`. */
-    changes: text("changes").notNull(),
+    changes: text("changes", { mode: "json" }).$type<Changes>().notNull(),
     /** `token:<id>`, `admin`, or `job:<name>`. */
     actor: text("actor").notNull(),
     at: epoch("at").notNull(),
@@ -160,6 +161,25 @@ export const tasks = sqliteTable(
   (t) => [primaryKey({ columns: [t.siteId, t.task] })],
 );
 
+/** What a run of the ParkMobile import counted (`task_runs.counts`, JSON). */
+export interface RunCounts {
+  zonesMatched: number;
+  zonesSkipped: number;
+  /** ParkMobile signage zone codes with no lot zone of that name. */
+  skippedZones: string[];
+  rightsFetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+}
+
+/** A parking right a run rejected, and why (`task_runs.rejections`, JSON). */
+export interface Rejection {
+  parkingRightId: string | number | null;
+  reason: string;
+}
+
 /** The run log of the system tasks. One unfinished run per site and task, enforced by a unique index. */
 export const taskRuns = sqliteTable(
   "task_runs",
@@ -176,10 +196,9 @@ export const taskRuns = sqliteTable(
     finishedAt: epoch("finished_at"),
     outcome: text("outcome", { enum: ["running", "succeeded", "partial", "failed"] }).notNull(),
     message: text("message"),
-    /** JSON: zonesMatched, zonesSkipped, skippedZones, rightsFetched, created, updated, unchanged, rejected. */
-    counts: text("counts").notNull(),
-    /** JSON: the first rejected rights, `{ parkingRightId, reason }`. */
-    rejections: text("rejections").notNull(),
+    counts: text("counts", { mode: "json" }).$type<RunCounts>().notNull(),
+    /** The first rejected rights. */
+    rejections: text("rejections", { mode: "json" }).$type<Rejection[]>().notNull(),
   },
   (t) => [
     index("task_runs_site_task").on(t.siteId, t.task, t.id),
@@ -187,12 +206,19 @@ export const taskRuns = sqliteTable(
   ],
 );
 
+/** A console message for the next page: an outcome, and perhaps a secret to show once (a token just issued). */
+export interface Flash {
+  kind: "ok" | "error";
+  text: string;
+  secret?: string;
+}
+
 /** Admin console sign-ins. The cookie holds a random id; only its SHA-256 is kept, with the form token and a one-time message. */
 export const consoleSessions = sqliteTable("console_sessions", {
   idHash: text("id_hash").primaryKey(),
   /** The anti-forgery token every console form must send back. */
   csrf: text("csrf").notNull(),
   expiresAt: epoch("expires_at").notNull(),
-  /** JSON `{ kind: "ok" | "error", text, secret? }`, shown once on the next page. */
-  flash: text("flash"),
+  /** JSON: a message shown once on the next page (a secret in it sealed). */
+  flash: text("flash", { mode: "json" }).$type<Flash>(),
 });

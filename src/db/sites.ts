@@ -1,24 +1,15 @@
 import { asc, eq } from "drizzle-orm";
+import type { SiteConfig } from "../domain/site";
 import { nowSeconds } from "../domain/time";
-import { AppError, ErrorCode } from "../errors";
-import { type Database, isUniqueViolation } from "./client";
+import { database, isUniqueViolation } from "./client";
 import { DEFAULT_CURRENCIES, lotZones, sites } from "./schema";
 
 export type Site = typeof sites.$inferSelect;
 
-/** What every request of a site needs, cached in KV under `site:v1:<id>`. */
-export interface SiteConfig {
-  id: number;
-  slug: string;
-  /** Accepted currencies; the first is the default. */
-  currencies: string[];
-  zones: { id: number; name: string }[];
-}
-
-/** Creates a site; a taken slug is 9022. */
-export async function createSite(db: Database, input: { slug: string; name: string; currencies?: string[] }): Promise<Site> {
+/** Creates a site; null when the slug is taken. */
+export async function createSite(d1: D1Database, input: { slug: string; name: string; currencies?: string[] }): Promise<Site | null> {
   try {
-    const [row] = await db
+    return await database(d1)
       .insert(sites)
       .values({
         slug: input.slug,
@@ -26,38 +17,38 @@ export async function createSite(db: Database, input: { slug: string; name: stri
         currencies: (input.currencies ?? DEFAULT_CURRENCIES).join(","),
         createdAt: nowSeconds(),
       })
-      .returning();
-    return row as Site;
+      .returning()
+      .get();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError(ErrorCode.AlreadyExists, `Site ${input.slug} already exists.`, { field: "slug" });
+    if (isUniqueViolation(error)) return null;
     throw error;
   }
 }
 
 /** All sites, by slug. */
-export function listSites(db: Database): Promise<Site[]> {
-  return db.select().from(sites).orderBy(asc(sites.slug));
+export function listSites(d1: D1Database): Promise<Site[]> {
+  return database(d1).select().from(sites).orderBy(asc(sites.slug));
 }
 
-/** One site by slug; 9009 when there is none. */
-export async function getSite(db: Database, slug: string): Promise<Site> {
-  const row = await db.select().from(sites).where(eq(sites.slug, slug)).get();
-  if (!row) throw new AppError(ErrorCode.NotFound, `Site ${slug} does not exist.`, { field: "site" });
-  return row;
+/** One site by slug, or null. */
+export async function findSite(d1: D1Database, slug: string): Promise<Site | null> {
+  return (await database(d1).select().from(sites).where(eq(sites.slug, slug)).get()) ?? null;
 }
 
 /** Changes a site's name or currencies. */
-export async function updateSite(db: Database, id: number, input: { name?: string; currencies?: string[] }): Promise<Site> {
-  const [row] = await db
+export async function updateSite(d1: D1Database, id: number, input: { name?: string; currencies?: string[] }): Promise<Site> {
+  const row = await database(d1)
     .update(sites)
     .set({ name: input.name, currencies: input.currencies?.join(",") })
     .where(eq(sites.id, id))
-    .returning();
+    .returning()
+    .get();
   return row as Site;
 }
 
 /** Loads the cached view of a site from D1, or null if it does not exist. */
-export async function loadSiteConfig(db: Database, siteId: number): Promise<SiteConfig | null> {
+export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<SiteConfig | null> {
+  const db = database(d1);
   const [site, zones] = await db.batch([
     db.select({ slug: sites.slug, currencies: sites.currencies }).from(sites).where(eq(sites.id, siteId)),
     db.select({ id: lotZones.id, name: lotZones.name }).from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name)),

@@ -1,24 +1,13 @@
-import { and, desc, eq, sql } from "drizzle-orm";
-import { type Database, statement } from "./client";
-import { parkmobileSettings, taskRuns, tasks } from "./schema";
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { database } from "./client";
+import { parkmobileSettings, type Rejection, type RunCounts, taskRuns, tasks } from "./schema";
 
-/** The system tasks a site can run; OPS-COM's name for each. */
+/** The system tasks a site can run: OPS-COM's name for each, and the Cron Trigger that runs it (wrangler.toml says the same). */
 export const TASKS = { parkmobile: { name: "Fetch ParkMobile Stats", schedule: "*/3 * * * *" } } as const;
 export type TaskKey = keyof typeof TASKS;
 
 /** A run that has not moved for this long is taken as dead, and the next run may start. */
 export const STALE_RUN_SECONDS = 600;
-
-export interface RunCounts {
-  zonesMatched: number;
-  zonesSkipped: number;
-  skippedZones: string[];
-  rightsFetched: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-}
 
 export const emptyCounts = (): RunCounts => ({
   zonesMatched: 0,
@@ -32,26 +21,25 @@ export const emptyCounts = (): RunCounts => ({
 });
 
 export type TaskRun = typeof taskRuns.$inferSelect;
+export type ParkMobileSettingsRow = typeof parkmobileSettings.$inferSelect;
 
 /** The sealed ParkMobile settings of a site, or null. */
-export function getParkMobileSettings(db: Database, siteId: number) {
-  return db.select().from(parkmobileSettings).where(eq(parkmobileSettings.siteId, siteId)).get();
+export async function getParkMobileSettings(d1: D1Database, siteId: number): Promise<ParkMobileSettingsRow | null> {
+  return (await database(d1).select().from(parkmobileSettings).where(eq(parkmobileSettings.siteId, siteId)).get()) ?? null;
 }
 
 /** Saves a site's (already sealed) ParkMobile settings. */
-export async function saveParkMobileSettings(db: Database, row: typeof parkmobileSettings.$inferInsert) {
-  const [saved] = await db
+export async function saveParkMobileSettings(d1: D1Database, row: ParkMobileSettingsRow): Promise<void> {
+  await database(d1)
     .insert(parkmobileSettings)
     .values(row)
-    .onConflictDoUpdate({ target: parkmobileSettings.siteId, set: { ...row, siteId: undefined } })
-    .returning();
-  return saved as typeof parkmobileSettings.$inferSelect;
+    .onConflictDoUpdate({ target: parkmobileSettings.siteId, set: { ...row, siteId: undefined } });
 }
 
 /** Whether a task is enabled for a site (off until enabled). */
-export async function isTaskEnabled(db: Database, siteId: number, task: TaskKey): Promise<boolean> {
-  const row = await db
-    .select()
+export async function isTaskEnabled(d1: D1Database, siteId: number, task: TaskKey): Promise<boolean> {
+  const row = await database(d1)
+    .select({ enabled: tasks.enabled })
     .from(tasks)
     .where(and(eq(tasks.siteId, siteId), eq(tasks.task, task)))
     .get();
@@ -59,16 +47,16 @@ export async function isTaskEnabled(db: Database, siteId: number, task: TaskKey)
 }
 
 /** Turns a task on or off for a site. */
-export async function setTaskEnabled(db: Database, siteId: number, task: TaskKey, enabled: boolean, now: number) {
-  await db
+export async function setTaskEnabled(d1: D1Database, siteId: number, task: TaskKey, enabled: boolean, now: number): Promise<void> {
+  await database(d1)
     .insert(tasks)
     .values({ siteId, task, enabled, updatedAt: now })
     .onConflictDoUpdate({ target: [tasks.siteId, tasks.task], set: { enabled, updatedAt: now } });
 }
 
 /** The sites on which a task is enabled. */
-export async function sitesWithTask(db: Database, task: TaskKey): Promise<number[]> {
-  const rows = await db
+export async function sitesWithTask(d1: D1Database, task: TaskKey): Promise<number[]> {
+  const rows = await database(d1)
     .select({ siteId: tasks.siteId })
     .from(tasks)
     .where(and(eq(tasks.task, task), eq(tasks.enabled, true)));
@@ -76,8 +64,8 @@ export async function sitesWithTask(db: Database, task: TaskKey): Promise<number
 }
 
 /** A site's runs of a task, newest first. */
-export function listRuns(db: Database, siteId: number, task: TaskKey, limit: number): Promise<TaskRun[]> {
-  return db
+export function listRuns(d1: D1Database, siteId: number, task: TaskKey, limit: number): Promise<TaskRun[]> {
+  return database(d1)
     .select()
     .from(taskRuns)
     .where(and(eq(taskRuns.siteId, siteId), eq(taskRuns.task, task)))
@@ -98,48 +86,55 @@ export async function claimRun(
   trigger: "cron" | "manual",
   now: number,
 ): Promise<number | null> {
-  const [, claimed] = await d1.batch<{ id: number }>([
-    statement(
-      d1,
-      sql`UPDATE task_runs SET finished_at = ${now}, outcome = 'failed',
-            message = 'Abandoned: the run stopped reporting progress (the Worker was stopped or timed out); the next run picks up the work.'
-          WHERE site_id = ${siteId} AND task = ${task} AND finished_at IS NULL AND heartbeat_at < ${now - STALE_RUN_SECONDS}`,
-    ),
-    statement(
-      d1,
-      sql`INSERT INTO task_runs (site_id, task, trigger, started_at, heartbeat_at, outcome, counts, rejections)
-          VALUES (${siteId}, ${task}, ${trigger}, ${now}, ${now}, 'running', ${JSON.stringify(emptyCounts())}, '[]')
-          ON CONFLICT DO NOTHING RETURNING id`,
-    ),
+  const db = database(d1);
+  const [, claimed] = await db.batch([
+    db
+      .update(taskRuns)
+      .set({
+        finishedAt: now,
+        outcome: "failed",
+        message: "Abandoned: the run stopped reporting progress (the Worker was stopped or timed out); the next run picks up the work.",
+      })
+      .where(
+        and(
+          eq(taskRuns.siteId, siteId),
+          eq(taskRuns.task, task),
+          isNull(taskRuns.finishedAt),
+          lt(taskRuns.heartbeatAt, now - STALE_RUN_SECONDS),
+        ),
+      ),
+    db
+      .insert(taskRuns)
+      .values({ siteId, task, trigger, startedAt: now, heartbeatAt: now, outcome: "running", counts: emptyCounts(), rejections: [] })
+      .onConflictDoNothing()
+      .returning({ id: taskRuns.id }),
   ]);
-  return claimed?.results[0]?.id ?? null;
+  return claimed[0]?.id ?? null;
 }
 
 /** Records progress of a running run (its counts so far), which also keeps it from being taken as dead. */
-export async function heartbeat(db: Database, runId: number, counts: RunCounts, now: number) {
-  await db
-    .update(taskRuns)
-    .set({ heartbeatAt: now, counts: JSON.stringify(counts) })
-    .where(eq(taskRuns.id, runId));
+export async function heartbeat(d1: D1Database, runId: number, counts: RunCounts, now: number): Promise<void> {
+  await database(d1).update(taskRuns).set({ heartbeatAt: now, counts }).where(eq(taskRuns.id, runId));
 }
 
 /** Closes a run with its outcome. */
 export async function finishRun(
-  db: Database,
+  d1: D1Database,
   runId: number,
-  result: { outcome: "succeeded" | "partial" | "failed"; message: string | null; counts: RunCounts; rejections: unknown[]; now: number },
+  result: { outcome: "succeeded" | "partial" | "failed"; message: string | null; counts: RunCounts; rejections: Rejection[]; now: number },
 ): Promise<TaskRun> {
-  const [row] = await db
+  const row = await database(d1)
     .update(taskRuns)
     .set({
       finishedAt: result.now,
       heartbeatAt: result.now,
       outcome: result.outcome,
       message: result.message,
-      counts: JSON.stringify(result.counts),
-      rejections: JSON.stringify(result.rejections),
+      counts: result.counts,
+      rejections: result.rejections,
     })
     .where(eq(taskRuns.id, runId))
-    .returning();
+    .returning()
+    .get();
   return row as TaskRun;
 }

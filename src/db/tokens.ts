@@ -1,9 +1,8 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Scope } from "../auth/scopes";
 import { randomString, sha256Hex } from "../auth/secrets";
 import { nowSeconds } from "../domain/time";
-import { AppError, ErrorCode } from "../errors";
-import type { Database } from "./client";
+import { database, statement } from "./client";
 import { apiTokens } from "./schema";
 
 /** What a valid token grants; cached in KV under `token:v1:<hash>`. */
@@ -24,12 +23,14 @@ export interface TokenInfo {
   revokedAt: number | null;
 }
 
+export type TokenRow = typeof apiTokens.$inferSelect;
+
 /** `pe-` and 43 base62 characters (256 bits): 46 characters, inside OPS-COM's 50 letters, digits and dashes. */
 function newSecret(): string {
   return `pe-${randomString(43)}`;
 }
 
-function toInfo(row: typeof apiTokens.$inferSelect): TokenInfo {
+function toInfo(row: TokenRow): TokenInfo {
   return {
     id: row.id,
     prefix: row.prefix,
@@ -43,11 +44,11 @@ function toInfo(row: typeof apiTokens.$inferSelect): TokenInfo {
 
 /** Issues a token for a site. The secret is in the result and nowhere else, ever. */
 export async function createToken(
-  db: Database,
+  d1: D1Database,
   input: { siteId: number; scopes: Scope[]; label?: string },
 ): Promise<TokenInfo & { token: string }> {
   const token = newSecret();
-  const [row] = await db
+  const row = await database(d1)
     .insert(apiTokens)
     .values({
       id: `tk_${randomString(12, "0123456789abcdefghijklmnopqrstuvwxyz")}`,
@@ -58,57 +59,70 @@ export async function createToken(
       scopes: input.scopes.join(","),
       createdAt: nowSeconds(),
     })
-    .returning();
-  return { ...toInfo(row as typeof apiTokens.$inferSelect), token };
+    .returning()
+    .get();
+  return { ...toInfo(row as TokenRow), token };
 }
 
 /** A site's tokens, newest first, revoked ones included. */
-export async function listTokens(db: Database, siteId: number): Promise<TokenInfo[]> {
-  const rows = await db.select().from(apiTokens).where(eq(apiTokens.siteId, siteId)).orderBy(desc(apiTokens.createdAt));
+export async function listTokens(d1: D1Database, siteId: number): Promise<TokenInfo[]> {
+  const rows = await database(d1).select().from(apiTokens).where(eq(apiTokens.siteId, siteId)).orderBy(desc(apiTokens.createdAt));
   return rows.map(toInfo);
 }
 
-/** One token row by id; 9009 when there is none. */
-export async function getTokenRow(db: Database, id: string) {
-  const row = await db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
-  if (!row) throw new AppError(ErrorCode.NotFound, `Token ${id} does not exist.`, { field: "id" });
-  return row;
+/** One token row by id, or null. */
+export async function findToken(d1: D1Database, id: string): Promise<TokenRow | null> {
+  return (await database(d1).select().from(apiTokens).where(eq(apiTokens.id, id)).get()) ?? null;
 }
 
-/** Revokes a token (again is fine). Returns the hash whose cache entry must go. */
-export async function revokeToken(db: Database, id: string): Promise<{ info: TokenInfo; tokenHash: string }> {
-  const row = await getTokenRow(db, id);
-  const [updated] = await db
+/** Revokes a token (again is fine: the first revocation time stays). */
+export async function revokeToken(d1: D1Database, row: TokenRow): Promise<TokenInfo> {
+  const updated = await database(d1)
     .update(apiTokens)
     .set({ revokedAt: row.revokedAt ?? nowSeconds() })
-    .where(eq(apiTokens.id, id))
-    .returning();
-  return { info: toInfo(updated as typeof apiTokens.$inferSelect), tokenHash: row.tokenHash };
+    .where(eq(apiTokens.id, row.id))
+    .returning()
+    .get();
+  return toInfo(updated as TokenRow);
 }
 
 /**
  * Replaces a live token's secret, keeping its id, site, scopes and label. The
- * old secret stops working like a revoked one. Returns the old hash to uncache.
+ * old secret stops working like a revoked one (its hash, `row.tokenHash`, is
+ * the cache entry to drop). Null when the token is revoked.
  */
-export async function rotateToken(db: Database, id: string): Promise<{ info: TokenInfo & { token: string }; oldHash: string }> {
-  const row = await getTokenRow(db, id);
-  if (row.revokedAt !== null) throw new AppError(ErrorCode.Invalid, `Token ${id} is revoked and cannot be rotated.`, { field: "id" });
+export async function rotateToken(d1: D1Database, row: TokenRow): Promise<(TokenInfo & { token: string }) | null> {
   const token = newSecret();
-  const [updated] = await db
+  const updated = await database(d1)
     .update(apiTokens)
     .set({ tokenHash: await sha256Hex(token), prefix: token.slice(0, 7), lastUsedAt: null })
-    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-    .returning();
-  if (!updated) throw new AppError(ErrorCode.Invalid, `Token ${id} was revoked meanwhile.`, { field: "id" });
-  return { info: { ...toInfo(updated), token }, oldHash: row.tokenHash };
+    .where(and(eq(apiTokens.id, row.id), isNull(apiTokens.revokedAt)))
+    .returning()
+    .get();
+  return updated ? { ...toInfo(updated), token } : null;
 }
 
 /** The grant of a live token by the hash of its secret, or null. */
-export async function findGrant(db: Database, tokenHash: string): Promise<TokenGrant | null> {
-  const row = await db
+export async function findGrant(d1: D1Database, tokenHash: string): Promise<TokenGrant | null> {
+  const row = await database(d1)
     .select({ id: apiTokens.id, siteId: apiTokens.siteId, scopes: apiTokens.scopes })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
     .get();
   return row ? { tokenId: row.id, siteId: row.siteId, scopes: row.scopes.split(",") as Scope[] } : null;
+}
+
+/**
+ * Records a token's use at `now`, unless it was recorded in the last minute
+ * (the guard keeps isolates from writing more often): a statement to add to
+ * the batch a request writes anyway.
+ */
+export function touchToken(d1: D1Database, tokenId: string, now: number): D1PreparedStatement {
+  return statement(
+    d1,
+    database(d1)
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiTokens.id, tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - 60)))),
+  );
 }

@@ -1,41 +1,36 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import { nowSeconds } from "../domain/time";
-import { AppError, ErrorCode } from "../errors";
-import { type Database, isUniqueViolation } from "./client";
+import { database, isUniqueViolation } from "./client";
 import { lotZones, permits } from "./schema";
 
 export type LotZone = typeof lotZones.$inferSelect;
 
 /** A site's lot zones by name. */
-export function listZones(db: Database, siteId: number): Promise<LotZone[]> {
-  return db.select().from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name));
+export function listZones(d1: D1Database, siteId: number): Promise<LotZone[]> {
+  return database(d1).select().from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name));
 }
 
 /**
  * One zone of a site by exact name or, when no zone has that name, by id
- * (so a zone named "42" is still found by its name); 9009 when there is none.
+ * (so a zone named "42" is still found by its name); null when there is none.
  */
-export async function getZone(db: Database, siteId: number, nameOrId: string): Promise<LotZone> {
+export async function findZone(d1: D1Database, siteId: number, nameOrId: string): Promise<LotZone | null> {
   const id = /^\d{1,15}$/.test(nameOrId) ? Number(nameOrId) : -1;
-  const row = await db
+  const row = await database(d1)
     .select()
     .from(lotZones)
     .where(and(eq(lotZones.siteId, siteId), or(eq(lotZones.name, nameOrId), eq(lotZones.id, id))))
     .orderBy(sql`${lotZones.name} = ${nameOrId} DESC`)
     .get();
-  if (!row) throw new AppError(ErrorCode.NotFound, `Lot zone ${nameOrId} does not exist on this site.`, { field: "zone" });
-  return row;
-}
-
-function duplicate(name: string) {
-  return new AppError(ErrorCode.AlreadyExists, `Lot zone ${name} already exists on this site.`, { field: "name" });
+  return row ?? null;
 }
 
 /**
  * Adds a lot zone and, in the same transaction, reconnects the disconnected
- * records that named it.
+ * records that named it. Null when the site already has a zone by that name.
  */
-export async function addZone(db: Database, siteId: number, name: string): Promise<{ zone: LotZone; reconnected: number }> {
+export async function addZone(d1: D1Database, siteId: number, name: string): Promise<{ zone: LotZone; reconnected: number } | null> {
+  const db = database(d1);
   try {
     const [inserted, reconnected] = await db.batch([
       db.insert(lotZones).values({ siteId, name, createdAt: nowSeconds() }).returning(),
@@ -46,13 +41,17 @@ export async function addZone(db: Database, siteId: number, name: string): Promi
     ]);
     return { zone: inserted[0] as LotZone, reconnected: reconnected.meta.changes };
   } catch (error) {
-    if (isUniqueViolation(error)) throw duplicate(name);
+    if (isUniqueViolation(error)) return null;
     throw error;
   }
 }
 
-/** Renames a lot zone; its records stay with it, and disconnected records that used the new name join it. */
-export async function renameZone(db: Database, zone: LotZone, name: string): Promise<{ zone: LotZone; reconnected: number }> {
+/**
+ * Renames a lot zone; its records stay with it, and disconnected records that
+ * used the new name join it. Null when another zone of the site has that name.
+ */
+export async function renameZone(d1: D1Database, zone: LotZone, name: string): Promise<{ zone: LotZone; reconnected: number } | null> {
+  const db = database(d1);
   try {
     const [updated, reconnected] = await db.batch([
       db.update(lotZones).set({ name }).where(eq(lotZones.id, zone.id)).returning(),
@@ -63,13 +62,14 @@ export async function renameZone(db: Database, zone: LotZone, name: string): Pro
     ]);
     return { zone: updated[0] as LotZone, reconnected: reconnected.meta.changes };
   } catch (error) {
-    if (isUniqueViolation(error)) throw duplicate(name);
+    if (isUniqueViolation(error)) return null;
     throw error;
   }
 }
 
 /** Removes a lot zone; its records keep their zone name and become disconnected. */
-export async function removeZone(db: Database, zone: LotZone): Promise<{ disconnected: number }> {
+export async function removeZone(d1: D1Database, zone: LotZone): Promise<{ disconnected: number }> {
+  const db = database(d1);
   const [disconnected] = await db.batch([
     db.update(permits).set({ lotZoneId: null }).where(eq(permits.lotZoneId, zone.id)),
     db.delete(lotZones).where(eq(lotZones.id, zone.id)),

@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 import { AppError, ErrorCode } from "../errors";
 import { parseAmount } from "./money";
 import { isValidNormalizedPlate, normalizePlate } from "./plate";
@@ -10,7 +10,7 @@ import { parseWireTime } from "./time";
  * invalid value. Parsing, validation, the OpenAPI document and the error
  * catalogue all read this table.
  */
-interface AttributeRule {
+export interface AttributeRule {
   /** The accepted JSON keys, canonical name first. */
   names: readonly string[];
   description: string;
@@ -173,25 +173,6 @@ export type Values<E extends EndpointAttributes> = {
     ? z.output<(typeof attributes)[K]["schema"]>
     : z.output<(typeof attributes)[K]["schema"]> | undefined;
 };
-
-/**
- * Builds the request schema of one endpoint: every alias of every attribute
- * as an optional property (so the OpenAPI document lists them all), unknown
- * keys ignored. Parse it with {@link parseAttributes}, which adds the rules a
- * JSON schema cannot say: aliases that disagree, required-under-any-name.
- */
-export function requestSchema(endpoint: EndpointAttributes) {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [attr, presence] of Object.entries(endpoint) as [AttributeName, string][]) {
-    const rule: AttributeRule = attributes[attr];
-    for (const name of rule.names) {
-      const aliasNote = rule.names.length > 1 ? ` Also accepted as ${rule.names.filter((n) => n !== name).join(", ")}.` : "";
-      const required = presence === "required" ? " Required (under any of its names)." : "";
-      shape[name] = rule.schema.optional().openapi({ description: `${rule.description}${aliasNote}${required}`, example: rule.example });
-    }
-  }
-  return z.object(shape).loose();
-}
 
 /** JSON `null` and blank strings count as absent: pay stations send `""` for fields they do not use. */
 function isAbsent(value: unknown): boolean {

@@ -1,9 +1,9 @@
-import type { NewPermit, PermitChange } from "../db/permits";
-import type { SiteConfig } from "../db/sites";
 import { AppError, ErrorCode } from "../errors";
 import type { EndpointAttributes, Resolved } from "./attributes";
 import { parseAmount } from "./money";
+import type { NewPermit, PermitChange } from "./permit";
 import { normalizePlate } from "./plate";
+import type { SiteConfig } from "./site";
 import { parseWireTime } from "./time";
 
 /** Permit Create (push), seeds 001 and 004. */

@@ -25,9 +25,11 @@ export function parseWireTime(value: string): number | undefined {
   return ms / 1000;
 }
 
-/** Formats epoch seconds as a wire time, `Y-m-d\TH:i:s` in UTC without a suffix, as the seeds print it. */
-export function formatWireTime(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().slice(0, 19);
+/** Formats epoch seconds as a wire time, `Y-m-d\TH:i:s` in UTC without a suffix, as the seeds print it; null stays null. */
+export function formatWireTime(epochSeconds: number): string;
+export function formatWireTime(epochSeconds: number | null): string | null;
+export function formatWireTime(epochSeconds: number | null): string | null {
+  return epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString().slice(0, 19);
 }
 
 /** The current time in epoch seconds. */

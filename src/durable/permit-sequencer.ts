@@ -1,6 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
-import { type DeleteRequest, deletePermit, type UpdateRequest, updatePermit, type WriteResult } from "../db/permits";
+import { deletePermit, type PermitDelete, type PermitUpdate, updatePermit, type VersionResult } from "../db/permits/versions";
 import { nowSeconds } from "../domain/time";
+
+/** The RPC contract: what the Worker sends to update a permit (which permit, of which site, what changes, who asks). */
+export type UpdateRequest = PermitUpdate;
+/** What the Worker sends to delete a permit. */
+export type DeleteRequest = PermitDelete;
+/**
+ * What a serialized write answers: the version now stored, or why nothing
+ * was written. A plain value, because errors do not cross RPC as classes.
+ */
+export type WriteResult = VersionResult;
 
 /**
  * One object per permit reference: updates and deletes of a reference run one
@@ -24,12 +34,17 @@ export class PermitSequencer extends DurableObject<Env> {
   }
 
   /** Applies an update as the permit's next version. */
-  async update(input: UpdateRequest): Promise<WriteResult> {
-    return this.#inTurn(() => updatePermit(this.env.DB, { ...input, now: nowSeconds() }));
+  async update(request: UpdateRequest): Promise<WriteResult> {
+    return this.#inTurn(() => updatePermit(this.env.DB, request, nowSeconds()));
   }
 
   /** Deletes the permit (a soft delete, kept with its history). */
-  async remove(input: DeleteRequest): Promise<WriteResult> {
-    return this.#inTurn(() => deletePermit(this.env.DB, { ...input, now: nowSeconds() }));
+  async remove(request: DeleteRequest): Promise<WriteResult> {
+    return this.#inTurn(() => deletePermit(this.env.DB, request, nowSeconds()));
   }
+}
+
+/** The object that serializes the writes of one permit reference. */
+export function permitSequencer(env: Env, reference: string) {
+  return env.PERMIT_SEQUENCER.getByName(reference);
 }

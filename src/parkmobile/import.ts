@@ -1,8 +1,9 @@
 import { unseal } from "../auth/sealed";
-import { database } from "../db/client";
-import { type SourceRecord, syncSourceRecords } from "../db/permits";
+import { syncSourceRecords } from "../db/permits/bulk";
+import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
+import type { SourceRecord } from "../domain/permit";
 import { nowSeconds } from "../domain/time";
 import { type Fetch, ParkMobileClient, ParkMobileError } from "./client";
 import { mapRight } from "./mapping";
@@ -34,15 +35,14 @@ export async function runParkMobileImport(
   trigger: "cron" | "manual",
   fetchImpl: Fetch = fetch,
 ): Promise<TaskRun | null> {
-  const db = database(env.DB);
   const runId = await claimRun(env.DB, siteId, "parkmobile", trigger, nowSeconds());
   if (runId === null) return null;
 
   const counts = emptyCounts();
-  const rejections: { parkingRightId: string | number | null; reason: string }[] = [];
+  const rejections: Rejection[] = [];
   const zoneFailures: string[] = [];
   try {
-    const settings = await getParkMobileSettings(db, siteId);
+    const settings = await getParkMobileSettings(env.DB, siteId);
     if (!settings?.username || !settings.password || !settings.apiKey) {
       throw new ParkMobileError("ParkMobile credentials are not set for this site (API username, API password and X-API-Key).", true);
     }
@@ -60,7 +60,7 @@ export async function runParkMobileImport(
       fetchImpl,
     );
     // Read from D1, not the cache: a lot zone added a moment ago must match at once.
-    const site = await loadSiteConfig(db, siteId);
+    const site = await loadSiteConfig(env.DB, siteId);
     const lotZones = new Set(site?.zones.map((z) => z.name));
     const remote = await client.zones();
     const matched = [...new Set(remote.map((z) => z.signageZoneCode))].filter((code) => lotZones.has(code));
@@ -103,7 +103,7 @@ export async function runParkMobileImport(
       counts.created += result.created;
       counts.updated += result.updated;
       counts.unchanged += result.unchanged;
-      await heartbeat(db, runId, counts, nowSeconds());
+      await heartbeat(env.DB, runId, counts, nowSeconds());
     };
     await Promise.all(
       Array.from({ length: Math.min(ZONE_CONCURRENCY, queue.length) }, async () => {
@@ -111,12 +111,12 @@ export async function runParkMobileImport(
       }),
     );
     const outcome = zoneFailures.length === 0 ? "succeeded" : zoneFailures.length === matched.length ? "failed" : "partial";
-    return await finishRun(db, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() });
+    return await finishRun(env.DB, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() });
   } catch (error) {
     const message =
       error instanceof ParkMobileError ? error.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     if (!(error instanceof ParkMobileError)) console.error(JSON.stringify({ task: "parkmobile", siteId, runId, error: String(error) }));
-    return await finishRun(db, runId, {
+    return await finishRun(env.DB, runId, {
       outcome: "failed",
       message: [message, ...zoneFailures].join(" "),
       counts,

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { SourceRecord } from "../db/permits";
+
+import type { SourceRecord } from "../domain/permit";
 import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
 
 export type MappedRight = { ok: true; right: SourceRecord } | { ok: false; parkingRightId: string | number | null; reason: string };

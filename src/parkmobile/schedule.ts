@@ -1,4 +1,3 @@
-import { database } from "../db/client";
 import { sitesWithTask, TASKS } from "../db/tasks";
 import type { Fetch } from "./client";
 import { runParkMobileImport } from "./import";
@@ -14,7 +13,7 @@ const SITE_CONCURRENCY = 4;
  */
 export async function runScheduledTasks(env: Env, cron: string, fetchImpl: Fetch = fetch): Promise<void> {
   if (cron !== TASKS.parkmobile.schedule) return;
-  const queue = await sitesWithTask(database(env.DB), "parkmobile");
+  const queue = await sitesWithTask(env.DB, "parkmobile");
   await Promise.all(
     Array.from({ length: Math.min(SITE_CONCURRENCY, queue.length) }, async () => {
       for (let siteId = queue.shift(); siteId !== undefined; siteId = queue.shift()) {

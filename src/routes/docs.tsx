@@ -1,4 +1,7 @@
-import type { OpenAPIObject } from "openapi3-ts/oas31";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+
+/** The OpenAPI 3.1 document the app serves at /openapi.json. */
+type OpenAPIObject = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
 
 type Schema = {
   type?: string | string[];

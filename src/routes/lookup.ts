@@ -1,60 +1,36 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { authenticate } from "../auth/authenticate";
-import type { Scope } from "../auth/scopes";
-import { activeByPlate } from "../db/active";
-import { isWellFormedToken } from "../domain/attributes";
+import { activeByPlate } from "../db/permits/reads";
 import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
 import { formatWireTime, nowSeconds } from "../domain/time";
-import { AppError, ErrorCode } from "../errors";
+import { AppError, ErrorCode, errorResponses, throwValidationError } from "../errors";
 import type { AppEnv } from "../http";
-import { throwValidationError } from "../validation";
-import { errors } from "./oc-toma";
+import { headerCaller, headerTokenSecurity } from "./caller";
+import { narrow, PermitFields, permitFields } from "./permit-view";
 
 /** Enforcement lookups, mounted at /api/v1. */
 export const lookup = new OpenAPIHono<AppEnv>({ defaultHook: throwValidationError });
 
-/**
- * The token of a non-OC-TOMA call: `Authorization: Bearer <token>` or
- * `X-Api-Key: <token>` (what aggregators such as ParkOnce send).
- */
-export async function headerCaller(c: Context<AppEnv>, scope: Scope) {
-  const token = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? c.req.header("x-api-key");
-  if (!token)
-    throw new AppError(ErrorCode.TokenMissing, "Send the API token as Authorization: Bearer <token> or X-Api-Key.", {
-      field: "Authorization",
-    });
-  if (!isWellFormedToken(token)) {
-    throw new AppError(ErrorCode.NoPermission, "The API token is not valid.", { field: "Authorization" });
-  }
-  return authenticate(c.env, token, scope);
-}
-
-/** Either header carries the token. (Typed: an inline literal of two shapes breaks the route's type inference.) */
-const tokenSecurity: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
-
-const Permit = z
-  .object({
-    reference_id: z.string(),
-    type: z.enum(["temp", "standard"]),
-    source: z.string().openapi({ description: "push, ParkMobile or admin" }),
-    plate: z.string().openapi({ description: "The plate as it was sent." }),
-    zone: z.string().nullable().openapi({ description: "The lot zone, or the raw zone name of a disconnected record." }),
-    disconnected: z.boolean(),
-    start: z.string(),
-    end: z.string(),
-  })
-  .openapi("ActivePermit");
+const ActivePermit = PermitFields.pick({
+  reference_id: true,
+  type: true,
+  source: true,
+  plate: true,
+  zone: true,
+  disconnected: true,
+  start: true,
+  end: true,
+}).openapi("ActivePermit");
 
 lookup.openapi(
   createRoute({
     method: "get",
     path: "/lookup",
+    operationId: "lookupPlate",
     tags: ["Enforcement"],
     summary: "Is this plate paid for now (optionally in one lot zone)?",
     description:
       "Matches the plate normalized (case, spaces, dashes and dots ignored) against the permits active now: started, not ended, not deleted. Needs a token with the `lookup` scope. One indexed query.",
-    security: tokenSecurity,
+    security: headerTokenSecurity,
     request: {
       query: z.object({
         plate: z.string().min(1).max(25).openapi({ example: "PL8RDR" }),
@@ -73,13 +49,13 @@ lookup.openapi(
                 zone: z.string().nullable(),
                 active: z.boolean(),
                 checked_at: z.string(),
-                permits: z.array(Permit),
+                permits: z.array(ActivePermit),
               })
               .openapi("PlateLookup"),
           },
         },
       },
-      ...errors([400, 401, 403]),
+      ...errorResponses([400, 401, 403]),
     },
   }),
   async (c) => {
@@ -103,16 +79,7 @@ lookup.openapi(
         zone: zone?.trim() ?? null,
         active: rows.length > 0,
         checked_at: formatWireTime(now),
-        permits: rows.map((r) => ({
-          reference_id: r.id,
-          type: r.type,
-          source: r.source,
-          plate: r.plate,
-          zone: r.lot_zone ?? r.zone_name,
-          disconnected: r.lot_zone === null && r.zone_name !== null,
-          start: formatWireTime(r.start_at),
-          end: formatWireTime(r.end_at),
-        })),
+        permits: rows.map((r) => narrow(ActivePermit, permitFields(r))),
       },
       200,
     );

@@ -1,26 +1,25 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { authenticate } from "../auth/authenticate";
-import { secretsEqual } from "../auth/secrets";
-import { database } from "../db/client";
-import { getSite, type Site } from "../db/sites";
-import { isWellFormedToken } from "../domain/attributes";
-import { formatWireTime } from "../domain/time";
-import { AppError, ErrorCode } from "../errors";
-import { type AppEnv, answerError, limitBody, MAX_ADMIN_BODY_BYTES } from "../http";
-import { throwValidationError } from "../validation";
+import { authenticate } from "../../auth/authenticate";
+import { secretsEqual } from "../../auth/secrets";
+import { findSite, type Site } from "../../db/sites";
+import { isWellFormedToken } from "../../domain/attributes";
+import { AppError, answerError, ErrorCode, type ErrorStatus, errorResponses, throwValidationError } from "../../errors";
+import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../../http";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
 
 export type AdminEnv = AppEnv & { Variables: { admin: AdminCaller } };
+export type AdminApp = OpenAPIHono<AdminEnv>;
+export type AdminContext = Context<AdminEnv>;
 
 /**
  * The admin API app, mounted at /api/admin/v1: validation errors in the one
  * error shape, the admin body limit, and the admin authentication. Every
  * business rule lives behind it; the CLI and the console are its clients.
  */
-export function createAdminApp() {
+export function createAdminApp(): AdminApp {
   const app = new OpenAPIHono<AdminEnv>({ defaultHook: throwValidationError });
   // Mounted, the root app's handler answers errors; called directly (by the console), this one does the same.
   app.onError(answerError);
@@ -30,7 +29,7 @@ export function createAdminApp() {
 }
 
 /** ADMIN_TOKEN as a bearer is root; an API token with the admin scope manages its own site. */
-async function authenticateAdmin(c: Context<AdminEnv>, next: () => Promise<void>) {
+async function authenticateAdmin(c: AdminContext, next: () => Promise<void>) {
   const header = c.req.header("authorization");
   const bearer = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (!bearer) throw new AppError(ErrorCode.TokenMissing, "Authorization: Bearer <admin token> is required.", { field: "Authorization" });
@@ -54,27 +53,20 @@ async function authenticateAdmin(c: Context<AdminEnv>, next: () => Promise<void>
   await next();
 }
 
-export type AdminContext = Context<AdminEnv>;
-
+/** Refuses a caller other than the holder of ADMIN_TOKEN (9002, 403). */
 export function requireRoot(c: AdminContext) {
   if (c.get("admin").kind !== "root") throw new AppError(ErrorCode.NoPermission, "Only ADMIN_TOKEN may do this.", { status: 403 });
 }
 
-/** The site named in the path, if the caller may manage it. */
+/** The site named in the path, if the caller may manage it; 9009 otherwise. */
 export async function siteOf(c: AdminContext, slug: string): Promise<Site> {
   const caller = c.get("admin");
-  const site = await getSite(database(c.env.DB), slug);
-  if (caller.kind === "site" && caller.siteId !== site.id) {
-    // Same answer as a missing site: a site admin cannot probe other sites' slugs.
+  const site = await findSite(c.env.DB, slug);
+  // Another site's slug answers as a missing one: a site admin cannot probe other sites' slugs.
+  if (!site || (caller.kind === "site" && caller.siteId !== site.id)) {
     throw new AppError(ErrorCode.NotFound, `Site ${slug} does not exist.`, { field: "site" });
   }
   return site;
-}
-
-export function time(epoch: number): string;
-export function time(epoch: number | null): string | null;
-export function time(epoch: number | null) {
-  return epoch === null ? null : formatWireTime(epoch);
 }
 
 export const Slug = z
@@ -83,7 +75,25 @@ export const Slug = z
   .openapi({ example: "demo" });
 export const SiteParam = z.object({ site: Slug.openapi({ param: { name: "site", in: "path" } }) });
 
+/** A JSON answer of an operation. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+/** A required JSON request body. */
 export const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-export const security = [{ adminBearer: [] }];
-export const tags = ["Admin"];
+
+/**
+ * Declares an admin operation: tagged, secured by the admin bearer, and
+ * documenting its error answers: 401 and 403 (authentication) for every
+ * operation, and those it lists (400 for a bad request, 404 for a record
+ * not found, 409 for a conflict, 413 for a body too large).
+ */
+export function adminRoute<
+  const R extends Omit<RouteConfig, "tags" | "security"> & { operationId: string; errors: readonly ErrorStatus[] },
+>(config: R) {
+  const { errors, ...route } = config;
+  return createRoute({
+    ...route,
+    tags: ["Admin"],
+    security: [{ adminBearer: [] }],
+    responses: { ...route.responses, ...errorResponses([401, 403, ...errors]) },
+  });
+}

@@ -1,0 +1,202 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { type Changes, creationChanges, type NewPermit, receiptOf, type SourceRecord } from "../../domain/permit";
+import { database, statement } from "../client";
+import { permits } from "../schema";
+
+/**
+ * Many permits at once: the standard-permit import and the ParkMobile sync.
+ * Rows travel as one JSON array per statement, read with `json_each`, so no
+ * statement comes near D1's 100 bound parameters whatever the row count
+ * (raw SQL for that reason: drizzle has no INSERT … SELECT FROM json_each).
+ */
+
+/** D1 allows 2 MB per bound string: rows travel as JSON in chunks well under it. */
+const ROWS_PER_STATEMENT = 1_000;
+
+type InsertRow = Omit<NewPermit, "siteId"> & { id: string };
+
+/** A field of the JSON row `j.value` in a `json_each` statement. */
+const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
+
+/**
+ * The statements inserting many permits and their creation events. A row
+ * whose live receipt key or source id already exists is skipped (`ON CONFLICT
+ * DO NOTHING`), and only rows actually inserted get an event.
+ */
+function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx: { actor: string; now: number }): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT).map(({ id, ...r }) => ({
+      id,
+      ...r,
+      receipt: receiptOf(r),
+      changes: creationChanges(r),
+    }));
+    const json = JSON.stringify(chunk);
+    statements.push(
+      statement(
+        d1,
+        sql`INSERT INTO permits (id, site_id, type, source, plate, plate_norm, zone_name, lot_zone_id, amount_cents, currency,
+                                 start_at, end_at, permit_no, ticket_number, promo_code, receipt, external_id, source_modified_at,
+                                 version, created_at, updated_at)
+            SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("zoneName")},
+                   (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")}),
+                   ${field("amountCents")}, ${field("currency")}, ${field("startAt")}, ${field("endAt")}, ${field("permitNo")},
+                   ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, ${field("externalId")}, ${field("sourceModifiedAt")},
+                   1, ${ctx.now}, ${ctx.now}
+            FROM json_each(${json}) j WHERE true
+            ON CONFLICT DO NOTHING`,
+      ),
+      // json_extract of an object is its JSON text: the changes column receives it as stored JSON.
+      statement(
+        d1,
+        sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
+            SELECT ${field("id")}, 1, 'create', ${field("changes")}, ${ctx.actor}, ${ctx.now}
+            FROM json_each(${json}) j WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")})
+            ON CONFLICT DO NOTHING`,
+      ),
+    );
+  }
+  return statements;
+}
+
+/**
+ * Inserts many permits and their creation events in ONE batch (one
+ * transaction: all or nothing); see {@link insertStatements}. Rows already
+ * present are skipped, which makes a repeated import a no-op. Returns the
+ * ids actually inserted.
+ */
+export async function insertPermits(
+  d1: D1Database,
+  siteId: number,
+  rows: InsertRow[],
+  ctx: { actor: string; now: number },
+): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const ids = JSON.stringify(rows.map((r) => r.id));
+  const results = await d1.batch<{ id: string }>([
+    ...insertStatements(d1, siteId, rows, ctx),
+    statement(d1, sql`SELECT id FROM permits WHERE id IN (SELECT value FROM json_each(${ids}))`),
+  ]);
+  return (results.at(-1)?.results ?? []).map((r) => r.id);
+}
+
+/**
+ * Brings a site's records from one source in one lot zone up to date with
+ * what the source sent, in one read and one batch (one transaction):
+ * unknown records are inserted; known ones whose values changed (and whose
+ * source modification is not older than ours) get a new version and a
+ * history event, guarded by a version compare-and-set; the rest write
+ * nothing. Safe to repeat: a run that died half-way left either all or none
+ * of a batch, and the unique source-id index absorbs a replay.
+ */
+export async function syncSourceRecords(
+  d1: D1Database,
+  input: { siteId: number; source: string; zoneName: string; currency: string | null; records: SourceRecord[]; actor: string; now: number },
+): Promise<{ created: number; updated: number; unchanged: number }> {
+  const { siteId, source, records, now } = input;
+  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+  const ids = JSON.stringify(records.map((r) => r.externalId));
+  const existing = await database(d1)
+    .select({
+      id: permits.id,
+      externalId: permits.externalId,
+      plate: permits.plate,
+      plateNorm: permits.plateNorm,
+      startAt: permits.startAt,
+      endAt: permits.endAt,
+      amountCents: permits.amountCents,
+      sourceModifiedAt: permits.sourceModifiedAt,
+      version: permits.version,
+      deletedAt: permits.deletedAt,
+    })
+    .from(permits)
+    // The ids travel as one JSON parameter (D1's 100-parameter limit).
+    .where(
+      and(eq(permits.siteId, siteId), eq(permits.source, source), inArray(permits.externalId, sql`(SELECT value FROM json_each(${ids}))`)),
+    );
+  const known = new Map(existing.map((e) => [e.externalId, e]));
+  const inserts: InsertRow[] = [];
+  const updates: (Omit<SourceRecord, "modifiedAt" | "externalId"> & {
+    id: string;
+    version: number;
+    changes: Changes;
+    sourceModifiedAt: number | null;
+  })[] = [];
+  let unchanged = 0;
+  for (const r of records) {
+    const row = known.get(r.externalId);
+    if (!row) {
+      inserts.push({
+        id: crypto.randomUUID(),
+        type: "temp",
+        source,
+        plate: r.plate,
+        plateNorm: r.plateNorm,
+        zoneName: input.zoneName,
+        amountCents: r.amountCents,
+        currency: r.amountCents === null ? null : input.currency,
+        startAt: r.startAt,
+        endAt: r.endAt,
+        permitNo: null,
+        ticketNumber: null,
+        promoCode: null,
+        externalId: r.externalId,
+        sourceModifiedAt: r.modifiedAt,
+      });
+      continue;
+    }
+    const changes: Changes = {};
+    for (const name of ["plate", "plateNorm", "startAt", "endAt", "amountCents"] as const) {
+      if (row[name] !== r[name]) changes[name] = [row[name], r[name]];
+    }
+    const stale = r.modifiedAt !== null && row.sourceModifiedAt !== null && r.modifiedAt < row.sourceModifiedAt;
+    if (Object.keys(changes).length === 0 || stale || row.deletedAt !== null) {
+      unchanged++;
+      continue;
+    }
+    if (r.modifiedAt !== row.sourceModifiedAt) changes.sourceModifiedAt = [row.sourceModifiedAt, r.modifiedAt];
+    updates.push({
+      id: row.id,
+      version: row.version,
+      changes,
+      plate: r.plate,
+      plateNorm: r.plateNorm,
+      startAt: r.startAt,
+      endAt: r.endAt,
+      amountCents: r.amountCents,
+      sourceModifiedAt: r.modifiedAt,
+    });
+  }
+
+  const statements = insertStatements(d1, siteId, inserts, { actor: input.actor, now });
+  const insertCount = statements.length;
+  for (let i = 0; i < updates.length; i += ROWS_PER_STATEMENT) {
+    const json = JSON.stringify(updates.slice(i, i + ROWS_PER_STATEMENT));
+    statements.push(
+      statement(
+        d1,
+        sql`UPDATE permits SET plate = ${field("plate")}, plate_norm = ${field("plateNorm")}, start_at = ${field("startAt")},
+                   end_at = ${field("endAt")}, amount_cents = ${field("amountCents")}, source_modified_at = ${field("sourceModifiedAt")},
+                   version = permits.version + 1, updated_at = ${now}
+            FROM json_each(${json}) j
+            WHERE permits.id = ${field("id")} AND permits.version = ${field("version")}`,
+      ),
+      statement(
+        d1,
+        sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
+            SELECT ${field("id")}, ${field("version")} + 1, 'update', ${field("changes")}, ${input.actor}, ${now}
+            FROM json_each(${json}) j
+            WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")} AND p.version = ${field("version")} + 1 AND p.updated_at = ${now})
+            ON CONFLICT DO NOTHING`,
+      ),
+    );
+  }
+  if (statements.length === 0) return { created: 0, updated: 0, unchanged };
+  const results = await d1.batch(statements);
+  const sum = (from: number, to: number) => results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.meta.changes : 0), 0);
+  const created = sum(0, insertCount);
+  const updated = sum(insertCount, results.length);
+  // Rows skipped by a conflict (a replay) or a lost compare-and-set count as unchanged: the next run sees them again.
+  return { created, updated, unchanged: unchanged + (inserts.length - created) + (updates.length - updated) };
+}

@@ -1,0 +1,133 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Changes, PermitChange } from "../../domain/permit";
+import { database, statement } from "../client";
+import { permits } from "../schema";
+
+/** An update of one permit of a site, by whom. */
+export interface PermitUpdate {
+  siteId: number;
+  reference: string;
+  change: PermitChange;
+  /** For an amount sent without a currency on a record that has none. */
+  defaultCurrency: string | null;
+  actor: string;
+}
+
+/** A delete of one permit of a site, by whom. */
+export interface PermitDelete {
+  siteId: number;
+  reference: string;
+  actor: string;
+}
+
+/**
+ * What writing a version answers: the version now stored (and whether this
+ * call changed it), or why nothing was written: no live permit of that site
+ * by that reference, or an end that is not after the permit's start.
+ */
+export type VersionResult = { ok: true; version: number; changed: boolean } | { ok: false; reason: "not-found" | "end-not-after-start" };
+
+/** A compare-and-set lost to another writer this many times in a row is reported, not retried forever. */
+const CAS_ATTEMPTS = 5;
+
+/** The columns an update may change, with what compare-and-set needs. */
+const readPermit = (d1: D1Database, reference: string) =>
+  database(d1)
+    .select({
+      id: permits.id,
+      siteId: permits.siteId,
+      plate: permits.plate,
+      plateNorm: permits.plateNorm,
+      amountCents: permits.amountCents,
+      currency: permits.currency,
+      startAt: permits.startAt,
+      endAt: permits.endAt,
+      version: permits.version,
+      deletedAt: permits.deletedAt,
+    })
+    .from(permits)
+    .where(eq(permits.id, reference))
+    .get();
+
+type Versioned = { id: string; version: number };
+type Settable = Partial<Pick<typeof permits.$inferInsert, "plate" | "plateNorm" | "amountCents" | "currency" | "endAt" | "deletedAt">>;
+
+/**
+ * Writes one new version of a permit: `UPDATE … WHERE version = <read>` and
+ * the history event in one batch, the event inserted only if the update
+ * changed a row. Returns false when another writer got there first.
+ */
+async function compareAndSet(
+  d1: D1Database,
+  row: Versioned,
+  set: Settable,
+  event: { action: "update" | "delete"; changes: Changes; actor: string; now: number },
+): Promise<boolean> {
+  const db = database(d1);
+  const [update] = await d1.batch([
+    statement(
+      d1,
+      db
+        .update(permits)
+        .set({ ...set, version: sql`${permits.version} + 1`, updatedAt: event.now })
+        .where(and(eq(permits.id, row.id), eq(permits.version, row.version))),
+    ),
+    // Raw: changes() is the row count of the statement before, in the same transaction.
+    statement(
+      d1,
+      sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
+          SELECT ${row.id}, ${row.version + 1}, ${event.action}, ${JSON.stringify(event.changes)}, ${event.actor}, ${event.now}
+          WHERE changes() = 1`,
+    ),
+  ]);
+  return update?.meta.changes === 1;
+}
+
+/**
+ * Applies an update to a live permit of the site as the next version. Call it
+ * through {@link import("../../durable/permit-sequencer").PermitSequencer}, which
+ * runs the calls for one reference one at a time; the compare-and-set keeps
+ * it correct even if two objects ever ran for one reference.
+ */
+export async function updatePermit(d1: D1Database, input: PermitUpdate, now: number): Promise<VersionResult> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const row = await readPermit(d1, input.reference);
+    if (!row || row.siteId !== input.siteId || row.deletedAt !== null) return { ok: false, reason: "not-found" };
+    const { change } = input;
+    if (change.endAt !== undefined && change.endAt <= row.startAt) return { ok: false, reason: "end-not-after-start" };
+    const next = {
+      plate: change.plate ?? row.plate,
+      plateNorm: change.plateNorm ?? row.plateNorm,
+      amountCents: change.amountCents ?? row.amountCents,
+      currency: change.currency ?? (change.amountCents !== undefined ? (row.currency ?? input.defaultCurrency) : row.currency),
+      endAt: change.endAt ?? row.endAt,
+    };
+    const set: Record<string, unknown> = {};
+    const changes: Changes = {};
+    for (const [field, value] of Object.entries(next)) {
+      const before = row[field as keyof typeof next];
+      if (before === value) continue;
+      set[field] = value;
+      changes[field] = [before, value];
+    }
+    if (Object.keys(set).length === 0) return { ok: true, version: row.version, changed: false };
+    if (await compareAndSet(d1, row, set as Settable, { action: "update", changes, actor: input.actor, now })) {
+      return { ok: true, version: row.version + 1, changed: true };
+    }
+  }
+  throw new Error(`permit ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
+}
+
+/** Marks a permit of the site deleted, as the next version; deleting it again answers success with the same version. */
+export async function deletePermit(d1: D1Database, input: PermitDelete, now: number): Promise<VersionResult> {
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const row = await readPermit(d1, input.reference);
+    if (!row || row.siteId !== input.siteId) return { ok: false, reason: "not-found" };
+    if (row.deletedAt !== null) return { ok: true, version: row.version, changed: false };
+    const changes: Changes = { deletedAt: [null, now] };
+    if (await compareAndSet(d1, row, { deletedAt: now }, { action: "delete", changes, actor: input.actor, now })) {
+      return { ok: true, version: row.version + 1, changed: true };
+    }
+  }
+  throw new Error(`permit ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
+}

@@ -1,0 +1,78 @@
+/**
+ * A permit as the domain knows it: what creating one takes, what an update
+ * may change, the receipt rule that makes a retried push harmless, and the
+ * history event that records its creation.
+ */
+
+/** A permit to create, already validated and normalized. */
+export interface NewPermit {
+  siteId: number;
+  type: "temp" | "standard";
+  /** Who created it: `push` (OC-TOMA), `ParkMobile`, `admin`. */
+  source: string;
+  plate: string;
+  plateNorm: string;
+  /** The zone name as sent; matched against the site's lot zones when stored. */
+  zoneName: string | null;
+  amountCents: number | null;
+  currency: string | null;
+  startAt: number;
+  endAt: number;
+  permitNo: string | null;
+  ticketNumber: string | null;
+  promoCode: string | null;
+  /** The record's id at its source (ParkMobile's parkingRightId), for imported records. */
+  externalId?: string | null;
+  /** When the source last changed it. */
+  sourceModifiedAt?: number | null;
+}
+
+/** The fields an update may change, already validated and normalized. */
+export interface PermitChange {
+  plate?: string;
+  plateNorm?: string;
+  amountCents?: number;
+  /** Set with or without an amount; an amount alone keeps the record's currency (or takes the site's default). */
+  currency?: string;
+  endAt?: number;
+}
+
+/** One history entry's changes: `{ field: [before, after] }`, fields named as the permit's (camelCase). */
+export type Changes = Record<string, [unknown, unknown]>;
+
+/**
+ * The receipt part of a permit's natural key (receipt, plate, start), unique
+ * among live records of a site: a push's permitNo, else its TicketNumber
+ * (a push with neither has no key and is never merged). A standard permit
+ * without a number still has one (""): an admin import run twice must not
+ * double the site's long-term permits.
+ */
+export function receiptOf(p: Pick<NewPermit, "permitNo" | "ticketNumber" | "type">): string | null {
+  return p.permitNo ?? p.ticketNumber ?? (p.type === "standard" ? "" : null);
+}
+
+/** The changes of a permit's creation event: every value it was created with, as `[null, value]`. */
+export function creationChanges(p: Omit<NewPermit, "siteId">): Changes {
+  return Object.fromEntries(Object.entries(p).flatMap(([k, v]) => (v === null || v === undefined ? [] : [[k, [null, v]]])));
+}
+
+/**
+ * Whether a stored permit is disconnected: it named a zone, and no lot zone
+ * of its site has that name (seed 001: such records are kept and flagged).
+ */
+export function isDisconnected(p: { zoneName: string | null; lotZoneId: number | null }): boolean {
+  return p.zoneName !== null && p.lotZoneId === null;
+}
+
+/** A record an import brings from its source (a ParkMobile parking right), already checked. */
+export interface SourceRecord {
+  /** The record's id at its source. */
+  externalId: string;
+  plate: string;
+  plateNorm: string;
+  startAt: number;
+  endAt: number;
+  amountCents: number | null;
+  /** When the source last changed it, if it says. */
+  modifiedAt: number | null;
+}

@@ -1,0 +1,101 @@
+/**
+ * The one client of the admin API, typed from the API's own schemas: the
+ * console calls it in-process, the CLI and the sandbox over HTTP. It holds
+ * no rule of its own; each method is one request.
+ *
+ * Imported by the Node scripts as TypeScript (type stripping): it must
+ * import nothing at run time, only types.
+ */
+import type { z } from "zod";
+import type { ErrorBody } from "../../errors";
+import type { ParkMobileInput, ParkMobileSettings } from "./parkmobile";
+import type { PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
+import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
+import type { RunList, RunView, TaskList, TaskView } from "./tasks";
+import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
+import type { DisconnectedZones, ZoneChange, ZoneList, ZoneRemoval } from "./zones";
+
+/** An error answer of the admin API: its code, message and field. */
+export type AdminError = z.infer<typeof ErrorBody>;
+
+/** An answer: the data, or the error with its HTTP status. */
+export type Answer<T> = { ok: true; data: T } | { ok: false; status: number; error: AdminError };
+
+/**
+ * How a request reaches the admin API (`path` is under /api/admin/v1). It
+ * resolves to the HTTP status and the parsed JSON answer; a failure to reach
+ * the API or an answer that is not JSON rejects.
+ */
+export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+
+/** The admin API, one method per operation. */
+export type AdminClient = ReturnType<typeof adminClient>;
+
+/** A client over `send`. */
+export function adminClient(send: Send) {
+  async function call<S extends z.ZodType>(method: string, path: string, body?: unknown): Promise<Answer<z.infer<S>>> {
+    const answer = await send(method, path, body);
+    const data = answer.body as { status?: unknown };
+    if (answer.status >= 400 || data?.status === "error") return { ok: false, status: answer.status, error: answer.body as AdminError };
+    return { ok: true, data: answer.body as z.infer<S> };
+  }
+  /** One path segment: names with spaces or slashes stay one segment. */
+  const seg = encodeURIComponent;
+  const query = (values: Record<string, string | number | undefined>) => {
+    const defined = Object.entries(values).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]));
+    return defined.length > 0 ? `?${new URLSearchParams(defined)}` : "";
+  };
+  const site = (slug: string) => `/sites/${seg(slug)}`;
+  return {
+    listSites: () => call<typeof SiteList>("GET", "/sites"),
+    createSite: (input: z.input<typeof SiteCreate>) => call<typeof SiteView>("POST", "/sites", input),
+    getSite: (slug: string) => call<typeof SiteView>("GET", site(slug)),
+    updateSite: (slug: string, input: z.input<typeof SiteUpdate>) => call<typeof SiteView>("PATCH", site(slug), input),
+
+    listZones: (slug: string) => call<typeof ZoneList>("GET", `${site(slug)}/zones`),
+    addZone: (slug: string, name: string) => call<typeof ZoneChange>("POST", `${site(slug)}/zones`, { name }),
+    renameZone: (slug: string, zone: string, name: string) =>
+      call<typeof ZoneChange>("PATCH", `${site(slug)}/zones/${seg(zone)}`, { name }),
+    removeZone: (slug: string, zone: string) => call<typeof ZoneRemoval>("DELETE", `${site(slug)}/zones/${seg(zone)}`),
+    listDisconnected: (slug: string) => call<typeof DisconnectedZones>("GET", `${site(slug)}/disconnected`),
+
+    listTokens: (slug: string) => call<typeof TokenList>("GET", `${site(slug)}/tokens`),
+    createToken: (slug: string, input: z.input<typeof TokenCreate>) => call<typeof NewTokenView>("POST", `${site(slug)}/tokens`, input),
+    revokeToken: (id: string) => call<typeof TokenView>("DELETE", `/tokens/${seg(id)}`),
+    rotateToken: (id: string) => call<typeof NewTokenView>("POST", `/tokens/${seg(id)}/rotate`),
+
+    createStandardPermits: (slug: string, input: z.input<typeof StandardPermits>) =>
+      call<typeof PermitsCreated>("POST", `${site(slug)}/permits`, input),
+    getPermit: (reference: string) => call<typeof PermitView>("GET", `/permits/${seg(reference)}`),
+    searchPermits: (slug: string, q: Partial<Record<keyof z.input<typeof PermitQuery>, string | number>>) =>
+      call<typeof PermitSearchPage>("GET", `${site(slug)}/permits${query(q)}`),
+
+    getParkMobile: (slug: string) => call<typeof ParkMobileSettings>("GET", `${site(slug)}/parkmobile`),
+    setParkMobile: (slug: string, input: z.input<typeof ParkMobileInput>) =>
+      call<typeof ParkMobileSettings>("PUT", `${site(slug)}/parkmobile`, input),
+
+    listTasks: (slug: string) => call<typeof TaskList>("GET", `${site(slug)}/tasks`),
+    setTaskEnabled: (slug: string, task: string, enabled: boolean) =>
+      call<typeof TaskView>("PATCH", `${site(slug)}/tasks/${seg(task)}`, { enabled }),
+    runTask: (slug: string, task: string) => call<typeof RunView>("POST", `${site(slug)}/tasks/${seg(task)}/run`),
+    listRuns: (slug: string, task: string, limit?: number | string) =>
+      call<typeof RunList>("GET", `${site(slug)}/tasks/${seg(task)}/runs${query({ limit })}`),
+  };
+}
+
+/** One line for an error answer: the message and its code. */
+export function describeError(error: AdminError): string {
+  return `${error.ErrorMessage} (error ${error.ErrorCode})`;
+}
+
+/** A task run in one line: outcome, counts, message. The console, the CLI and the sandbox all say it so. */
+export function describeRun(run: z.infer<typeof RunView>): string {
+  const c = run.counts;
+  const skipped = c.skippedZones.length > 0 ? ` (no lot zone: ${c.skippedZones.join(", ")})` : "";
+  return [
+    `Run ${run.id} (${run.trigger}) ${run.outcome}: zones ${c.zonesMatched} matched, ${c.zonesSkipped} skipped${skipped};`,
+    `rights ${c.rightsFetched} fetched, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
+  ]
+    .join(" ")
+    .concat(run.message ? `. ${run.message}` : ".");
+}

@@ -1,0 +1,17 @@
+import { registerParkMobileRoutes } from "./parkmobile";
+import { registerPermitRoutes } from "./permits";
+import { createAdminApp } from "./route";
+import { registerSiteRoutes } from "./sites";
+import { registerTaskRoutes } from "./tasks";
+import { registerTokenRoutes } from "./tokens";
+import { registerZoneRoutes } from "./zones";
+
+/** The admin API, mounted at /api/admin/v1: one file per resource, each registering its routes. */
+export const admin = createAdminApp();
+
+registerSiteRoutes(admin);
+registerZoneRoutes(admin);
+registerTokenRoutes(admin);
+registerPermitRoutes(admin);
+registerParkMobileRoutes(admin);
+registerTaskRoutes(admin);

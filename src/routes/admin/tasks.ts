@@ -1,0 +1,154 @@
+import { z } from "@hono/zod-openapi";
+import type { Site } from "../../db/sites";
+import { isTaskEnabled, listRuns, setTaskEnabled, TASKS, type TaskRun } from "../../db/tasks";
+import { formatWireTime, nowSeconds } from "../../domain/time";
+import { AppError, ErrorCode } from "../../errors";
+import { runParkMobileImport } from "../../parkmobile/import";
+import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
+
+export const RunView = z
+  .object({
+    id: z.number().int(),
+    task: z.string(),
+    trigger: z.enum(["cron", "manual"]),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    outcome: z.enum(["running", "succeeded", "partial", "failed"]),
+    message: z.string().nullable(),
+    counts: z.object({
+      zonesMatched: z.number().int(),
+      zonesSkipped: z.number().int(),
+      skippedZones: z.array(z.string()).openapi({ description: "ParkMobile signage zone codes with no lot zone of that name." }),
+      rightsFetched: z.number().int(),
+      created: z.number().int(),
+      updated: z.number().int(),
+      unchanged: z.number().int(),
+      rejected: z.number().int(),
+    }),
+    rejections: z.array(z.object({ parkingRightId: z.union([z.string(), z.number()]).nullable(), reason: z.string() })),
+  })
+  .openapi("TaskRun");
+export const RunList = z.object({ runs: z.array(RunView) }).openapi("TaskRunList");
+
+export const TaskView = z
+  .object({
+    task: z.literal("parkmobile"),
+    name: z.string(),
+    schedule: z.string().openapi({ description: "The Cron Trigger that runs it for every site that enabled it." }),
+    enabled: z.boolean(),
+    lastRun: RunView.nullable(),
+  })
+  .openapi("Task");
+export const TaskList = z.object({ tasks: z.array(TaskView) }).openapi("TaskList");
+
+const runView = (r: TaskRun): z.infer<typeof RunView> => ({
+  id: r.id,
+  task: r.task,
+  trigger: r.trigger,
+  startedAt: formatWireTime(r.startedAt),
+  finishedAt: formatWireTime(r.finishedAt),
+  outcome: r.outcome,
+  message: r.message,
+  counts: r.counts,
+  rejections: r.rejections,
+});
+
+async function taskView(d1: D1Database, siteId: number): Promise<z.infer<typeof TaskView>> {
+  const [last] = await listRuns(d1, siteId, "parkmobile", 1);
+  return {
+    task: "parkmobile",
+    name: TASKS.parkmobile.name,
+    schedule: TASKS.parkmobile.schedule,
+    enabled: await isTaskEnabled(d1, siteId, "parkmobile"),
+    lastRun: last ? runView(last) : null,
+  };
+}
+
+export const TaskSwitch = z.object({ enabled: z.boolean() });
+export const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20).openapi({ example: 20 }) });
+
+const TaskParam = SiteParam.extend({
+  task: z.string().openapi({ param: { name: "task", in: "path" }, description: "The task key.", example: "parkmobile" }),
+});
+
+/** The site and task named in the path; an unknown task is 9009 like any unknown record. */
+async function siteAndTask(c: AdminContext, params: { site: string; task: string }): Promise<Site> {
+  if (!(params.task in TASKS))
+    throw new AppError(ErrorCode.NotFound, `No task ${params.task}; the tasks are ${Object.keys(TASKS).join(", ")}.`, { field: "task" });
+  return siteOf(c, params.site);
+}
+
+/** The system tasks of a site: enable/disable, run by hand, run log. */
+export function registerTaskRoutes(app: AdminApp) {
+  app.openapi(
+    adminRoute({
+      method: "get",
+      path: "/sites/{site}/tasks",
+      operationId: "listTasks",
+      summary: "List a site's system tasks",
+      request: { params: SiteParam },
+      responses: { 200: json(TaskList, "Tasks") },
+      errors: [400, 404],
+    }),
+    async (c) => {
+      const site = await siteOf(c, c.req.valid("param").site);
+      return c.json({ tasks: [await taskView(c.env.DB, site.id)] }, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "patch",
+      path: "/sites/{site}/tasks/{task}",
+      operationId: "setTaskEnabled",
+      summary: "Enable or disable a system task (tasks are off until enabled)",
+      request: { params: TaskParam, body: body(TaskSwitch) },
+      responses: { 200: json(TaskView, "The task") },
+      errors: [400, 404, 413, 415],
+    }),
+    async (c) => {
+      const site = await siteAndTask(c, c.req.valid("param"));
+      await setTaskEnabled(c.env.DB, site.id, "parkmobile", c.req.valid("json").enabled, nowSeconds());
+      return c.json(await taskView(c.env.DB, site.id), 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "post",
+      path: "/sites/{site}/tasks/{task}/run",
+      operationId: "runTask",
+      summary: "Run a system task now (the RUN button), enabled or not; answers the finished run",
+      description: "A run already under way for the site answers 9022 (409): never two runs at once.",
+      request: { params: TaskParam },
+      responses: { 200: json(RunView, "The run") },
+      errors: [400, 404, 409],
+    }),
+    async (c) => {
+      const site = await siteAndTask(c, c.req.valid("param"));
+      const run = await runParkMobileImport(c.env, site.id, "manual");
+      if (!run) throw new AppError(ErrorCode.AlreadyExists, "A run of this task is already under way for this site.", { field: "task" });
+      return c.json(runView(run), 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "get",
+      path: "/sites/{site}/tasks/{task}/runs",
+      operationId: "listTaskRuns",
+      summary: "A task's run log, newest first",
+      request: {
+        params: TaskParam,
+        query: RunsQuery,
+      },
+      responses: { 200: json(RunList, "Runs") },
+      errors: [400, 404],
+    }),
+    async (c) => {
+      const site = await siteAndTask(c, c.req.valid("param"));
+      const runs = await listRuns(c.env.DB, site.id, "parkmobile", c.req.valid("query").limit);
+      return c.json({ runs: runs.map(runView) }, 200);
+    },
+  );
+}

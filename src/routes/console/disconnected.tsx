@@ -1,0 +1,47 @@
+import { Failure, Form, Page } from "./layout";
+import { api, type ConsoleApp } from "./session";
+import { addZone } from "./zones";
+
+/** Zone names pushes used that no lot zone matches; "Create lot zone" reconnects their records. */
+export function registerDisconnectedPage(app: ConsoleApp) {
+  app.get("/sites/:site/disconnected", async (c) => {
+    const site = c.req.param("site");
+    const session = c.get("session");
+    const answer = await api(c).listDisconnected(site);
+    const zones = answer.ok ? answer.data.zones : [];
+    return c.html(
+      <Page title="Disconnected records" session={session} site={site}>
+        <Failure answer={answer} />
+        <p>Zone names that pushes used but no lot zone matches. Creating the lot zone reconnects their records.</p>
+        {zones.length === 0 ? <p>None.</p> : null}
+        <table id="disconnected">
+          <thead>
+            <tr>
+              <th>Zone name</th>
+              <th>Records</th>
+              <th>Last seen (UTC)</th>
+              <th>Fix</th>
+            </tr>
+          </thead>
+          <tbody>
+            {zones.map((z) => (
+              <tr>
+                <td>{z.name}</td>
+                <td>{z.count}</td>
+                <td>{z.lastSeen}</td>
+                <td>
+                  <Form action={`/admin/sites/${site}/disconnected`} session={session} inline label={`Create lot zone ${z.name}`}>
+                    <input type="hidden" name="name" value={z.name} />
+                    <button type="submit">Create lot zone</button>
+                  </Form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.post("/sites/:site/disconnected", (c) => addZone(c, c.req.param("site"), `/admin/sites/${c.req.param("site")}/disconnected`));
+}

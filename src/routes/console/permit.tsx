@@ -1,0 +1,66 @@
+import { Failure, Page } from "./layout";
+import { api, type ConsoleApp } from "./session";
+
+/** One permit with every version of its history. */
+export function registerPermitPage(app: ConsoleApp) {
+  app.get("/sites/:site/permits/:reference", async (c) => {
+    const { site, reference } = c.req.param();
+    const answer = await api(c).getPermit(reference);
+    const p = answer.ok ? answer.data : undefined;
+    const rows: [string, string | number][] = p
+      ? [
+          ["Type / source", `${p.type} / ${p.source}`],
+          ["Plate", `${p.plate} (${p.plateNormalized})`],
+          ["Zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "")],
+          ["Valid (UTC)", `${p.start} to ${p.end}`],
+          ["Amount", p.amount ? `${p.amount} ${p.currency ?? ""}` : ""],
+          ["Permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
+          ["Promo code", p.promoCode ?? ""],
+          ["Version", p.version],
+          ["Deleted", p.deletedAt ?? "no"],
+        ]
+      : [];
+    return c.html(
+      <Page title={`Permit ${reference}`} session={c.get("session")} site={site}>
+        <Failure answer={answer} />
+        <table id="permit">
+          <tbody>
+            {rows.map(([k, v]) => (
+              <tr>
+                <th>{k}</th>
+                <td>{String(v)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2>History</h2>
+        <table id="history">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>Action</th>
+              <th>At (UTC)</th>
+              <th>By</th>
+              <th>Changes (before → after)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(p?.history ?? []).map((h) => (
+              <tr>
+                <td>{h.version}</td>
+                <td>{h.action}</td>
+                <td>{h.at}</td>
+                <td>{h.actor}</td>
+                <td>
+                  {Object.entries(h.changes)
+                    .map(([k, [a, b]]) => `${k}: ${a ?? "-"} → ${b ?? "-"}`)
+                    .join("; ")}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+}

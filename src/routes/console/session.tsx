@@ -1,0 +1,110 @@
+import type { Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { secretsEqual } from "../../auth/secrets";
+import {
+  type ConsoleSession,
+  closeSession,
+  type Flash,
+  openSession,
+  readSession,
+  SESSION_SECONDS,
+  setFlash,
+} from "../../db/console-sessions";
+import { nowSeconds } from "../../domain/time";
+import type { AppEnv } from "../../http";
+import { admin } from "../admin";
+import { type Answer, adminClient, describeError } from "../admin/client";
+import { Page } from "./layout";
+
+export type ConsoleEnv = AppEnv & { Variables: { session: ConsoleSession } };
+export type ConsoleApp = Hono<ConsoleEnv>;
+export type ConsoleContext = Context<ConsoleEnv>;
+
+const COOKIE = "pe_session";
+
+function loginPage(c: ConsoleContext, error?: string) {
+  return c.html(
+    <Page title="Sign in">
+      {error ? <p role="alert">{error}</p> : null}
+      <form method="post" action="/admin/login">
+        <label for="secret">Admin secret</label>
+        <input id="secret" name="secret" type="password" autocomplete="current-password" required autofocus />
+        <button type="submit">Sign in</button>
+      </form>
+    </Page>,
+    error ? 401 : 200,
+  );
+}
+
+/**
+ * Sign-in with the admin secret, the session every other page needs, and
+ * sign-out. The cookie is a random id (only its SHA-256 is stored),
+ * HttpOnly, Secure, SameSite=Strict, limited to /admin, expiring after
+ * 8 hours, and ended server-side by sign-out; every form POST must carry the
+ * session's anti-forgery token.
+ */
+export function registerSession(app: ConsoleApp) {
+  app.get("/login", (c) => loginPage(c));
+
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const secret = typeof form.secret === "string" ? form.secret : "";
+    if (!c.env.ADMIN_TOKEN) return loginPage(c, "This Worker has no ADMIN_TOKEN secret: set it with `wrangler secret put ADMIN_TOKEN`.");
+    if (!secret || !(await secretsEqual(secret, c.env.ADMIN_TOKEN))) return loginPage(c, "That is not the admin secret.");
+    const id = await openSession(c.env.DB, nowSeconds());
+    setCookie(c, COOKIE, id, { path: "/admin", httpOnly: true, secure: true, sameSite: "Strict", maxAge: SESSION_SECONDS });
+    return c.redirect("/admin", 303);
+  });
+
+  // Everything registered after this needs a live session.
+  app.use(async (c, next) => {
+    const session = await readSession(c.env.DB, getCookie(c, COOKIE), nowSeconds());
+    if (!session) {
+      deleteCookie(c, COOKIE, { path: "/admin", secure: true });
+      return c.redirect("/admin/login", 303);
+    }
+    if (c.req.method === "POST") {
+      const form = await c.req.parseBody({ all: true });
+      if (form._csrf !== session.csrf)
+        return c.text("This form has expired or did not come from this console: reload the page and try again.", 403);
+    }
+    c.set("session", session);
+    await next();
+  });
+
+  app.post("/logout", async (c) => {
+    await closeSession(c.env.DB, c.get("session").idHash);
+    deleteCookie(c, COOKIE, { path: "/admin", secure: true });
+    return c.redirect("/admin/login", 303);
+  });
+}
+
+/**
+ * The admin API, called in-process with ADMIN_TOKEN: the console applies
+ * exactly its rules, errors and cache invalidation.
+ */
+export function api(c: ConsoleContext) {
+  return adminClient(async (method, path, body) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${c.env.ADMIN_TOKEN}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await admin.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, c.env);
+    return { status: res.status, body: await res.json() };
+  });
+}
+
+/** Post-redirect-get: the outcome of an action waits in the session for the next page. */
+export async function done(c: ConsoleContext, to: string, flash: Flash) {
+  await setFlash(c.env.DB, c.get("session"), flash);
+  return c.redirect(to, 303);
+}
+
+/** The message an action leaves: `ok(data)` when the API agreed, its error otherwise. */
+export function outcome<T>(answer: Answer<T>, ok: (data: T) => string): Flash {
+  return answer.ok ? { kind: "ok", text: ok(answer.data) } : { kind: "error", text: describeError(answer.error) };
+}
+
+/** One text field of the posted form ("" when absent). */
+export async function formField(c: ConsoleContext, name: string): Promise<string> {
+  const value = (await c.req.parseBody({ all: true }))[name];
+  return typeof value === "string" ? value : "";
+}

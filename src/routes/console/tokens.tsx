@@ -1,0 +1,96 @@
+import { SCOPES } from "../../auth/scopes";
+import { Failure, Form, Page } from "./layout";
+import { api, type ConsoleApp, done, outcome } from "./session";
+
+/** API tokens: issue (the secret shown once), list, revoke. */
+export function registerTokensPage(app: ConsoleApp) {
+  app.get("/sites/:site/tokens", async (c) => {
+    const site = c.req.param("site");
+    const session = c.get("session");
+    const answer = await api(c).listTokens(site);
+    const tokens = answer.ok ? answer.data.tokens : [];
+    return c.html(
+      <Page title="API tokens" session={session} site={site}>
+        <Failure answer={answer} />
+        {session.flash?.secret ? (
+          <section aria-label="New token">
+            <p>Store this secret now: it is shown this once and cannot be read back, only rotated.</p>
+            <output id="new-token">{session.flash.secret}</output>
+          </section>
+        ) : null}
+        <Form action={`/admin/sites/${site}/tokens`} session={session} label="Issue a token">
+          <fieldset>
+            <legend>Issue a token</legend>
+            {SCOPES.map((scope) => (
+              <label>
+                <input type="checkbox" name="scopes" value={scope} /> {scope}
+              </label>
+            ))}
+            <p>
+              <label for="label">Label</label>
+              <input id="label" name="label" maxlength={100} />
+            </p>
+            <button type="submit">Issue token</button>
+          </fieldset>
+        </Form>
+        <table id="tokens">
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>Starts with</th>
+              <th>Label</th>
+              <th>Scopes</th>
+              <th>Created (UTC)</th>
+              <th>Last used</th>
+              <th>Revoked</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((t) => (
+              <tr>
+                <td>{t.id}</td>
+                <td>{t.prefix}…</td>
+                <td>{t.label ?? ""}</td>
+                <td>{t.scopes.join(", ")}</td>
+                <td>{t.createdAt}</td>
+                <td>{t.lastUsedAt ?? "never"}</td>
+                <td>
+                  {t.revokedAt ? (
+                    `revoked ${t.revokedAt}`
+                  ) : (
+                    <Form action={`/admin/sites/${site}/tokens/${t.id}/revoke`} session={session} inline label={`Revoke ${t.id}`}>
+                      <button type="submit">Revoke</button>
+                    </Form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.post("/sites/:site/tokens", async (c) => {
+    const site = c.req.param("site");
+    const form = await c.req.parseBody({ all: true });
+    const scopes = ([] as unknown[]).concat(form.scopes ?? []).filter((s): s is (typeof SCOPES)[number] => typeof s === "string");
+    const label = typeof form.label === "string" && form.label.trim() ? form.label : undefined;
+    if (scopes.length === 0) return done(c, `/admin/sites/${site}/tokens`, { kind: "error", text: "Choose at least one scope." });
+    const answer = await api(c).createToken(site, { scopes, label });
+    return done(c, `/admin/sites/${site}/tokens`, {
+      ...outcome(answer, (t) => `Issued token ${t.id} (${scopes.join(", ")}).`),
+      ...(answer.ok ? { secret: answer.data.token } : {}),
+    });
+  });
+
+  app.post("/sites/:site/tokens/:id/revoke", async (c) => {
+    const { site, id } = c.req.param();
+    const answer = await api(c).revokeToken(id);
+    return done(
+      c,
+      `/admin/sites/${site}/tokens`,
+      outcome(answer, () => `Revoked token ${id}.`),
+    );
+  });
+}

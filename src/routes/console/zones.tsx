@@ -1,0 +1,83 @@
+import { Failure, Form, Page } from "./layout";
+import { api, type ConsoleApp, type ConsoleContext, done, formField, outcome } from "./session";
+
+/** Adds a lot zone (from the zones page or the disconnected page) and reports what it reconnected. */
+export async function addZone(c: ConsoleContext, site: string, back: string) {
+  const answer = await api(c).addZone(site, await formField(c, "name"));
+  return done(
+    c,
+    back,
+    outcome(answer, (zone) => `Added lot zone ${zone.name}; reconnected ${zone.reconnected} disconnected record(s).`),
+  );
+}
+
+/** Lot zones: add, rename, remove. */
+export function registerZonesPage(app: ConsoleApp) {
+  app.get("/sites/:site/zones", async (c) => {
+    const site = c.req.param("site");
+    const session = c.get("session");
+    const answer = await api(c).listZones(site);
+    const zones = answer.ok ? answer.data.zones : [];
+    return c.html(
+      <Page title="Lot zones" session={session} site={site}>
+        <Failure answer={answer} />
+        <Form action={`/admin/sites/${site}/zones`} session={session} label="Add lot zone">
+          <label for="new-zone">New lot zone</label>
+          <input id="new-zone" name="name" required maxlength={200} />
+          <button type="submit">Add lot zone</button>
+        </Form>
+        <table id="zones">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Created (UTC)</th>
+              <th>Rename</th>
+              <th>Remove</th>
+            </tr>
+          </thead>
+          <tbody>
+            {zones.map((z) => (
+              <tr>
+                <td>{z.name}</td>
+                <td>{z.createdAt}</td>
+                <td>
+                  <Form action={`/admin/sites/${site}/zones/${z.id}/rename`} session={session} inline label={`Rename ${z.name}`}>
+                    <input name="name" value={z.name} required maxlength={200} aria-label={`New name for ${z.name}`} />
+                    <button type="submit">Rename</button>
+                  </Form>
+                </td>
+                <td>
+                  <Form action={`/admin/sites/${site}/zones/${z.id}/remove`} session={session} inline label={`Remove ${z.name}`}>
+                    <button type="submit">Remove</button>
+                  </Form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.post("/sites/:site/zones", (c) => addZone(c, c.req.param("site"), `/admin/sites/${c.req.param("site")}/zones`));
+
+  app.post("/sites/:site/zones/:id/rename", async (c) => {
+    const { site, id } = c.req.param();
+    const answer = await api(c).renameZone(site, id, await formField(c, "name"));
+    return done(
+      c,
+      `/admin/sites/${site}/zones`,
+      outcome(answer, (zone) => `Renamed the lot zone to ${zone.name}.`),
+    );
+  });
+
+  app.post("/sites/:site/zones/:id/remove", async (c) => {
+    const { site, id } = c.req.param();
+    const answer = await api(c).removeZone(site, id);
+    return done(
+      c,
+      `/admin/sites/${site}/zones`,
+      outcome(answer, (r) => `Removed lot zone ${r.removed.name}; ${r.disconnected} record(s) are now disconnected.`),
+    );
+  });
+}

@@ -1,0 +1,64 @@
+import { z } from "@hono/zod-openapi";
+import type { PermitRow } from "../db/permits/reads";
+import { formatCents } from "../domain/money";
+import { isDisconnected } from "../domain/permit";
+import { formatWireTime } from "../domain/time";
+
+/**
+ * Everything the API shows of a permit, on any surface. Each surface answers
+ * a `.pick()` of it (see {@link narrow}), so a field means the same wherever
+ * it appears.
+ */
+export const PermitFields = z.object({
+  reference_id: z.string(),
+  type: z.enum(["temp", "standard"]),
+  source: z.string().openapi({ description: "push, ParkMobile or admin" }),
+  plate: z.string().openapi({ description: "The plate as it was sent." }),
+  plateNormalized: z.string(),
+  zone: z.string().nullable().openapi({ description: "The lot zone, or the raw zone name of a disconnected record." }),
+  lotZone: z.string().nullable().openapi({ description: "The lot zone the record belongs to; null when disconnected." }),
+  disconnected: z.boolean(),
+  amount: z.string().nullable(),
+  currency: z.string().nullable(),
+  start: z.string(),
+  end: z.string(),
+  permitNo: z.string().nullable(),
+  ticketNumber: z.string().nullable(),
+  promoCode: z.string().nullable(),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  deletedAt: z.string().nullable(),
+  deleted: z.boolean(),
+});
+
+/** The one mapper from a stored permit to what the API shows of it. */
+export function permitFields(p: PermitRow): z.infer<typeof PermitFields> {
+  return {
+    reference_id: p.id,
+    type: p.type,
+    source: p.source,
+    plate: p.plate,
+    plateNormalized: p.plateNorm,
+    zone: p.lotZone ?? p.zoneName,
+    lotZone: p.lotZone,
+    disconnected: isDisconnected(p),
+    amount: p.amountCents === null ? null : formatCents(p.amountCents),
+    currency: p.currency,
+    start: formatWireTime(p.startAt),
+    end: formatWireTime(p.endAt),
+    permitNo: p.permitNo,
+    ticketNumber: p.ticketNumber,
+    promoCode: p.promoCode,
+    version: p.version,
+    createdAt: formatWireTime(p.createdAt),
+    updatedAt: formatWireTime(p.updatedAt),
+    deletedAt: formatWireTime(p.deletedAt),
+    deleted: p.deletedAt !== null,
+  };
+}
+
+/** The fields of `value` that `schema` shows, and no others. */
+export function narrow<S extends z.ZodObject>(schema: S, value: Record<string, unknown>): z.infer<S> {
+  return Object.fromEntries(Object.keys(schema.shape).map((key) => [key, value[key]])) as z.infer<S>;
+}
