@@ -34,7 +34,7 @@ const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
   .padStart(2, "0")}`;
 const SITE = "demo";
 const SITE_PATH = `/admin/sites/${SITE}`;
-/** The fake ParkMobile's password and X-API-Key in the sandbox (scripts/parkmobile-server.mjs): never shown. */
+/** The fake ParkMobile's password and X-API-Key in the sandbox (scripts/parkmobile-server.ts): never shown. */
 const PARKMOBILE_SECRETS = ["sandbox-password", "sandbox-key"];
 const TOKEN_PATTERN = /pe-[A-Za-z0-9]{43}/;
 const TEST = { timeout: 120_000 };

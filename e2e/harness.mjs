@@ -1,4 +1,4 @@
-// What the end-to-end tests stand on: the sandbox (`scripts/sandbox.mjs`) started on its own ports, Debian's
+// What the end-to-end tests stand on: the sandbox (`scripts/sandbox.ts`) started on its own ports, Debian's
 // Chromium driven by playwright-core, full-page screenshots into test-artifacts/e2e, a tiny page on another
 // origin, and the waiting and table reading that playwright-core (which has no `expect`) leaves to us.
 
@@ -53,7 +53,7 @@ function signalGroup(pid, signal) {
 export async function startSandbox() {
   const logFile = join(ARTIFACTS, "sandbox.log");
   const log = createWriteStream(logFile);
-  const child = spawn(NODE, [join(ROOT, "scripts", "sandbox.mjs")], {
+  const child = spawn(NODE, [join(ROOT, "scripts", "sandbox.ts")], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(PORT), PARKMOBILE_PORT: String(PARKMOBILE_PORT), WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "pipe", "pipe"],

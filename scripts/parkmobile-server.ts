@@ -2,18 +2,35 @@
 // A local stand-in for ParkMobile's enforcement API: serves scripts/parkmobile-fake.ts over HTTP, with traffic that
 // keeps changing (new purchases, an extension, expiries every minute) so the Worker's import has something to do.
 //
-//   npx node scripts/parkmobile-server.mjs        standalone, on 127.0.0.1:$PARKMOBILE_PORT (default 8788)
+//   npm run parkmobile                            standalone, on 127.0.0.1:$PARKMOBILE_PORT (default 8788)
 //   startParkMobileServer({ port, credentials })  in-process, as `npm start` runs it
 //
 // Credentials: PARKMOBILE_USERNAME, PARKMOBILE_PASSWORD, PARKMOBILE_API_KEY (defaults sandbox, sandbox-password,
 // sandbox-key); every call needs them as Basic auth plus an `x-api-key` header, like ParkMobile's.
 
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { demoParkMobile, type ParkMobileFake } from "./parkmobile-fake.ts";
+
+export interface Credentials {
+  username: string;
+  password: string;
+  apiKey: string;
+}
+
+/** A running stand-in: where it listens, the credentials it takes, the fake behind it, and how to stop it. */
+export interface ParkMobileServer {
+  url: string;
+  credentials: Credentials;
+  fake: ParkMobileFake;
+  close(): Promise<void>;
+}
+
+type Log = (line: string) => void;
 
 export const DEFAULT_PORT = 8788;
-export const DEFAULT_CREDENTIALS = { username: "sandbox", password: "sandbox-password", apiKey: "sandbox-key" };
+export const DEFAULT_CREDENTIALS: Credentials = { username: "sandbox", password: "sandbox-password", apiKey: "sandbox-key" };
 
 /** How often the traffic changes. */
 const TRAFFIC_INTERVAL_MS = 60_000;
@@ -45,7 +62,7 @@ const PLATES = [
 const DURATIONS_MIN = [30, 60, 60, 90, 120, 180];
 
 /** The credentials from the environment, each falling back to its default. */
-export function credentialsFromEnv(env = process.env) {
+export function credentialsFromEnv(env = process.env): Credentials {
   return {
     username: env.PARKMOBILE_USERNAME || DEFAULT_CREDENTIALS.username,
     password: env.PARKMOBILE_PASSWORD || DEFAULT_CREDENTIALS.password,
@@ -60,16 +77,16 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
  * sandbox never offers new purchases under ids the Worker already imported (ParkMobile never reuses an id).
  */
 const firstRightId = () => (nowSeconds() - 1_700_000_000) * 4;
-const pick = (items) => items[Math.floor(Math.random() * items.length)];
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 const clock = () => new Date().toTimeString().slice(0, 8);
 
 /** Node's request as a web Request (headers kept as sent, body read for methods that have one). */
-async function toWebRequest(req, origin) {
+async function toWebRequest(req: IncomingMessage, origin: string): Promise<Request | null> {
   const headers = new Headers();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  let body;
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
+  let body: Buffer | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
-    const chunks = [];
+    const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       size += chunk.length;
@@ -82,7 +99,7 @@ async function toWebRequest(req, origin) {
 }
 
 /** Writes a web Response to Node's response. */
-async function sendWebResponse(res, response, method) {
+async function sendWebResponse(res: ServerResponse, response: Response, method: string | undefined): Promise<Buffer | null> {
   const body = method === "HEAD" ? null : Buffer.from(await response.arrayBuffer());
   res.statusCode = response.status;
   for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
@@ -93,9 +110,9 @@ async function sendWebResponse(res, response, method) {
 }
 
 /** A few words on what an answer held, for the request log. */
-function describeAnswer(status, body) {
+function describeAnswer(status: number, body: Buffer | null): string {
   if (!body || body.length === 0) return "";
-  let answer;
+  let answer: { zones?: unknown; parkingRights?: unknown; message?: unknown };
   try {
     answer = JSON.parse(body.toString("utf8"));
   } catch {
@@ -111,7 +128,7 @@ function describeAnswer(status, body) {
  * One minute of traffic: one or two new purchases in random zones, one active purchase extended by 30 minutes,
  * and purchases that ended over an hour ago dropped. Logs one line per change.
  */
-function changeTraffic(fake, log) {
+function changeTraffic(fake: ParkMobileFake, log: Log) {
   const now = nowSeconds();
   // The purchase to extend is chosen among those already listed and still running, before this minute's new ones.
   const running = [...fake.rights.values()].flat().filter((r) => Date.parse(r.endDateUtc ?? "") / 1000 > now);
@@ -144,12 +161,15 @@ export async function startParkMobileServer({
   port = Number(process.env.PARKMOBILE_PORT || DEFAULT_PORT),
   credentials = credentialsFromEnv(),
   host = "127.0.0.1",
-  log = (line) => console.log(`[parkmobile] ${clock()} ${line}`),
+  log = (line: string) => console.log(`[parkmobile] ${clock()} ${line}`),
   trafficIntervalMs = TRAFFIC_INTERVAL_MS,
-} = {}) {
-  // Loaded here, not at the top: the fake is TypeScript, which Node loads from 22.18 on (type stripping), and an
-  // older Node should get a message rather than a loader error.
-  const { demoParkMobile } = await import("./parkmobile-fake.ts");
+}: {
+  port?: number;
+  credentials?: Credentials;
+  host?: string;
+  log?: Log;
+  trafficIntervalMs?: number;
+} = {}): Promise<ParkMobileServer> {
   const fake = demoParkMobile(credentials, nowSeconds(), undefined, firstRightId());
   const origin = `http://${host}:${port}`;
 
@@ -166,7 +186,7 @@ export async function startParkMobileServer({
       const body = await sendWebResponse(res, response, req.method);
       log(`${req.method} ${req.url} -> ${response.status}${describeAnswer(response.status, body)} ${Date.now() - started} ms`);
     } catch (error) {
-      log(`${req.method} ${req.url} -> 500: ${error?.stack ?? error}`);
+      log(`${req.method} ${req.url} -> 500: ${(error as Error)?.stack ?? error}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ message: "An error has occurred." }));
     } finally {
@@ -183,7 +203,7 @@ export async function startParkMobileServer({
         try {
           changeTraffic(fake, log);
         } catch (error) {
-          log(`traffic change failed: ${error?.stack ?? error}`);
+          log(`traffic change failed: ${(error as Error)?.stack ?? error}`);
         }
       }, trafficIntervalMs);
       timer.unref();
@@ -194,7 +214,7 @@ export async function startParkMobileServer({
         credentials,
         fake,
         close: () =>
-          new Promise((resolveClose) => {
+          new Promise<void>((resolveClose) => {
             clearInterval(timer);
             server.close(() => resolveClose());
             server.closeAllConnections();
@@ -204,21 +224,15 @@ export async function startParkMobileServer({
   });
 }
 
-/** Standalone: `npx node scripts/parkmobile-server.mjs`; Ctrl-C stops it. */
+/** Standalone: `npm run parkmobile`; Ctrl-C stops it. */
 async function main() {
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major < 22 || (major === 22 && minor < 18)) {
-    console.error(
-      `parkmobile-server: Node ${process.versions.node} cannot load the TypeScript fake: run it with the project's Node, npx node …`,
-    );
-    process.exit(1);
-  }
   const credentials = credentialsFromEnv();
-  let server;
+  let server: ParkMobileServer;
   try {
     server = await startParkMobileServer({ credentials });
   } catch (error) {
-    console.error(`parkmobile-server: cannot listen (${error.code ?? error.message}): free the port, or set PARKMOBILE_PORT.`);
+    const reason = (error as { code?: string }).code ?? (error as Error).message;
+    console.error(`parkmobile-server: cannot listen (${reason}): free the port, or set PARKMOBILE_PORT.`);
     process.exit(1);
   }
   const defaults = credentials.password === DEFAULT_CREDENTIALS.password && credentials.apiKey === DEFAULT_CREDENTIALS.apiKey;
