@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { adminCall, newSite, post, seedPush } from "./helpers";
+
+// The admin API's view of one permit: every version of its history, with who made it.
+
+const OC = "/api/OC-TOMA/v1/permits";
+type Body = Record<string, unknown>;
+
+async function pushed(token: string, overrides: Body = {}) {
+  const res = await post(`${OC}/push`, { ...seedPush(token), ...overrides });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { reference_id: string }).reference_id;
+}
+
+async function ok(path: string, body: Body) {
+  const res = await post(`${OC}/${path}`, body);
+  const json = (await res.json()) as Body;
+  expect(res.status, JSON.stringify(json)).toBe(200);
+  return json;
+}
+
+describe("admin: a permit with its history", () => {
+  it("shows every version with who did it", async () => {
+    const { token } = await newSite();
+    const reference = await pushed(token);
+    await ok("update", { apiToken: token, referenceID: reference, Amount: "2.00" });
+    await ok("delete", { apiToken: token, referenceID: reference });
+    const res = await adminCall("GET", `/permits/${reference}`);
+    const json = (await res.json()) as Body & { history: Body[] };
+    expect(res.status).toBe(200);
+    expect(json).toMatchObject({
+      reference_id: reference,
+      type: "temp",
+      source: "push",
+      amount: "2.00",
+      version: 3,
+      zone: "Lot 4",
+      lotZone: "Lot 4",
+      disconnected: false,
+    });
+    expect(json.history.map((h) => [h.version, h.action])).toEqual([
+      [1, "create"],
+      [2, "update"],
+      [3, "delete"],
+    ]);
+    expect(json.history[1]?.changes).toEqual({ amountCents: [1450, 200] });
+    expect((await adminCall("GET", "/permits/nope")).status).toBe(404);
+  });
+
+  it("a site admin sees only its own site's permits", async () => {
+    const mine = await newSite({ scopes: ["push", "admin"] });
+    const other = await newSite();
+    const theirs = await pushed(other.token);
+    expect((await adminCall("GET", `/permits/${theirs}`, undefined, mine.token)).status).toBe(404);
+    expect((await adminCall("GET", `/permits/${await pushed(mine.token)}`, undefined, mine.token)).status).toBe(200);
+  });
+});

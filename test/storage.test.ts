@@ -1,0 +1,348 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { syncSourceRecords } from "../src/db/permits/bulk";
+import { IDEMPOTENCY_WINDOW_SECONDS, pushPermit } from "../src/db/permits/push";
+import { activeByPlate, countActive } from "../src/db/permits/reads";
+import { updatePermit } from "../src/db/permits/versions";
+import type { NewPermit, SourceRecord } from "../src/domain/permit";
+import { nowSeconds } from "../src/domain/time";
+import { count, newSite } from "./helpers";
+
+// The permit storage functions called directly against D1, beside the HTTP tests that reach them through the Worker:
+// the branches a request can only hit by luck (a replay racing a first write, a compare-and-set lost to another writer).
+
+type Row = Record<string, unknown>;
+
+async function site(zones = ["Lot 4"]) {
+  const { slug, tokenId } = await newSite({ zones });
+  const row = await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(slug).first<{ id: number }>();
+  return { siteId: row?.id as number, tokenId };
+}
+
+const permit = (siteId: number, over: Partial<NewPermit> = {}): NewPermit => ({
+  siteId,
+  type: "temp",
+  source: "push",
+  plate: "ABC 123",
+  plateNorm: "ABC123",
+  zoneName: "Lot 4",
+  amountCents: 1450,
+  currency: "CAD",
+  startAt: 1_800_000_000,
+  endAt: 1_800_003_600,
+  permitNo: "R-1",
+  ticketNumber: null,
+  promoCode: null,
+  ...over,
+});
+
+const events = async (id: string) =>
+  (await env.DB.prepare("SELECT * FROM permit_events WHERE permit_id = ? ORDER BY version").bind(id).all<Row>()).results;
+
+/** A D1 binding that runs `before()` once, just before the first batch it is given: another writer, at the worst moment. */
+function interleaved(before: () => Promise<unknown>): D1Database {
+  let done = false;
+  return new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          if (!done) {
+            done = true;
+            await before();
+          }
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("pushPermit", () => {
+  it("stores the permit, matched to its lot zone, with a creation event holding every value", async () => {
+    const { siteId, tokenId } = await site();
+    const outcome = await pushPermit(env.DB, permit(siteId), { actor: "test", tokenId, now: 100, touchToken: false });
+    expect(outcome).toMatchObject({ ok: true, created: true, disconnected: false });
+    const reference = (outcome as { reference: string }).reference;
+    const [event] = await events(reference);
+    expect(event).toMatchObject({ version: 1, action: "create", actor: "test", at: 100 });
+    expect(JSON.parse(event?.changes as string)).toEqual({
+      type: [null, "temp"],
+      source: [null, "push"],
+      plate: [null, "ABC 123"],
+      plateNorm: [null, "ABC123"],
+      zoneName: [null, "Lot 4"],
+      amountCents: [null, 1450],
+      currency: [null, "CAD"],
+      startAt: [null, 1_800_000_000],
+      endAt: [null, 1_800_003_600],
+      permitNo: [null, "R-1"],
+    });
+  });
+
+  it("flags a zone that names no lot zone as disconnected", async () => {
+    const { siteId, tokenId } = await site();
+    const outcome = await pushPermit(env.DB, permit(siteId, { zoneName: "Lot 99" }), { actor: "t", tokenId, now: 1, touchToken: false });
+    expect(outcome).toMatchObject({ ok: true, created: true, disconnected: true });
+  });
+
+  it("a replay without a key answers the live record with the same receipt, writing nothing", async () => {
+    const { siteId, tokenId } = await site();
+    const ctx = { actor: "t", tokenId, now: 1, touchToken: false };
+    const first = await pushPermit(env.DB, permit(siteId), ctx);
+    const before = { permits: await count("permits"), events: await count("permit_events") };
+    const again = await pushPermit(env.DB, permit(siteId, { amountCents: 9999 }), ctx);
+    expect(again).toEqual({ ...first, created: false });
+    expect({ permits: await count("permits"), events: await count("permit_events") }).toEqual(before);
+  });
+
+  it("a key replays its first answer; the same key with another request is a conflict that writes nothing", async () => {
+    const { siteId, tokenId } = await site();
+    const ctx = { actor: "t", tokenId, now: 1_000_000, touchToken: false };
+    const first = await pushPermit(env.DB, permit(siteId), { ...ctx, idempotency: { key: "k1", requestHash: "h1" } });
+    const replay = await pushPermit(env.DB, permit(siteId), { ...ctx, idempotency: { key: "k1", requestHash: "h1" } });
+    expect(replay).toEqual({ ...first, created: false });
+    const before = { permits: await count("permits"), events: await count("permit_events") };
+    const other = permit(siteId, { permitNo: "R-2" });
+    expect(await pushPermit(env.DB, other, { ...ctx, idempotency: { key: "k1", requestHash: "h2" } })).toEqual({
+      ok: false,
+      reason: "idempotency-conflict",
+    });
+    expect({ permits: await count("permits"), events: await count("permit_events") }).toEqual(before);
+  });
+
+  it("a key older than the window is taken over by a new request", async () => {
+    const { siteId, tokenId } = await site();
+    const then = 1_000_000;
+    await pushPermit(env.DB, permit(siteId), {
+      actor: "t",
+      tokenId,
+      now: then,
+      touchToken: false,
+      idempotency: { key: "k", requestHash: "h1" },
+    });
+    const later = then + IDEMPOTENCY_WINDOW_SECONDS;
+    const outcome = await pushPermit(env.DB, permit(siteId, { permitNo: "R-2" }), {
+      actor: "t",
+      tokenId,
+      now: later,
+      touchToken: false,
+      idempotency: { key: "k", requestHash: "h2" },
+    });
+    expect(outcome).toMatchObject({ ok: true, created: true });
+  });
+
+  it("a new key for a known receipt answers the known record and keeps answering it", async () => {
+    const { siteId, tokenId } = await site();
+    const ctx = { actor: "t", tokenId, now: 1, touchToken: false };
+    const first = await pushPermit(env.DB, permit(siteId), ctx);
+    const keyed = await pushPermit(env.DB, permit(siteId), { ...ctx, idempotency: { key: "late", requestHash: "h" } });
+    expect(keyed).toEqual({ ...first, created: false });
+    const key = await env.DB.prepare("SELECT permit_id FROM idempotency_keys WHERE site_id = ? AND key = 'late'").bind(siteId).first<Row>();
+    expect(key?.permit_id).toBe((first as { reference: string }).reference);
+  });
+
+  it("records the token's use in the same batch, at most once a minute", async () => {
+    const { siteId, tokenId } = await site();
+    const lastUsed = async () =>
+      (await env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE id = ?").bind(tokenId).first<Row>())?.last_used_at;
+    await pushPermit(env.DB, permit(siteId, { permitNo: "a" }), { actor: "t", tokenId, now: 1000, touchToken: true });
+    expect(await lastUsed()).toBe(1000);
+    await pushPermit(env.DB, permit(siteId, { permitNo: "b" }), { actor: "t", tokenId, now: 1030, touchToken: true });
+    expect(await lastUsed()).toBe(1000);
+    await pushPermit(env.DB, permit(siteId, { permitNo: "c" }), { actor: "t", tokenId, now: 1061, touchToken: true });
+    expect(await lastUsed()).toBe(1061);
+  });
+});
+
+describe("updatePermit: the compare-and-set", () => {
+  it("retries when another writer moved the version between its read and its write, and lands as the next version", async () => {
+    const { siteId, tokenId } = await site();
+    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", tokenId, now: 1, touchToken: false })) as { reference: string };
+    const bump = () => env.DB.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(pushed.reference).run();
+    const request = { siteId, reference: pushed.reference, change: { amountCents: 1 }, defaultCurrency: "CAD", actor: "t" };
+    expect(await updatePermit(interleaved(bump), request, 2)).toEqual({ ok: true, version: 3, changed: true });
+    // The lost attempt wrote no event: only the create (1) and the update that won (3).
+    expect((await events(pushed.reference)).map((e) => e.version)).toEqual([1, 3]);
+  });
+
+  it("gives up, writing nothing, when it loses every attempt", async () => {
+    const { siteId, tokenId } = await site();
+    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", tokenId, now: 1, touchToken: false })) as { reference: string };
+    const alwaysLosing = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            await target.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(pushed.reference).run();
+            return target.batch(statements);
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const request = { siteId, reference: pushed.reference, change: { amountCents: 1 }, defaultCurrency: "CAD", actor: "t" };
+    await expect(updatePermit(alwaysLosing, request, 2)).rejects.toThrow(/compare-and-set lost 5 times/);
+    expect(await events(pushed.reference)).toHaveLength(1);
+  });
+
+  it("answers not-found for another site's permit and end-not-after-start for an end before the start", async () => {
+    const { siteId, tokenId } = await site();
+    const other = await site();
+    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", tokenId, now: 1, touchToken: false })) as { reference: string };
+    const base = { reference: pushed.reference, defaultCurrency: "CAD", actor: "t" };
+    expect(await updatePermit(env.DB, { ...base, siteId: other.siteId, change: { amountCents: 1 } }, 2)).toEqual({
+      ok: false,
+      reason: "not-found",
+    });
+    expect(await updatePermit(env.DB, { ...base, siteId, change: { endAt: 1_800_000_000 } }, 2)).toEqual({
+      ok: false,
+      reason: "end-not-after-start",
+    });
+  });
+});
+
+describe("syncSourceRecords", () => {
+  const record = (over: Partial<SourceRecord> = {}): SourceRecord => ({
+    externalId: "700000001",
+    plate: "PM 1",
+    plateNorm: "PM1",
+    startAt: 1_800_000_000,
+    endAt: 1_800_003_600,
+    amountCents: 300,
+    modifiedAt: 1_800_000_000,
+    ...over,
+  });
+  const input = (siteId: number, records: SourceRecord[], now = 10) => ({
+    siteId,
+    source: "ParkMobile",
+    zoneName: "4410",
+    currency: "CAD",
+    records,
+    actor: "job:test",
+    now,
+  });
+  const stored = (siteId: number, externalId: string) =>
+    env.DB.prepare("SELECT * FROM permits WHERE site_id = ? AND external_id = ?").bind(siteId, externalId).first<Row>();
+
+  it("inserts unknown records in their lot zone; the same records again write nothing", async () => {
+    const { siteId } = await site(["4410"]);
+    const records = [record(), record({ externalId: "700000002", plate: "PM 2", plateNorm: "PM2" })];
+    expect(await syncSourceRecords(env.DB, input(siteId, records))).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect(await stored(siteId, "700000001")).toMatchObject({ source: "ParkMobile", lot_zone_id: expect.any(Number), version: 1 });
+    const before = await count("permit_events");
+    expect(await syncSourceRecords(env.DB, input(siteId, records, 20))).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(await count("permit_events")).toBe(before);
+  });
+
+  it("a changed record becomes the next version with its changes in the history", async () => {
+    const { siteId } = await site(["4410"]);
+    await syncSourceRecords(env.DB, input(siteId, [record()]));
+    const extended = record({ endAt: 1_800_005_400, amountCents: 450, modifiedAt: 1_800_001_000 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    const row = await stored(siteId, "700000001");
+    expect(row).toMatchObject({ version: 2, end_at: 1_800_005_400, amount_cents: 450, source_modified_at: 1_800_001_000 });
+    const [, update] = await events(row?.id as string);
+    expect(update).toMatchObject({ version: 2, action: "update", actor: "job:test", at: 20 });
+    expect(JSON.parse(update?.changes as string)).toEqual({
+      endAt: [1_800_003_600, 1_800_005_400],
+      amountCents: [300, 450],
+      sourceModifiedAt: [1_800_000_000, 1_800_001_000],
+    });
+  });
+
+  it("a stale answer (modified before what is stored) never rolls a record back", async () => {
+    const { siteId } = await site(["4410"]);
+    await syncSourceRecords(env.DB, input(siteId, [record({ endAt: 1_800_005_400, modifiedAt: 1_800_001_000 })]));
+    const stale = record({ endAt: 1_800_003_600, modifiedAt: 1_800_000_500 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [stale], 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await stored(siteId, "700000001")).toMatchObject({ version: 1, end_at: 1_800_005_400 });
+  });
+
+  it("a replay racing the first run: the unique source id absorbs it, counted unchanged, one permit and one event", async () => {
+    const { siteId } = await site(["4410"]);
+    const records = [record()];
+    // Another run writes the same records after this one has read, before it writes.
+    const racing = interleaved(() => syncSourceRecords(env.DB, input(siteId, records)));
+    expect(await syncSourceRecords(racing, input(siteId, records, 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await count("permits", "site_id = ? AND external_id = '700000001'", siteId)).toBe(1);
+    expect(await events((await stored(siteId, "700000001"))?.id as string)).toHaveLength(1);
+  });
+
+  it("an update that loses its compare-and-set is counted unchanged and writes no event; the next run applies it", async () => {
+    const { siteId } = await site(["4410"]);
+    await syncSourceRecords(env.DB, input(siteId, [record()]));
+    const id = (await stored(siteId, "700000001"))?.id as string;
+    const extended = record({ endAt: 1_800_005_400, modifiedAt: 1_800_001_000 });
+    const racing = interleaved(() => env.DB.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(id).run());
+    expect(await syncSourceRecords(racing, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await events(id)).toHaveLength(1);
+    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 30))).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await stored(siteId, "700000001")).toMatchObject({ version: 3, end_at: 1_800_005_400 });
+  });
+
+  it("never revives a deleted record", async () => {
+    const { siteId } = await site(["4410"]);
+    await syncSourceRecords(env.DB, input(siteId, [record()]));
+    await env.DB.prepare("UPDATE permits SET deleted_at = 15 WHERE site_id = ? AND external_id = '700000001'").bind(siteId).run();
+    const extended = record({ endAt: 1_800_005_400, modifiedAt: 1_800_001_000 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+  });
+});
+
+describe("reads use their indexes", () => {
+  /** The plan of the statements a read sends, captured from the binding and explained with the same parameters. */
+  async function plansOf(read: (d1: D1Database) => Promise<unknown>): Promise<string> {
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const capturing = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "prepare") {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            return new Proxy(statement, {
+              get(s, k) {
+                if (k === "bind") {
+                  return (...params: unknown[]) => {
+                    sent.push({ sql, params });
+                    return s.bind(...params);
+                  };
+                }
+                const value = Reflect.get(s, k);
+                return typeof value === "function" ? value.bind(s) : value;
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await read(capturing);
+    expect(sent).toHaveLength(1);
+    const plans = await Promise.all(
+      sent.map(async ({ sql, params }) =>
+        (
+          await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+            .bind(...params)
+            .all<{ detail: string }>()
+        ).results.map((r) => r.detail),
+      ),
+    );
+    return plans.flat().join("\n");
+  }
+
+  it("the plate lookup seeks permits_plate_active", async () => {
+    const { siteId } = await site();
+    expect(await plansOf((d1) => activeByPlate(d1, siteId, "ABC123", nowSeconds()))).toMatch(
+      /SEARCH p.* USING INDEX permits_plate_active|SEARCH permits USING INDEX permits_plate_active/,
+    );
+  });
+
+  it("the stats count reads only the covering index permits_zone_live", async () => {
+    const { siteId } = await site();
+    expect(await plansOf((d1) => countActive(d1, siteId, [1, 2], nowSeconds()))).toMatch(
+      /USING COVERING INDEX permits_zone_live \(site_id=\? AND lot_zone_id=\? AND end_at>\?\)/,
+    );
+  });
+});
