@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import type { Scope } from "../src/auth/scopes";
 import seed001Push from "./fixtures/seed-001-push.json";
 
@@ -57,4 +58,19 @@ export async function count(table: string, where = "1", ...params: unknown[]): P
 /** The seed 001 push example (test/fixtures/seed-001-push.json), verbatim but for the token. */
 export function seedPush(token: string): Record<string, unknown> {
   return { ...seed001Push, apiToken: token };
+}
+
+/** Pushes seed 001's example (with `overrides`) through OC-TOMA and returns the reference; the push must succeed. */
+export async function pushed(token: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const res = await post("/api/OC-TOMA/v1/permits/push", { ...seedPush(token), ...overrides });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { reference_id: string }).reference_id;
+}
+
+/** POSTs an OC-TOMA call (`update`, `delete`, …) that must succeed, and returns its JSON answer. */
+export async function ocTomaOk(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await post(`/api/OC-TOMA/v1/permits/${path}`, body);
+  const json = (await res.json()) as Record<string, unknown>;
+  expect(res.status, JSON.stringify(json)).toBe(200);
+  return json;
 }

@@ -1,30 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { adminCall, newSite, post, seedPush } from "./helpers";
+import { adminCall, newSite, ocTomaOk, pushed } from "./helpers";
 
 // The admin API's view of one permit: every version of its history, with who made it.
 
-const OC = "/api/OC-TOMA/v1/permits";
 type Body = Record<string, unknown>;
-
-async function pushed(token: string, overrides: Body = {}) {
-  const res = await post(`${OC}/push`, { ...seedPush(token), ...overrides });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { reference_id: string }).reference_id;
-}
-
-async function ok(path: string, body: Body) {
-  const res = await post(`${OC}/${path}`, body);
-  const json = (await res.json()) as Body;
-  expect(res.status, JSON.stringify(json)).toBe(200);
-  return json;
-}
 
 describe("admin: a permit with its history", () => {
   it("shows every version with who did it", async () => {
     const { token } = await newSite();
     const reference = await pushed(token);
-    await ok("update", { apiToken: token, referenceID: reference, Amount: "2.00" });
-    await ok("delete", { apiToken: token, referenceID: reference });
+    await ocTomaOk("update", { apiToken: token, referenceID: reference, Amount: "2.00" });
+    await ocTomaOk("delete", { apiToken: token, referenceID: reference });
     const res = await adminCall("GET", `/permits/${reference}`);
     const json = (await res.json()) as Body & { history: Body[] };
     expect(res.status).toBe(200);

@@ -1,23 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminCall, count, newSite, post, seedPush } from "./helpers";
+import { adminCall, count, newSite, ocTomaOk, post, pushed } from "./helpers";
 
 const OC = "/api/OC-TOMA/v1/permits";
 type Body = Record<string, unknown>;
-
-async function pushed(token: string, overrides: Body = {}) {
-  const res = await post(`${OC}/push`, { ...seedPush(token), ...overrides });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { reference_id: string }).reference_id;
-}
-
-async function ok(path: string, body: Body) {
-  const res = await post(`${OC}/${path}`, body);
-  const json = (await res.json()) as Body;
-  expect(res.status, JSON.stringify(json)).toBe(200);
-  return json;
-}
 
 async function fails(path: string, body: Body, code: number, status: number, field?: string) {
   const before = { permits: await count("permits", "version > 1 OR deleted_at IS NOT NULL"), events: await count("permit_events") };
@@ -39,7 +26,7 @@ describe("update: seed 001's example", () => {
     const { token } = await newSite();
     const reference = await pushed(token);
     // The seed's update body, verbatim but for the token and reference.
-    const json = await ok("update", {
+    const json = await ocTomaOk("update", {
       apiToken: token,
       referenceID: reference,
       plate: "PL8RDR",
@@ -49,7 +36,7 @@ describe("update: seed 001's example", () => {
     });
     // Every value equals the stored one: nothing changes, nothing is written, the version stays.
     expect(json).toEqual({ status: "success", reference_id: reference, InternalReferenceID: reference, version: 1 });
-    const changed = await ok("update", {
+    const changed = await ocTomaOk("update", {
       apiToken: token,
       referenceID: reference,
       plate: "NEW 123",
@@ -79,13 +66,13 @@ describe("update: seed 001's example", () => {
   it.each(["referenceID", "referenceid", "reference_id"])("reads the reference as %s", async (name) => {
     const { token } = await newSite();
     const reference = await pushed(token);
-    expect((await ok("update", { apiToken: token, [name]: reference, currency: "USD" })).version).toBe(2);
+    expect((await ocTomaOk("update", { apiToken: token, [name]: reference, currency: "USD" })).version).toBe(2);
   });
 
   it("reads plate/LicencePlate, amount/Amount, currency/CurrencyID, endTime/EndDateUtc", async () => {
     const { token } = await newSite();
     const reference = await pushed(token);
-    await ok("update", {
+    await ocTomaOk("update", {
       apiToken: token,
       referenceID: reference,
       LicencePlate: "ZZZ1",
@@ -111,7 +98,7 @@ describe("update: errors", () => {
     await fails("update", { apiToken: token, referenceID: "1a9b5375-cb75-4c71-9939-eeae550b09ac", plate: "X1" }, 9009, 404, "referenceID");
     await fails("update", { apiToken: token, referenceID: theirs, plate: "X1" }, 9009, 404, "referenceID");
     const mine = await pushed(token);
-    await ok("delete", { apiToken: token, referenceID: mine });
+    await ocTomaOk("delete", { apiToken: token, referenceID: mine });
     await fails("update", { apiToken: token, referenceID: mine, plate: "X1" }, 9009, 404, "referenceID");
   });
 
@@ -149,10 +136,10 @@ describe("delete", () => {
   it("answers the seed's body; deleting again answers success again", async () => {
     const { token } = await newSite();
     const reference = await pushed(token);
-    const first = await ok("delete", { apiToken: token, referenceID: reference });
+    const first = await ocTomaOk("delete", { apiToken: token, referenceID: reference });
     expect(first).toEqual({ status: "success", reference_id: reference, InternalReferenceID: reference, version: 2 });
     expect((await row(reference))?.deleted_at).toEqual(expect.any(Number));
-    expect(await ok("delete", { apiToken: token, reference_id: reference })).toEqual(first);
+    expect(await ocTomaOk("delete", { apiToken: token, reference_id: reference })).toEqual(first);
     expect((await history(reference)).map((e) => e.action)).toEqual(["create", "delete"]);
   });
 
@@ -166,7 +153,7 @@ describe("delete", () => {
   it("a deleted permit frees its receipt: the same push creates a new record", async () => {
     const { token } = await newSite();
     const first = await pushed(token);
-    await ok("delete", { apiToken: token, referenceID: first });
+    await ocTomaOk("delete", { apiToken: token, referenceID: first });
     expect(await pushed(token)).not.toBe(first);
   });
 });
@@ -177,7 +164,7 @@ describe("one reference at a time", () => {
     const reference = await pushed(token);
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        ok("update", { apiToken: token, referenceID: reference, Amount: `${100 + i}.00`, plate: `RACE${i}` }).then((json) => ({
+        ocTomaOk("update", { apiToken: token, referenceID: reference, Amount: `${100 + i}.00`, plate: `RACE${i}` }).then((json) => ({
           i,
           version: json.version as number,
         })),
@@ -219,7 +206,7 @@ describe("one reference at a time", () => {
   it("different references proceed independently", async () => {
     const { token } = await newSite();
     const refs = await Promise.all(Array.from({ length: 10 }, (_, i) => pushed(token, { permitNo: `IND-${i}` })));
-    const answers = await Promise.all(refs.map((r) => ok("update", { apiToken: token, referenceID: r, Amount: "1.00" })));
+    const answers = await Promise.all(refs.map((r) => ocTomaOk("update", { apiToken: token, referenceID: r, Amount: "1.00" })));
     expect(answers.every((a) => a.version === 2)).toBe(true);
   });
 
@@ -228,7 +215,7 @@ describe("one reference at a time", () => {
     const reference = await pushed(token);
     // Another writer bumps the version behind the object's back.
     await env.DB.prepare("UPDATE permits SET version = 7 WHERE id = ?").bind(reference).run();
-    expect((await ok("update", { apiToken: token, referenceID: reference, Amount: "9.99" })).version).toBe(8);
+    expect((await ocTomaOk("update", { apiToken: token, referenceID: reference, Amount: "9.99" })).version).toBe(8);
     const stub = env.PERMIT_SEQUENCER.get(env.PERMIT_SEQUENCER.idFromName(reference));
     const result = await runInDurableObject(stub, async (instance) => {
       // Two calls into the same instance while D1 is slow to answer still run one after the other.
