@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { creationChanges, isDisconnected, type NewPermit, receiptOf } from "../../domain/permit";
-import { statement } from "../client";
+import { database, statement } from "../client";
+import { permits } from "../schema";
 import { touchToken } from "../tokens";
 
 /** An Idempotency-Key and the hash of the request it came with. */
@@ -38,7 +39,7 @@ type Found = { id: string; lot_zone_id: number | null; zone_name: string | null 
  * Without a key, the insert's RETURNING answers a new push; only a retry
  * needs a second query to find the record it repeats.
  *
- * The statements are raw SQL: drizzle has no INSERT … SELECT … ON CONFLICT.
+ * The writes are raw SQL: drizzle has no INSERT … SELECT … ON CONFLICT.
  */
 export async function pushPermit(
   d1: D1Database,
@@ -88,7 +89,11 @@ export async function pushPermit(
     const row = inserted?.results[0];
     if (row) return outcome(row);
     // A retry: the receipt matched a live record.
-    const existing = await statement(d1, sql`SELECT id, lot_zone_id, zone_name FROM permits WHERE ${liveReceipt}`).first<Found>();
+    const existing = await database(d1)
+      .select({ id: permits.id, lot_zone_id: permits.lotZoneId, zone_name: permits.zoneName })
+      .from(permits)
+      .where(liveReceipt)
+      .get();
     if (!existing) throw new Error("push neither inserted nor matched a live receipt");
     return outcome(existing);
   }

@@ -1,4 +1,4 @@
-import { Failure, Form, Page } from "./layout";
+import { Form, Page, Table } from "./layout";
 import { api, type ConsoleApp } from "./session";
 import { addZone } from "./zones";
 
@@ -10,35 +10,22 @@ export function registerDisconnectedPage(app: ConsoleApp) {
     const answer = await api(c).listDisconnected(site);
     const zones = answer.ok ? answer.data.zones : [];
     return c.html(
-      <Page title="Disconnected records" session={session} site={site}>
-        <Failure answer={answer} />
+      <Page title="Disconnected records" session={session} site={site} answer={answer}>
         <p>Zone names that pushes used but no lot zone matches. Creating the lot zone reconnects their records.</p>
         {zones.length === 0 ? <p>None.</p> : null}
-        <table id="disconnected">
-          <thead>
-            <tr>
-              <th>Zone name</th>
-              <th>Records</th>
-              <th>Last seen (UTC)</th>
-              <th>Fix</th>
-            </tr>
-          </thead>
-          <tbody>
-            {zones.map((z) => (
-              <tr>
-                <td>{z.name}</td>
-                <td>{z.count}</td>
-                <td>{z.lastSeen}</td>
-                <td>
-                  <Form action={`/admin/sites/${site}/disconnected`} session={session} inline label={`Create lot zone ${z.name}`}>
-                    <input type="hidden" name="name" value={z.name} />
-                    <button type="submit">Create lot zone</button>
-                  </Form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          id="disconnected"
+          headers={["Zone name", "Records", "Last seen (UTC)", "Fix"]}
+          rows={zones.map((z) => [
+            z.name,
+            z.count,
+            z.lastSeen,
+            <Form action={`/admin/sites/${site}/disconnected`} session={session} inline label={`Create lot zone ${z.name}`}>
+              <input type="hidden" name="name" value={z.name} />
+              <button type="submit">Create lot zone</button>
+            </Form>,
+          ])}
+        />
       </Page>,
     );
   });

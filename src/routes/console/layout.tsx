@@ -12,9 +12,13 @@ input,select,button{font:inherit;padding:.3rem .5rem;margin:.15rem 0}button{curs
 output{display:block;font-family:monospace;font-size:1.1rem;background:#fff7d6;padding:.5rem;word-break:break-all}
 :focus-visible{outline:3px solid #36c;outline-offset:2px}fieldset{border:1px solid #ccc;background:#fff}label{margin-right:.75rem}`;
 
-/** Every console page: the header with sign-out, the site's navigation, the title and the one-time message. */
-export function Page(props: { title: string; session?: ConsoleSession; site?: string; children: Child }) {
-  const { session, site, title } = props;
+/**
+ * Every console page: the header with sign-out, the site's navigation, the
+ * title, the one-time message, and the error of the admin API answer the
+ * page shows (`answer`), if it failed.
+ */
+export function Page(props: { title: string; session?: ConsoleSession; site?: string; answer?: Answer<unknown>; children: Child }) {
+  const { session, site, title, answer } = props;
   const flash = session?.flash;
   return (
     <html lang="en">
@@ -48,6 +52,7 @@ export function Page(props: { title: string; session?: ConsoleSession; site?: st
           ) : null}
           <h1>{title}</h1>
           {flash ? <p role={flash.kind === "ok" ? "status" : "alert"}>{flash.text}</p> : null}
+          {answer && !answer.ok ? <p role="alert">{describeError(answer.error)}</p> : null}
           {props.children}
         </main>
       </body>
@@ -65,7 +70,26 @@ export function Form(props: { action: string; session: ConsoleSession; inline?: 
   );
 }
 
-/** The error of a failed admin API answer, as an alert; nothing for a good one. */
-export function Failure(props: { answer: Answer<unknown> }) {
-  return props.answer.ok ? null : <p role="alert">{describeError(props.answer.error)}</p>;
+/** A table: a header row, then one row of cells per item. */
+export function Table(props: { id: string; headers: string[]; rows: Child[][] }) {
+  return (
+    <table id={props.id}>
+      <thead>
+        <tr>
+          {props.headers.map((h) => (
+            <th>{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((cells) => (
+          <tr>
+            {cells.map((cell) => (
+              <td>{cell}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }

@@ -1,4 +1,4 @@
-import { Failure, Page } from "./layout";
+import { Page, Table } from "./layout";
 import { api, type ConsoleApp } from "./session";
 
 const SEARCH_FIELDS = ["plate", "zone", "from", "to", "source", "promoCode"] as const;
@@ -16,7 +16,7 @@ export function registerPayStationPage(app: ConsoleApp) {
     const permits = answer.ok ? answer.data.permits : [];
     const link = (p: number) => `/admin/sites/${site}/paystation?${new URLSearchParams({ ...query, page: String(p) })}`;
     return c.html(
-      <Page title="Pay Station Status" session={session} site={site}>
+      <Page title="Pay Station Status" session={session} site={site} answer={answer}>
         <form method="get" action={`/admin/sites/${site}/paystation`} aria-label="Search temporary permits">
           <fieldset>
             <legend>Search temporary permits</legend>
@@ -49,40 +49,24 @@ export function registerPayStationPage(app: ConsoleApp) {
             <button type="submit">Search</button>
           </fieldset>
         </form>
-        <Failure answer={answer} />
-        <table id="permits">
-          <thead>
-            <tr>
-              <th>Reference</th>
-              <th>Plate</th>
-              <th>Zone</th>
-              <th>Start (UTC)</th>
-              <th>End (UTC)</th>
-              <th>Amount</th>
-              <th>Permit / ticket</th>
-              <th>Source</th>
-              <th>Promo Code</th>
-            </tr>
-          </thead>
-          <tbody>
-            {permits.map((p) => (
-              <tr>
-                <td>
-                  <a href={`/admin/sites/${site}/permits/${p.reference_id}`}>{p.reference_id}</a>
-                  {p.deleted ? " (deleted)" : ""}
-                </td>
-                <td>{p.plate}</td>
-                <td>{p.zone ? `${p.zone}${p.disconnected ? " (disconnected)" : ""}` : ""}</td>
-                <td>{p.start}</td>
-                <td>{p.end}</td>
-                <td>{p.amount ? `${p.amount} ${p.currency ?? ""}` : ""}</td>
-                <td>{p.permitNo ?? p.ticketNumber ?? ""}</td>
-                <td>{p.source}</td>
-                <td>{p.promoCode ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          id="permits"
+          headers={["Reference", "Plate", "Zone", "Start (UTC)", "End (UTC)", "Amount", "Permit / ticket", "Source", "Promo Code"]}
+          rows={permits.map((p) => [
+            <>
+              <a href={`/admin/sites/${site}/permits/${p.reference_id}`}>{p.reference_id}</a>
+              {p.deleted ? " (deleted)" : ""}
+            </>,
+            p.plate,
+            p.zone ? `${p.zone}${p.disconnected ? " (disconnected)" : ""}` : "",
+            p.start,
+            p.end,
+            p.amount ? `${p.amount} ${p.currency ?? ""}` : "",
+            p.permitNo ?? p.ticketNumber ?? "",
+            p.source,
+            p.promoCode ?? "",
+          ])}
+        />
         {permits.length === 0 && answer.ok ? <p>No permits match.</p> : null}
         <nav aria-label="Pages">
           {page > 1 ? <a href={link(page - 1)}>Previous page</a> : null} Page {page}{" "}

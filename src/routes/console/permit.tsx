@@ -1,4 +1,4 @@
-import { Failure, Page } from "./layout";
+import { Page, Table } from "./layout";
 import { api, type ConsoleApp } from "./session";
 
 /** One permit with every version of its history. */
@@ -21,8 +21,7 @@ export function registerPermitPage(app: ConsoleApp) {
         ]
       : [];
     return c.html(
-      <Page title={`Permit ${reference}`} session={c.get("session")} site={site}>
-        <Failure answer={answer} />
+      <Page title={`Permit ${reference}`} session={c.get("session")} site={site} answer={answer}>
         <table id="permit">
           <tbody>
             {rows.map(([k, v]) => (
@@ -34,32 +33,19 @@ export function registerPermitPage(app: ConsoleApp) {
           </tbody>
         </table>
         <h2>History</h2>
-        <table id="history">
-          <thead>
-            <tr>
-              <th>Version</th>
-              <th>Action</th>
-              <th>At (UTC)</th>
-              <th>By</th>
-              <th>Changes (before → after)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(p?.history ?? []).map((h) => (
-              <tr>
-                <td>{h.version}</td>
-                <td>{h.action}</td>
-                <td>{h.at}</td>
-                <td>{h.actor}</td>
-                <td>
-                  {Object.entries(h.changes)
-                    .map(([k, [a, b]]) => `${k}: ${a ?? "-"} → ${b ?? "-"}`)
-                    .join("; ")}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          id="history"
+          headers={["Version", "Action", "At (UTC)", "By", "Changes (before → after)"]}
+          rows={(p?.history ?? []).map((h) => [
+            h.version,
+            h.action,
+            h.at,
+            h.actor,
+            Object.entries(h.changes)
+              .map(([k, [a, b]]) => `${k}: ${a ?? "-"} → ${b ?? "-"}`)
+              .join("; "),
+          ])}
+        />
       </Page>,
     );
   });

@@ -1,4 +1,4 @@
-import { Failure, Form, Page } from "./layout";
+import { Form, Page } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
 const CREDENTIALS = [
@@ -15,8 +15,7 @@ export function registerSettingsPage(app: ConsoleApp) {
     const answer = await api(c).getParkMobile(site);
     const s = answer.ok ? answer.data : undefined;
     return c.html(
-      <Page title="System settings: ParkMobile" session={session} site={site}>
-        <Failure answer={answer} />
+      <Page title="System settings: ParkMobile" session={session} site={site} answer={answer}>
         <p>
           Credentials ParkMobile supplies. Saved values are stored encrypted and never shown again
           {s?.updatedAt ? `; last saved ${s.updatedAt} UTC` : ""}.

@@ -1,4 +1,4 @@
-import { Failure, Page } from "./layout";
+import { Page } from "./layout";
 import { api, type ConsoleApp } from "./session";
 
 /** The site chooser. */
@@ -7,8 +7,7 @@ export function registerSitesPage(app: ConsoleApp) {
     const answer = await api(c).listSites();
     const sites = answer.ok ? answer.data.sites : [];
     return c.html(
-      <Page title="Sites" session={c.get("session")}>
-        <Failure answer={answer} />
+      <Page title="Sites" session={c.get("session")} answer={answer}>
         <p>Choose the site to work on.</p>
         <ul>
           {sites.map((s) => (

@@ -1,5 +1,5 @@
 import { describeError, describeRun } from "../admin/client";
-import { Failure, Form, Page } from "./layout";
+import { Form, Page, Table } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
 /** System tasks: "Fetch ParkMobile Stats" with Enable/Disable, RUN, and its run log. */
@@ -11,8 +11,7 @@ export function registerTasksPage(app: ConsoleApp) {
     const task = tasks.ok ? tasks.data.tasks[0] : undefined;
     const list = runs.ok ? runs.data.runs : [];
     return c.html(
-      <Page title="System tasks" session={session} site={site}>
-        <Failure answer={tasks} />
+      <Page title="System tasks" session={session} site={site} answer={tasks}>
         {task ? (
           <p>
             <strong>{task.name}</strong>: run by the Cron Trigger <code>{task.schedule}</code>,{" "}
@@ -31,43 +30,33 @@ export function registerTasksPage(app: ConsoleApp) {
           </p>
         ) : null}
         <h2>Run log</h2>
-        <table id="runs">
-          <thead>
-            <tr>
-              <th>Run</th>
-              <th>Trigger</th>
-              <th>Started (UTC)</th>
-              <th>Finished</th>
-              <th>Outcome</th>
-              <th>Zones matched / skipped</th>
-              <th>Fetched</th>
-              <th>Created / updated / unchanged</th>
-              <th>Rejected</th>
-              <th>Message</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((r) => (
-              <tr>
-                <td>{r.id}</td>
-                <td>{r.trigger}</td>
-                <td>{r.startedAt}</td>
-                <td>{r.finishedAt ?? "running"}</td>
-                <td>{r.outcome}</td>
-                <td>
-                  {r.counts.zonesMatched} / {r.counts.zonesSkipped}
-                  {r.counts.skippedZones.length > 0 ? ` (${r.counts.skippedZones.join(", ")})` : ""}
-                </td>
-                <td>{r.counts.rightsFetched}</td>
-                <td>
-                  {r.counts.created} / {r.counts.updated} / {r.counts.unchanged}
-                </td>
-                <td>{r.counts.rejected}</td>
-                <td>{r.message ?? ""}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          id="runs"
+          headers={[
+            "Run",
+            "Trigger",
+            "Started (UTC)",
+            "Finished",
+            "Outcome",
+            "Zones matched / skipped",
+            "Fetched",
+            "Created / updated / unchanged",
+            "Rejected",
+            "Message",
+          ]}
+          rows={list.map((r) => [
+            r.id,
+            r.trigger,
+            r.startedAt,
+            r.finishedAt ?? "running",
+            r.outcome,
+            `${r.counts.zonesMatched} / ${r.counts.zonesSkipped}${r.counts.skippedZones.length > 0 ? ` (${r.counts.skippedZones.join(", ")})` : ""}`,
+            r.counts.rightsFetched,
+            `${r.counts.created} / ${r.counts.updated} / ${r.counts.unchanged}`,
+            r.counts.rejected,
+            r.message ?? "",
+          ])}
+        />
       </Page>,
     );
   });

@@ -1,5 +1,5 @@
 import { SCOPES } from "../../auth/scopes";
-import { Failure, Form, Page } from "./layout";
+import { Form, Page, Table } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
 /** API tokens: issue (the secret shown once), list, revoke. */
@@ -10,8 +10,7 @@ export function registerTokensPage(app: ConsoleApp) {
     const answer = await api(c).listTokens(site);
     const tokens = answer.ok ? answer.data.tokens : [];
     return c.html(
-      <Page title="API tokens" session={session} site={site}>
-        <Failure answer={answer} />
+      <Page title="API tokens" session={session} site={site} answer={answer}>
         {session.flash?.secret ? (
           <section aria-label="New token">
             <p>Store this secret now: it is shown this once and cannot be read back, only rotated.</p>
@@ -33,40 +32,25 @@ export function registerTokensPage(app: ConsoleApp) {
             <button type="submit">Issue token</button>
           </fieldset>
         </Form>
-        <table id="tokens">
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Starts with</th>
-              <th>Label</th>
-              <th>Scopes</th>
-              <th>Created (UTC)</th>
-              <th>Last used</th>
-              <th>Revoked</th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((t) => (
-              <tr>
-                <td>{t.id}</td>
-                <td>{t.prefix}…</td>
-                <td>{t.label ?? ""}</td>
-                <td>{t.scopes.join(", ")}</td>
-                <td>{t.createdAt}</td>
-                <td>{t.lastUsedAt ?? "never"}</td>
-                <td>
-                  {t.revokedAt ? (
-                    `revoked ${t.revokedAt}`
-                  ) : (
-                    <Form action={`/admin/sites/${site}/tokens/${t.id}/revoke`} session={session} inline label={`Revoke ${t.id}`}>
-                      <button type="submit">Revoke</button>
-                    </Form>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          id="tokens"
+          headers={["Id", "Starts with", "Label", "Scopes", "Created (UTC)", "Last used", "Revoked"]}
+          rows={tokens.map((t) => [
+            t.id,
+            `${t.prefix}…`,
+            t.label ?? "",
+            t.scopes.join(", "),
+            t.createdAt,
+            t.lastUsedAt ?? "never",
+            t.revokedAt ? (
+              `revoked ${t.revokedAt}`
+            ) : (
+              <Form action={`/admin/sites/${site}/tokens/${t.id}/revoke`} session={session} inline label={`Revoke ${t.id}`}>
+                <button type="submit">Revoke</button>
+              </Form>
+            ),
+          ])}
+        />
       </Page>,
     );
   });

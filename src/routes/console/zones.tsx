@@ -1,4 +1,4 @@
-import { Failure, Form, Page } from "./layout";
+import { Form, Page, Table } from "./layout";
 import { api, type ConsoleApp, type ConsoleContext, done, formField, outcome } from "./session";
 
 /** Adds a lot zone (from the zones page or the disconnected page) and reports what it reconnected. */
@@ -19,42 +19,27 @@ export function registerZonesPage(app: ConsoleApp) {
     const answer = await api(c).listZones(site);
     const zones = answer.ok ? answer.data.zones : [];
     return c.html(
-      <Page title="Lot zones" session={session} site={site}>
-        <Failure answer={answer} />
+      <Page title="Lot zones" session={session} site={site} answer={answer}>
         <Form action={`/admin/sites/${site}/zones`} session={session} label="Add lot zone">
           <label for="new-zone">New lot zone</label>
           <input id="new-zone" name="name" required maxlength={200} />
           <button type="submit">Add lot zone</button>
         </Form>
-        <table id="zones">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Created (UTC)</th>
-              <th>Rename</th>
-              <th>Remove</th>
-            </tr>
-          </thead>
-          <tbody>
-            {zones.map((z) => (
-              <tr>
-                <td>{z.name}</td>
-                <td>{z.createdAt}</td>
-                <td>
-                  <Form action={`/admin/sites/${site}/zones/${z.id}/rename`} session={session} inline label={`Rename ${z.name}`}>
-                    <input name="name" value={z.name} required maxlength={200} aria-label={`New name for ${z.name}`} />
-                    <button type="submit">Rename</button>
-                  </Form>
-                </td>
-                <td>
-                  <Form action={`/admin/sites/${site}/zones/${z.id}/remove`} session={session} inline label={`Remove ${z.name}`}>
-                    <button type="submit">Remove</button>
-                  </Form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          id="zones"
+          headers={["Name", "Created (UTC)", "Rename", "Remove"]}
+          rows={zones.map((z) => [
+            z.name,
+            z.createdAt,
+            <Form action={`/admin/sites/${site}/zones/${z.id}/rename`} session={session} inline label={`Rename ${z.name}`}>
+              <input name="name" value={z.name} required maxlength={200} aria-label={`New name for ${z.name}`} />
+              <button type="submit">Rename</button>
+            </Form>,
+            <Form action={`/admin/sites/${site}/zones/${z.id}/remove`} session={session} inline label={`Remove ${z.name}`}>
+              <button type="submit">Remove</button>
+            </Form>,
+          ])}
+        />
       </Page>,
     );
   });
