@@ -18,6 +18,21 @@ export const OPENAPI_CONFIG = {
   },
 };
 
+/** The methods some route of `app` takes at `path` (a GET also answers HEAD), from its route table; middleware is not a route. */
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const pattern = route.path
+      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+      .replace(/\/:[^/]+/g, "/[^/]+")
+      .replace(/\*/g, ".*");
+    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods];
+}
+
 /** Builds the Worker's Hono app: middleware, the route groups, one error handler, the OpenAPI document. */
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -55,7 +70,7 @@ export function buildApp() {
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
   app.get("/", (c) => c.redirect("/docs"));
 
-  app.notFound(answerNotFound);
+  app.notFound((c) => answerNotFound(c, allowedMethods(app, new URL(c.req.url).pathname)));
   app.onError(answerError);
 
   return app;

@@ -38,9 +38,9 @@ const codes = {
   ReferenceRequired: { code: 9008, statuses: [400], summary: "reference ID missing (update, delete)" },
   NotFound: {
     code: 9009,
-    statuses: [404],
+    statuses: [404, 405],
     summary:
-      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); an admin site, zone, token, permit or task; an unknown route",
+      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); an admin site, zone, token, permit or task; an unknown route (404), or a method the route does not take (405, with `Allow`)",
   },
   AlreadyExists: {
     code: 9022,
@@ -124,9 +124,16 @@ export function answerError<E extends AppEnv>(err: Error, c: Context<E>) {
   return c.json(internal.toBody(id), 500);
 }
 
-/** The answer to a path no route serves: 9009 (404), naming the method and path. */
-export function answerNotFound<E extends AppEnv>(c: Context<E>) {
-  return answerError(new AppError(ErrorCode.NotFound, `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c);
+/**
+ * The answer to a request no route serves: 9009, 404 for a path nothing
+ * serves, 405 with `Allow` when other methods are served there (`allowed`).
+ */
+export function answerNotFound<E extends AppEnv>(c: Context<E>, allowed: string[]) {
+  const path = new URL(c.req.url).pathname;
+  if (allowed.length === 0) return answerError(new AppError(ErrorCode.NotFound, `No route for ${c.req.method} ${path}.`), c);
+  c.header("Allow", allowed.join(", "));
+  const message = `${path} does not take ${c.req.method}; it takes ${allowed.join(", ")}.`;
+  return answerError(new AppError(ErrorCode.NotFound, message, { status: 405 }), c);
 }
 
 /** Turns the first zod issue of a request into our error, naming the field and the rule in words. */

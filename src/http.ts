@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError, ErrorCode } from "./errors";
 
@@ -38,12 +38,35 @@ export async function readJsonObject(c: Context<AppEnv>): Promise<Record<string,
   return body as Record<string, unknown>;
 }
 
-/** A `bodyLimit` of `maxSize` bytes whose 413 is in the one error shape. */
-export function limitBody(maxSize: number) {
-  return bodyLimit({
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+
+/**
+ * Every surface's body gate: at most `maxSize` bytes (9003, 413, refused
+ * before it is read when Content-Length says so), and valid UTF-8 (9003,
+ * 400): JSON is UTF-8 (RFC 8259 §8.1), and a body decoded with replacement
+ * characters would store what the client never sent. A form body's
+ * percent-escapes must decode to UTF-8 too. Later reads of the body use
+ * Hono's cached copy.
+ */
+export function acceptBody(maxSize: number): MiddlewareHandler {
+  const limit = bodyLimit({
     maxSize,
     onError: () => {
       throw new AppError(ErrorCode.Unparseable, `The body is larger than ${maxSize} bytes.`, { status: 413 });
     },
   });
+  return (c, next) =>
+    limit(c, async () => {
+      if (c.req.raw.body) {
+        try {
+          const text = strictUtf8.decode(await c.req.arrayBuffer());
+          if (FORM_TYPE.test(c.req.header("content-type") ?? "")) decodeURIComponent(text.replace(/\+/g, " "));
+        } catch (error) {
+          if (error instanceof AppError) throw error;
+          throw new AppError(ErrorCode.Unparseable, "The body is not valid UTF-8.");
+        }
+      }
+      await next();
+    });
 }

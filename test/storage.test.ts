@@ -4,6 +4,7 @@ import { syncSourceRecords } from "../src/db/permits/bulk";
 import { IDEMPOTENCY_WINDOW_SECONDS, pushPermit } from "../src/db/permits/push";
 import { activeByPlate, countActive } from "../src/db/permits/reads";
 import { updatePermit } from "../src/db/permits/versions";
+import { touchToken } from "../src/db/tokens";
 import type { NewPermit, SourceRecord } from "../src/domain/permit";
 import { nowSeconds } from "../src/domain/time";
 import { count, newSite } from "./helpers";
@@ -61,8 +62,8 @@ function interleaved(before: () => Promise<unknown>): D1Database {
 
 describe("pushPermit", () => {
   it("stores the permit, matched to its lot zone, with a creation event holding every value", async () => {
-    const { siteId, tokenId } = await site();
-    const outcome = await pushPermit(env.DB, permit(siteId), { actor: "test", tokenId, now: 100, touchToken: false });
+    const { siteId } = await site();
+    const outcome = await pushPermit(env.DB, permit(siteId), { actor: "test", now: 100 });
     expect(outcome).toMatchObject({ ok: true, created: true, disconnected: false });
     const reference = (outcome as { reference: string }).reference;
     const [event] = await events(reference);
@@ -82,14 +83,14 @@ describe("pushPermit", () => {
   });
 
   it("flags a zone that names no lot zone as disconnected", async () => {
-    const { siteId, tokenId } = await site();
-    const outcome = await pushPermit(env.DB, permit(siteId, { zoneName: "Lot 99" }), { actor: "t", tokenId, now: 1, touchToken: false });
+    const { siteId } = await site();
+    const outcome = await pushPermit(env.DB, permit(siteId, { zoneName: "Lot 99" }), { actor: "t", now: 1 });
     expect(outcome).toMatchObject({ ok: true, created: true, disconnected: true });
   });
 
   it("a replay without a key answers the live record with the same receipt, writing nothing", async () => {
-    const { siteId, tokenId } = await site();
-    const ctx = { actor: "t", tokenId, now: 1, touchToken: false };
+    const { siteId } = await site();
+    const ctx = { actor: "t", now: 1 };
     const first = await pushPermit(env.DB, permit(siteId), ctx);
     const before = { permits: await count("permits"), events: await count("permit_events") };
     const again = await pushPermit(env.DB, permit(siteId, { amountCents: 9999 }), ctx);
@@ -98,8 +99,8 @@ describe("pushPermit", () => {
   });
 
   it("a key replays its first answer; the same key with another request is a conflict that writes nothing", async () => {
-    const { siteId, tokenId } = await site();
-    const ctx = { actor: "t", tokenId, now: 1_000_000, touchToken: false };
+    const { siteId } = await site();
+    const ctx = { actor: "t", now: 1_000_000 };
     const first = await pushPermit(env.DB, permit(siteId), { ...ctx, idempotency: { key: "k1", requestHash: "h1" } });
     const replay = await pushPermit(env.DB, permit(siteId), { ...ctx, idempotency: { key: "k1", requestHash: "h1" } });
     expect(replay).toEqual({ ...first, created: false });
@@ -113,53 +114,53 @@ describe("pushPermit", () => {
   });
 
   it("a key older than the window is taken over by a new request", async () => {
-    const { siteId, tokenId } = await site();
+    const { siteId } = await site();
     const then = 1_000_000;
     await pushPermit(env.DB, permit(siteId), {
       actor: "t",
-      tokenId,
       now: then,
-      touchToken: false,
       idempotency: { key: "k", requestHash: "h1" },
     });
     const later = then + IDEMPOTENCY_WINDOW_SECONDS;
     const outcome = await pushPermit(env.DB, permit(siteId, { permitNo: "R-2" }), {
       actor: "t",
-      tokenId,
       now: later,
-      touchToken: false,
       idempotency: { key: "k", requestHash: "h2" },
     });
     expect(outcome).toMatchObject({ ok: true, created: true });
   });
 
   it("a new key for a known receipt answers the known record and keeps answering it", async () => {
-    const { siteId, tokenId } = await site();
-    const ctx = { actor: "t", tokenId, now: 1, touchToken: false };
+    const { siteId } = await site();
+    const ctx = { actor: "t", now: 1 };
     const first = await pushPermit(env.DB, permit(siteId), ctx);
     const keyed = await pushPermit(env.DB, permit(siteId), { ...ctx, idempotency: { key: "late", requestHash: "h" } });
     expect(keyed).toEqual({ ...first, created: false });
     const key = await env.DB.prepare("SELECT permit_id FROM idempotency_keys WHERE site_id = ? AND key = 'late'").bind(siteId).first<Row>();
     expect(key?.permit_id).toBe((first as { reference: string }).reference);
   });
+});
 
-  it("records the token's use in the same batch, at most once a minute", async () => {
-    const { siteId, tokenId } = await site();
+describe("touchToken", () => {
+  it("records a token's use at most once a minute", async () => {
+    const { tokenId } = await site();
     const lastUsed = async () =>
       (await env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE id = ?").bind(tokenId).first<Row>())?.last_used_at;
-    await pushPermit(env.DB, permit(siteId, { permitNo: "a" }), { actor: "t", tokenId, now: 1000, touchToken: true });
-    expect(await lastUsed()).toBe(1000);
-    await pushPermit(env.DB, permit(siteId, { permitNo: "b" }), { actor: "t", tokenId, now: 1030, touchToken: true });
-    expect(await lastUsed()).toBe(1000);
-    await pushPermit(env.DB, permit(siteId, { permitNo: "c" }), { actor: "t", tokenId, now: 1061, touchToken: true });
-    expect(await lastUsed()).toBe(1061);
+    for (const [now, expected] of [
+      [1000, 1000],
+      [1030, 1000],
+      [1061, 1061],
+    ]) {
+      await touchToken(env.DB, tokenId, now as number).run();
+      expect(await lastUsed()).toBe(expected);
+    }
   });
 });
 
 describe("updatePermit: the compare-and-set", () => {
   it("retries when another writer moved the version between its read and its write, and lands as the next version", async () => {
-    const { siteId, tokenId } = await site();
-    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", tokenId, now: 1, touchToken: false })) as { reference: string };
+    const { siteId } = await site();
+    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", now: 1 })) as { reference: string };
     const bump = () => env.DB.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(pushed.reference).run();
     const request = { siteId, reference: pushed.reference, change: { amountCents: 1 }, defaultCurrency: "CAD", actor: "t" };
     expect(await updatePermit(interleaved(bump), request, 2)).toEqual({ ok: true, version: 3, changed: true });
@@ -168,8 +169,8 @@ describe("updatePermit: the compare-and-set", () => {
   });
 
   it("gives up, writing nothing, when it loses every attempt", async () => {
-    const { siteId, tokenId } = await site();
-    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", tokenId, now: 1, touchToken: false })) as { reference: string };
+    const { siteId } = await site();
+    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", now: 1 })) as { reference: string };
     const alwaysLosing = new Proxy(env.DB, {
       get(target, key) {
         if (key === "batch") {
@@ -188,9 +189,9 @@ describe("updatePermit: the compare-and-set", () => {
   });
 
   it("answers not-found for another site's permit and end-not-after-start for an end before the start", async () => {
-    const { siteId, tokenId } = await site();
+    const { siteId } = await site();
     const other = await site();
-    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", tokenId, now: 1, touchToken: false })) as { reference: string };
+    const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", now: 1 })) as { reference: string };
     const base = { reference: pushed.reference, defaultCurrency: "CAD", actor: "t" };
     expect(await updatePermit(env.DB, { ...base, siteId: other.siteId, change: { amountCents: 1 } }, 2)).toEqual({
       ok: false,

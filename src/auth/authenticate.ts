@@ -12,26 +12,27 @@ export interface Caller {
   site: SiteConfig;
 }
 
+/** Where a request carried its token: the OC-TOMA body's `apiToken`, or a header. Errors name it as the client sent it. */
+export type TokenSource = "apiToken" | "Authorization" | "X-Api-Key";
+
+const named = (from: TokenSource) => (from === "apiToken" ? "apiToken" : `The token in ${from}`);
+
 /**
  * Resolves a token to its grant and site through the caches (isolate memo,
  * then KV, then D1) and checks it holds `scope`. Warm, this is two memo hits
- * and no I/O. Unknown or revoked: 9002 (401); lacking the scope: 9002 (403).
+ * and no I/O. Unknown or revoked: 9002 (401); lacking the scope: 9002 (403);
+ * either names `from`.
  */
-export async function authenticate(env: Env, token: string, scope: Scope): Promise<Caller> {
+export async function authenticate(env: Env, token: string, scope: Scope, from: TokenSource = "apiToken"): Promise<Caller> {
   const tokenHash = await sha256Hex(token);
   const grant = await readThrough(env.CACHE, cacheKeys.token(tokenHash), () => findGrant(env.DB, tokenHash));
-  if (!grant) throw new AppError(ErrorCode.NoPermission, "apiToken is unknown or revoked.", { field: "apiToken" });
+  if (!grant) throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
   if (!grant.scopes.includes(scope)) {
-    throw new AppError(ErrorCode.NoPermission, `apiToken lacks the ${scope} scope for this call.`, { field: "apiToken", status: 403 });
+    throw new AppError(ErrorCode.NoPermission, `${named(from)} lacks the ${scope} scope for this call.`, { field: from, status: 403 });
   }
-  return { grant, site: await siteConfig(env, grant.siteId) };
-}
-
-/** A site's cached configuration (currencies, lot zones). */
-export async function siteConfig(env: Env, siteId: number): Promise<SiteConfig> {
-  const site = await readThrough(env.CACHE, cacheKeys.site(siteId), () => loadSiteConfig(env.DB, siteId));
-  if (!site) throw new AppError(ErrorCode.NoPermission, "apiToken belongs to a site that no longer exists.", { field: "apiToken" });
-  return site;
+  const site = await readThrough(env.CACHE, cacheKeys.site(grant.siteId), () => loadSiteConfig(env.DB, grant.siteId));
+  if (!site) throw new AppError(ErrorCode.NoPermission, `${named(from)} belongs to a site that no longer exists.`, { field: from });
+  return { grant, site };
 }
 
 const touched = new Map<string, number>();

@@ -1,14 +1,13 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { activeByPlate } from "../db/permits/reads";
 import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
 import { formatWireTime, nowSeconds } from "../domain/time";
-import { AppError, ErrorCode, errorResponses, throwValidationError } from "../errors";
-import type { AppEnv } from "../http";
-import { headerCaller, headerTokenSecurity } from "./caller";
+import { AppError, ErrorCode, throwValidationError } from "../errors";
+import { apiRoute, type CallerEnv } from "./caller";
 import { narrow, PermitFields, permitFields } from "./permit-view";
 
 /** Enforcement lookups, mounted at /api/v1. */
-export const lookup = new OpenAPIHono<AppEnv>({ defaultHook: throwValidationError });
+export const lookup = new OpenAPIHono<CallerEnv>({ defaultHook: throwValidationError });
 
 const ActivePermit = PermitFields.pick({
   reference_id: true,
@@ -22,15 +21,15 @@ const ActivePermit = PermitFields.pick({
 }).openapi("ActivePermit");
 
 lookup.openapi(
-  createRoute({
+  apiRoute({
     method: "get",
     path: "/lookup",
     operationId: "lookupPlate",
+    scope: "lookup",
     tags: ["Enforcement"],
     summary: "Is this plate paid for now (optionally in one lot zone)?",
     description:
       "Matches the plate normalized (case, spaces, dashes and dots ignored) against the permits active now: started, not ended, not deleted. Needs a token with the `lookup` scope. One indexed query.",
-    security: headerTokenSecurity,
     request: {
       query: z.object({
         plate: z.string().min(1).max(25).openapi({ example: "PL8RDR" }),
@@ -55,12 +54,12 @@ lookup.openapi(
           },
         },
       },
-      ...errorResponses([400, 401, 403]),
     },
+    errors: [400],
   }),
   async (c) => {
     const { plate, zone } = c.req.valid("query");
-    const { site } = await headerCaller(c, "lookup");
+    const { site } = c.get("caller");
     const normalized = normalizePlate(plate);
     if (!isValidNormalizedPlate(normalized)) {
       throw new AppError(ErrorCode.Invalid, "plate must hold letters and digits (spaces and dashes are ignored).", { field: "plate" });

@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { authenticate, type Caller, shouldTouch } from "../auth/authenticate";
+import type { Caller } from "../auth/authenticate";
 import type { Scope } from "../auth/scopes";
 import { sha256Hex } from "../auth/secrets";
 import { pushPermit } from "../db/permits/push";
@@ -17,12 +17,14 @@ import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermi
 import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
-import { type AppEnv, limitBody, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { type AppEnv, acceptBody, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { authenticateRequest } from "./caller";
 
 /** OPS-COM's OC-TOMA v1 permits API, mounted at /api/OC-TOMA/v1. */
 export const ocToma = new OpenAPIHono<AppEnv>();
 
-ocToma.use(limitBody(MAX_BODY_BYTES));
+// The token travels in the body: the body is checked first, then the token, then the rest.
+ocToma.use(acceptBody(MAX_BODY_BYTES));
 
 /**
  * The request schema of one endpoint, for the OpenAPI document: every alias
@@ -85,7 +87,7 @@ function endpoint<E extends EndpointAttributes>(
   ocToma.post(spec.path, async (c) => {
     const body = await readJsonObject(c);
     const { values } = parseAttributes({ apiToken: "required" }, body);
-    const caller = await authenticate(c.env, values.apiToken, spec.scope);
+    const caller = await authenticateRequest(c, values.apiToken, spec.scope, "apiToken");
     return handle(c, { caller, input: parseAttributes(spec.attributes, body) });
   });
 }
@@ -126,9 +128,7 @@ endpoint(
     const now = nowSeconds();
     const outcome = await pushPermit(c.env.DB, permit, {
       actor: `token:${caller.grant.tokenId}`,
-      tokenId: caller.grant.tokenId,
       now,
-      touchToken: shouldTouch(caller.grant.tokenId, now),
       idempotency: key === undefined ? undefined : { key, requestHash: await sha256Hex(JSON.stringify(permit)) },
     });
     if (!outcome.ok) {

@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import { creationChanges, isDisconnected, type NewPermit, receiptOf } from "../../domain/permit";
 import { database, statement } from "../client";
 import { permits } from "../schema";
-import { touchToken } from "../tokens";
 
 /** An Idempotency-Key and the hash of the request it came with. */
 export interface Idempotency {
@@ -44,7 +43,7 @@ type Found = { id: string; lot_zone_id: number | null; zone_name: string | null 
 export async function pushPermit(
   d1: D1Database,
   p: NewPermit,
-  ctx: { actor: string; tokenId: string; now: number; touchToken: boolean; idempotency?: Idempotency },
+  ctx: { actor: string; now: number; idempotency?: Idempotency },
 ): Promise<PushOutcome> {
   const id = crypto.randomUUID();
   const receipt = receiptOf(p);
@@ -79,13 +78,11 @@ export async function pushPermit(
     INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
     SELECT id, 1, 'create', ${JSON.stringify(creationChanges(fields))}, ${ctx.actor}, ${now} FROM permits WHERE id = ${id}`,
   );
-  // The token's last use, at most once a minute, in the same round trip; the caller skips it when it touched lately.
-  const touch = ctx.touchToken ? [touchToken(d1, ctx.tokenId, now)] : [];
   const liveReceipt = sql`site_id = ${siteId} AND receipt = ${receipt} AND plate_norm = ${p.plateNorm}
                           AND start_at = ${p.startAt} AND deleted_at IS NULL`;
 
   if (!idempotency) {
-    const [inserted] = await d1.batch<Found>([insertPermit, insertEvent, ...touch]);
+    const [inserted] = await d1.batch<Found>([insertPermit, insertEvent]);
     const row = inserted?.results[0];
     if (row) return outcome(row);
     // A retry: the receipt matched a live record.
@@ -127,7 +124,6 @@ export async function pushPermit(
       FROM idempotency_keys i LEFT JOIN permits p ON p.id = i.permit_id
       WHERE i.site_id = ${siteId} AND i.key = ${key}`,
     ),
-    ...touch,
   ]);
   const row = results[4]?.results[0];
   if (!row) throw new Error("push batch returned no idempotency record");

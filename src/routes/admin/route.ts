@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { authenticate } from "../../auth/authenticate";
 import { secretsEqual } from "../../auth/secrets";
 import { findSite, type Site } from "../../db/sites";
 import { isWellFormedToken } from "../../domain/attributes";
 import { AppError, answerError, ErrorCode, type ErrorStatus, errorResponses, throwValidationError } from "../../errors";
-import { type AppEnv, limitBody, MAX_ADMIN_BODY_BYTES } from "../../http";
+import { type AppEnv, acceptBody, MAX_ADMIN_BODY_BYTES } from "../../http";
+import { authenticateRequest } from "../caller";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
@@ -23,8 +23,9 @@ export function createAdminApp(): AdminApp {
   const app = new OpenAPIHono<AdminEnv>({ defaultHook: throwValidationError });
   // Mounted, the root app's handler answers errors; called directly (by the console), this one does the same.
   app.onError(answerError);
-  app.use(limitBody(MAX_ADMIN_BODY_BYTES));
+  // The credential first: a caller without one learns nothing, not even the body limit.
   app.use(authenticateAdmin);
+  app.use(acceptBody(MAX_ADMIN_BODY_BYTES));
   return app;
 }
 
@@ -39,15 +40,7 @@ async function authenticateAdmin(c: AdminContext, next: () => Promise<void>) {
     if (!isWellFormedToken(bearer)) {
       throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
     }
-    const { grant } = await authenticate(c.env, bearer, "admin").catch((error: unknown) => {
-      if (error instanceof AppError && error.code === ErrorCode.NoPermission) {
-        throw new AppError(error.code, error.message.replace("apiToken", "The bearer token"), {
-          field: "Authorization",
-          status: error.status,
-        });
-      }
-      throw error;
-    });
+    const { grant } = await authenticateRequest(c, bearer, "admin", "Authorization");
     c.set("admin", { kind: "site", siteId: grant.siteId });
   }
   await next();

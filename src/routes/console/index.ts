@@ -3,6 +3,7 @@ import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError, answerError, ErrorCode } from "../../errors";
+import { acceptBody } from "../../http";
 import { registerDisconnectedPage } from "./disconnected";
 import { registerPayStationPage } from "./paystation";
 import { registerPermitPage } from "./permit";
@@ -25,8 +26,11 @@ import { registerZonesPage } from "./zones";
  */
 export const consoleApp = new Hono<ConsoleEnv>();
 
-// Cross-site form posts are refused before anything runs; frames and sniffing are off.
-consoleApp.use(csrf(), secureHeaders());
+/** The console's forms are a few fields. */
+const MAX_FORM_BYTES = 64 * 1024;
+
+// Cross-site form posts are refused before anything runs; frames and sniffing are off; forms are small and UTF-8.
+consoleApp.use(csrf(), secureHeaders(), acceptBody(MAX_FORM_BYTES));
 
 // In the console, the one 403 a middleware raises is csrf()'s: say what it means.
 consoleApp.onError((err, c) =>
