@@ -41,6 +41,10 @@ export function connect(base: string, secret: string, options: { timeoutMs?: num
       throw new Unreachable(`Cannot reach ${base} (${code}).`, code);
     }
     const text = await response.text();
+    if (!response.headers.get("content-type")?.includes("json")) {
+      if (response.ok && response.headers.get("content-type")?.startsWith("text/csv")) return { status: response.status, body: text };
+      throw new Unreachable(`Unexpected answer from ${base} (HTTP ${response.status}): ${text.slice(0, 200)}`);
+    }
     try {
       return { status: response.status, body: JSON.parse(text) };
     } catch {

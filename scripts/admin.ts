@@ -4,253 +4,13 @@
 //   npm run admin -- site list                      the local sandbox (`npm start`)
 //   npm run admin -- --url https://… site list      a deployed Worker (ADMIN_TOKEN from the environment)
 //
-// Each command is declared once in COMMANDS: its arguments, its options, the request it makes and how its answer is
-// shown. The usage text and the argument parser are both derived from that table.
+// The commands are declared once each in scripts/admin-commands.ts; the usage text and the argument parser here
+// are derived from that table.
 
-import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parse as parseCsv } from "csv-parse/sync";
-import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
-import { describeRun } from "../src/routes/admin/client.ts";
+import type { AdminError } from "../src/routes/admin/client.ts";
 import { connect, sandboxSecret, Unreachable } from "./admin-api.ts";
-
-type Data<M extends keyof AdminClient> = Awaited<ReturnType<AdminClient[M]>> extends Answer<infer T> ? T : never;
-
-/** A mistake in the command line: reported with the usage text, exit code 2. */
-class UsageError extends Error {}
-
-/** An error answer of the admin API, or a failure to reach it: exit code 1. */
-class CommandError extends Error {}
-
-interface OptionSpec {
-  /** The value's placeholder in the usage text. */
-  value: string;
-  required?: boolean;
-  /** An environment variable that gives the option when the flag is absent (secrets stay out of shell history). */
-  env?: string;
-}
-
-interface CommandSpec<T> {
-  group: string;
-  args: string[];
-  options: Record<string, OptionSpec>;
-  /** At least one of the (optional) options must be given. */
-  needsOneOption?: boolean;
-  /** More lines for the usage text. */
-  help?: string;
-  run(api: AdminClient, args: Record<string, string>, options: Record<string, string | undefined>): Promise<Answer<T>>;
-  show(data: T, context: { options: Record<string, string | undefined>; sources: Record<string, string> }): void;
-  /** The exit code of an answer that is not an error (a failed run is a failure of `task run`). */
-  exitCode?(data: T): number;
-  /** Rewords an API error in the command's own terms. */
-  explain?(message: string): string;
-}
-
-/** Declares one command (typing its `show` from its `run`). */
-const command = <T>(spec: CommandSpec<T>) => spec as CommandSpec<unknown>;
-
-const SITE = { site: { value: "slug", required: true } } satisfies Record<string, OptionSpec>;
-
-const COMMANDS: Record<string, CommandSpec<unknown>> = {
-  "site create": command({
-    group: "Sites",
-    args: ["slug"],
-    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
-    run: (api, a, o) => api.createSite({ slug: a.slug as string, name: o.name, currencies: list(o.currencies) }),
-    show: showSite,
-  }),
-  "site list": command({
-    group: "Sites",
-    args: [],
-    options: {},
-    run: (api) => api.listSites(),
-    show: (r) => table(r.sites, SITE_COLUMNS),
-  }),
-  "site show": command({ group: "Sites", args: ["slug"], options: {}, run: (api, a) => api.getSite(a.slug as string), show: showSite }),
-  "site update": command({
-    group: "Sites",
-    args: ["slug"],
-    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
-    needsOneOption: true,
-    run: (api, a, o) => api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies) }),
-    show: showSite,
-  }),
-  "token create": command({
-    group: "API tokens",
-    args: [],
-    options: { ...SITE, scopes: { value: "push,update,…", required: true }, label: { value: "label" } },
-    run: (api, _, o) => api.createToken(o.site as string, { scopes: list(o.scopes) as Data<"createToken">["scopes"], label: o.label }),
-    show: (r) => showNewToken(r, "Issued"),
-  }),
-  "token list": command({
-    group: "API tokens",
-    args: [],
-    options: SITE,
-    run: (api, _, o) => api.listTokens(o.site as string),
-    show: (r) => table(r.tokens, TOKEN_COLUMNS),
-  }),
-  "token revoke": command({
-    group: "API tokens",
-    args: ["id"],
-    options: {},
-    run: (api, a) => api.revokeToken(a.id as string),
-    show: (r) => console.log(`Revoked token ${r.id} (${r.prefix}…) at ${r.revokedAt}.`),
-  }),
-  "token rotate": command({
-    group: "API tokens",
-    args: ["id"],
-    options: {},
-    run: (api, a) => api.rotateToken(a.id as string),
-    show: (r) => showNewToken(r, "Rotated; the old secret no longer works"),
-  }),
-  "zone add": command({
-    group: "Lot zones",
-    args: ["name"],
-    options: SITE,
-    run: (api, a, o) => api.addZone(o.site as string, a.name as string),
-    show: (r) => console.log(`Added lot zone "${r.name}" (id ${r.id}); ${r.reconnected} disconnected record(s) reconnected.`),
-  }),
-  "zone list": command({
-    group: "Lot zones",
-    args: [],
-    options: SITE,
-    run: (api, _, o) => api.listZones(o.site as string),
-    show: (r) => table(r.zones, ZONE_COLUMNS),
-  }),
-  "zone rename": command({
-    group: "Lot zones",
-    args: ["old name or id", "new name"],
-    options: SITE,
-    run: (api, a, o) => api.renameZone(o.site as string, a["old name or id"] as string, a["new name"] as string),
-    show: (r) => console.log(`Lot zone ${r.id} is now "${r.name}"; ${r.reconnected} disconnected record(s) reconnected.`),
-  }),
-  "zone remove": command({
-    group: "Lot zones",
-    args: ["name or id"],
-    options: SITE,
-    run: (api, a, o) => api.removeZone(o.site as string, a["name or id"] as string),
-    show: (r) => console.log(`Removed lot zone "${r.removed.name}" (id ${r.removed.id}); ${r.disconnected} record(s) now disconnected.`),
-  }),
-  "permit show": command({
-    group: "Permits",
-    args: ["reference"],
-    options: {},
-    run: (api, a) => api.getPermit(a.reference as string),
-    show: showPermit,
-  }),
-  "permit add": command({
-    group: "Permits",
-    args: [],
-    options: {
-      ...SITE,
-      plate: { value: "plate", required: true },
-      zone: { value: "lot zone", required: true },
-      start: { value: "time", required: true },
-      end: { value: "time", required: true },
-      "permit-no": { value: "no" },
-    },
-    run: (api, _, o) =>
-      api.createStandardPermits(o.site as string, {
-        permits: [
-          {
-            plate: o.plate as string,
-            zone: o.zone as string,
-            startTime: o.start as string,
-            endTime: o.end as string,
-            permitNo: o["permit-no"],
-          },
-        ],
-      }),
-    show: showCreated,
-  }),
-  "permit import": command({
-    group: "Permits",
-    args: ["file.csv"],
-    options: SITE,
-    help: `standard (long-term) permits; the CSV has a header row with the columns
-plate, zone, startTime, endTime and optionally permitNo; times are UTC
-Y-m-d\\TH:i:s. All rows or none are created; rows already present are skipped.`,
-    run: (api, a, o) => api.createStandardPermits(o.site as string, { permits: readPermitsCsv(a["file.csv"] as string) }),
-    show: showCreated,
-    /** API errors name `permits.<index>.<field>`: say which line of the file that is. */
-    explain: (message) => {
-      const row = message.match(/permits\.(\d+)\./);
-      return row ? `line ${Number(row[1]) + 2} of the file: ${message.replace(/permits\.\d+\./g, "")}` : message;
-    },
-  }),
-  "parkmobile show": command({
-    group: "ParkMobile",
-    args: [],
-    options: SITE,
-    run: (api, _, o) => api.getParkMobile(o.site as string),
-    show: (r, { options }) => showParkMobile(r, options.site as string),
-  }),
-  "parkmobile set": command({
-    group: "ParkMobile",
-    args: [],
-    options: {
-      ...SITE,
-      username: { value: "u", env: "PARKMOBILE_USERNAME" },
-      password: { value: "p", env: "PARKMOBILE_PASSWORD" },
-      "api-key": { value: "k", env: "PARKMOBILE_API_KEY" },
-      "base-url": { value: "url" },
-    },
-    needsOneOption: true,
-    help: `the credentials the import uses (stored encrypted; shown masked). Instead of
-the flags, the secrets can come from PARKMOBILE_USERNAME, PARKMOBILE_PASSWORD
-and PARKMOBILE_API_KEY, so they stay out of the shell history (a flag wins).
-The first save needs all three; later ones change only what is given.`,
-    run: (api, _, o) =>
-      api.setParkMobile(o.site as string, { username: o.username, password: o.password, apiKey: o["api-key"], baseUrl: o["base-url"] }),
-    /** The API names fields as its JSON does: name them as the flags here. */
-    explain: (message) => message.replace(/\bapiKey\b/g, "api-key").replace(/\bbaseUrl\b/g, "base-url"),
-    show: (r, { options, sources }) => {
-      const saved = ["username", "password", "api-key", "base-url"].filter((option) => options[option] !== undefined);
-      const named = saved.map((option) => (sources[option] ? `${option} (from ${sources[option]})` : option));
-      console.log(`Saved ${named.join(", ")}.\n`);
-      showParkMobile(r, options.site as string);
-    },
-  }),
-  "task list": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
-    args: [],
-    options: SITE,
-    run: (api, _, o) => api.listTasks(o.site as string),
-    show: (r) => table(r.tasks, TASK_COLUMNS),
-  }),
-  "task enable": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
-    args: ["task"],
-    options: SITE,
-    run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, true),
-    show: showTask,
-  }),
-  "task disable": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
-    args: ["task"],
-    options: SITE,
-    run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, false),
-    show: showTask,
-  }),
-  "task run": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
-    args: ["task"],
-    options: SITE,
-    help: "runs it now and prints the run; exits 1 if the run failed",
-    run: (api, a, o) => api.runTask(o.site as string, a.task as string),
-    show: showRun,
-    /** A run that failed is a failure of the command, for scripts; a partial one is not. */
-    exitCode: (r) => (r.outcome === "failed" ? 1 : 0),
-  }),
-  "task log": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
-    args: ["task"],
-    options: { ...SITE, limit: { value: "n" } },
-    help: "the latest runs, newest first",
-    run: (api, a, o) => api.listRuns(o.site as string, a.task as string, o.limit),
-    show: (r) => table(r.runs, RUN_COLUMNS),
-  }),
-};
+import { COMMANDS, CommandError, type CommandSpec, UsageError } from "./admin-commands.ts";
 
 /** The options every command takes. */
 const GLOBAL_OPTIONS = {
@@ -258,6 +18,16 @@ const GLOBAL_OPTIONS = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+const PROGRAM = "npm run admin --";
+
+const GLOBAL_HELP = `Options
+  --url <base>  a deployed Worker; the secret comes from ADMIN_TOKEN
+                (default: the sandbox at http://localhost:$PORT, PORT defaulting to 8787,
+                with the secret \`npm start\` wrote to .wrangler/sandbox-admin-token;
+                ADMIN_TOKEN, when set, is used instead)
+  --json        print the API's raw answer
+  --help        this text`;
 
 /** One command's line in the usage text: `zone add --site <slug> <name>`. */
 function synopsis(name: string, spec: CommandSpec<unknown>): string {
@@ -272,25 +42,25 @@ function synopsis(name: string, spec: CommandSpec<unknown>): string {
   ].join(" ");
 }
 
-/** The usage text, from the command table. */
-function usage(): string {
+/** The usage of the commands whose names start with `prefix` ("" for all), grouped as the table groups them. */
+function usage(prefix = ""): string {
   const groups = new Map<string, string[]>();
   for (const [name, spec] of Object.entries(COMMANDS)) {
+    if (!name.startsWith(prefix)) continue;
     const lines = groups.get(spec.group) ?? [];
     lines.push(`  ${synopsis(name, spec)}`);
     if (spec.help) lines.push(...spec.help.split("\n").map((line) => `      ${line}`));
     groups.set(spec.group, lines);
   }
-  return `Usage: npm run admin -- [--url <base>] [--json] <command> …
+  const commands = [...groups].map(([group, lines]) => `${group}\n${lines.join("\n")}`).join("\n\n");
+  return prefix
+    ? `Usage: ${PROGRAM} [--url <base>] [--json] ${commands.replace(/^[^\n]*\n {2}/, "")}`
+    : `Usage: ${PROGRAM} [--url <base>] [--json] <command> …\n\n${commands}\n\n${GLOBAL_HELP}`;
+}
 
-${[...groups].map(([group, lines]) => `${group}\n${lines.join("\n")}`).join("\n\n")}
-
-Options
-  --url <base>  a deployed Worker; the secret comes from ADMIN_TOKEN
-                (default: the sandbox at http://localhost:$PORT, PORT defaulting to 8787,
-                with the secret \`npm start\` wrote to .wrangler/sandbox-admin-token)
-  --json        print the API's raw JSON answer
-  --help        this text`;
+/** A usage error with the usage of what the user was typing: the command, the command group, or everything. */
+function usageError(message: string, prefix = ""): UsageError {
+  return new UsageError(`${message}\n\n${usage(prefix)}`);
 }
 
 /** Parses the command line into the command, its named arguments and options, or throws a UsageError. */
@@ -302,26 +72,34 @@ function parseCommandLine(argv: string[]) {
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { ...commandOptions, ...GLOBAL_OPTIONS } });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw usageError((error as Error).message);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const { positionals } = parsed;
   const name = positionals.slice(0, 2).join(" ");
-  if (values.help || name === "help") return { help: true as const };
+  const group = `${positionals[0] ?? ""} `;
+  const known = Object.keys(COMMANDS).some((c) => c.startsWith(group));
+  if (values.help || name === "help" || positionals.length === 0) {
+    if (positionals.length === 0 && !values.help) throw usageError("No command given.");
+    return { help: usage(COMMANDS[name] ? name : known ? group : "") };
+  }
   const spec = COMMANDS[name];
-  if (!spec) throw new UsageError(positionals.length ? `Unknown command: ${name}` : "No command given.");
+  if (!spec) {
+    if (known && positionals.length === 1) throw usageError(`${positionals[0]} needs a command:`, group);
+    throw usageError(`Unknown command: ${name}`, known ? group : "");
+  }
   const given = positionals.slice(2);
   if (given.length !== spec.args.length) {
-    throw new UsageError(`${name} takes ${spec.args.map((a) => `<${a}>`).join(" ") || "no arguments"}, got ${given.length}.`);
+    throw usageError(`${name} takes ${spec.args.map((a) => `<${a}>`).join(" ") || "no arguments"}, got ${given.length}.`, name);
   }
   const stray = Object.keys(values).find((o) => !(o in GLOBAL_OPTIONS) && !(o in spec.options));
-  if (stray) throw new UsageError(`${name} does not take --${stray}.`);
+  if (stray) throw usageError(`${name} does not take --${stray}.`, name);
   const options: Record<string, string | undefined> = {};
   /** Options taken from the environment: option name → variable name. */
   const sources: Record<string, string> = {};
   for (const [option, o] of Object.entries(spec.options)) {
     const value = values[option] as string | undefined;
-    if (o.required && !value) throw new UsageError(`${name} needs --${option}.`);
+    if (o.required && !value) throw usageError(`${name} needs --${option}.`, name);
     options[option] = value;
     if (value === undefined && o.env && process.env[o.env]) {
       options[option] = process.env[o.env];
@@ -332,193 +110,50 @@ function parseCommandLine(argv: string[]) {
   if (spec.needsOneOption && optional.every(([option]) => options[option] === undefined)) {
     const variables = optional.flatMap(([, o]) => (o.env ? [o.env] : []));
     const env = variables.length > 0 ? ` (or ${variables.join(", ")})` : "";
-    throw new UsageError(`${name} needs at least one of ${optional.map(([option]) => `--${option}`).join(", ")}${env}.`);
+    throw usageError(`${name} needs at least one of ${optional.map(([option]) => `--${option}`).join(", ")}${env}.`, name);
   }
   const args = Object.fromEntries(spec.args.map((arg, i) => [arg, given[i] as string]));
-  return { help: false as const, name, spec, args, options, sources, url: values.url as string | undefined, json: values.json === true };
+  return { help: null, name, spec, args, options, sources, url: values.url as string | undefined, json: values.json === true };
 }
 
-const CSV_COLUMNS = ["plate", "zone", "startTime", "endTime", "permitNo"];
-
-/** Reads a standard-permit CSV (header row required) into the API's rows; blank permitNo cells are left out. */
-function readPermitsCsv(file: string) {
-  if (!existsSync(file)) throw new UsageError(`No such file: ${file}`);
-  let records: Record<string, string>[];
-  try {
-    records = parseCsv(readFileSync(file), { columns: true, skip_empty_lines: true, trim: true, bom: true });
-  } catch (error) {
-    throw new CommandError(`${file}: not a readable CSV (${(error as Error).message})`);
+/** How the command line names an API field: the option or argument that fills it, or what the command says. */
+function fieldName(spec: CommandSpec<unknown>, field: string): string | undefined {
+  const camel = (option: string) => option.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  for (const [option, o] of Object.entries(spec.options)) {
+    const filled = o.field ?? camel(option);
+    if (field === filled || field.startsWith(`${filled}.`)) return `--${option}`;
   }
-  const header = Object.keys(records[0] ?? {});
-  const missing = CSV_COLUMNS.slice(0, 4).filter((c) => !header.includes(c));
-  if (records.length === 0) throw new CommandError(`${file}: no rows after the header.`);
-  if (missing.length > 0)
-    throw new CommandError(`${file}: the header row lacks ${missing.join(", ")} (columns: ${CSV_COLUMNS.join(",")}).`);
-  return records.map((r) => ({
-    plate: r.plate as string,
-    zone: r.zone as string,
-    startTime: r.startTime as string,
-    endTime: r.endTime as string,
-    permitNo: r.permitNo || undefined,
-  }));
+  const arg = spec.argFields?.[field] ?? spec.args.find((a) => a === field);
+  if (arg) return `<${arg}>`;
+  return spec.fieldName?.(field);
 }
 
-/** Prints what a permit create or import did. */
-function showCreated(r: Data<"createStandardPermits">) {
-  console.log(`Created ${r.created} standard permit(s)${r.skipped ? `; skipped ${r.skipped} already present` : ""}.`);
-  for (const reference of r.references) console.log(`  ${reference}`);
-}
-
-/** History values are stored as the database keeps them (cents, epoch seconds): show them as people read them. */
-function readable(field: string, value: unknown): string {
-  if (value === null || value === undefined) return "-";
-  if (field === "amountCents" && typeof value === "number") return (value / 100).toFixed(2);
-  if (field.endsWith("At") && typeof value === "number") return new Date(value * 1000).toISOString().slice(0, 19);
-  return String(value);
-}
-
-/** Prints a permit and its history, one line per version. */
-function showPermit(p: Data<"getPermit">) {
-  const rows = [
-    ["reference", p.reference_id],
-    ["site", p.site],
-    ["type / source", `${p.type} / ${p.source}`],
-    ["plate", `${p.plate} (${p.plateNormalized})`],
-    ["zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "none")],
-    ["valid", `${p.start} to ${p.end} UTC`],
-    ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
-    ["permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
-    ["promo code", p.promoCode ?? "-"],
-    ["version", String(p.version)],
-    ["deleted", p.deletedAt ?? "no"],
-  ];
-  for (const [k, v] of rows) console.log(`${(k as string).padEnd(16)}${v}`);
-  console.log("\nHistory");
-  table(
-    p.history.map((h) => ({
-      ...h,
-      changes: Object.entries(h.changes)
-        .map(([k, [a, b]]) => `${k}: ${readable(k, a)} -> ${readable(k, b)}`)
-        .join("; "),
-    })),
-    { VERSION: "version", ACTION: "action", AT: "at", BY: "actor", CHANGES: "changes" },
-  );
-}
-
-/** Prints a site's ParkMobile settings as the API shows them (secrets masked). */
-function showParkMobile(p: Data<"getParkMobile">, site: string) {
-  const secret = (value: string | null) => value ?? "(not set)";
-  console.log(`ParkMobile settings of site ${site}`);
-  console.log(`  base URL:   ${p.baseUrl}`);
-  console.log(`  username:   ${secret(p.username)}`);
-  console.log(`  password:   ${secret(p.password)}`);
-  console.log(`  API key:    ${secret(p.apiKey)}`);
-  console.log(`  configured: ${p.configured ? "yes" : "no: the import needs all three secrets"}`);
-  console.log(`  updated:    ${p.updatedAt ?? "never"}`);
-}
-
-type Run = Data<"runTask">;
-
-/** A run's outcome and when, in a few words. */
-const runSummary = (run: Run | null) => (run ? `${run.outcome} (run ${run.id}, ${run.trigger}, ${run.startedAt})` : "never run");
-
-/** Prints one task. */
-function showTask(t: Data<"setTaskEnabled">) {
-  console.log(
-    `Task ${t.task} (${t.name}) is ${t.enabled ? "enabled" : "disabled"}; schedule ${t.schedule}; last run: ${runSummary(t.lastRun)}.`,
-  );
-}
-
-/** How many rejections `task run` lists; `--json` prints them all. */
-const REJECTIONS_SHOWN = 10;
-
-/** Prints a finished run: what it did in one line, then the first rejections. */
-function showRun(run: Run) {
-  console.log(`${describeRun(run)}\n${run.startedAt} to ${run.finishedAt ?? "(still running)"} UTC.`);
-  const { rejections } = run;
-  if (rejections.length === 0) return;
-  console.log("\nRejected");
-  table(rejections.slice(0, REJECTIONS_SHOWN), { "PARKING RIGHT": (r) => r.parkingRightId ?? "-", REASON: "reason" });
-  if (rejections.length > REJECTIONS_SHOWN) console.log(`… and ${rejections.length - REJECTIONS_SHOWN} more (--json lists them all).`);
-}
-
-type Columns<R> = Record<string, (keyof R & string) | ((row: R) => unknown)>;
-
-const SITE_COLUMNS: Columns<Data<"getSite">> = {
-  SLUG: "slug",
-  NAME: "name",
-  CURRENCIES: (s) => s.currencies.join(","),
-  CREATED: "createdAt",
-};
-const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = { ID: "id", NAME: "name", CREATED: "createdAt" };
-const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
-  ID: "id",
-  PREFIX: "prefix",
-  LABEL: (t) => t.label ?? "",
-  SCOPES: (t) => t.scopes.join(","),
-  CREATED: "createdAt",
-  "LAST USED": (t) => t.lastUsedAt ?? "never",
-  REVOKED: (t) => t.revokedAt ?? "",
-};
-const TASK_COLUMNS: Columns<Data<"setTaskEnabled">> = {
-  TASK: "task",
-  NAME: "name",
-  SCHEDULE: "schedule",
-  ENABLED: (t) => (t.enabled ? "yes" : "no"),
-  "LAST RUN": (t) => runSummary(t.lastRun),
-};
-const RUN_COLUMNS: Columns<Run> = {
-  ID: "id",
-  TRIGGER: "trigger",
-  STARTED: "startedAt",
-  FINISHED: (r) => r.finishedAt ?? "-",
-  OUTCOME: "outcome",
-  MATCHED: (r) => r.counts.zonesMatched,
-  SKIPPED: (r) => r.counts.zonesSkipped,
-  FETCHED: (r) => r.counts.rightsFetched,
-  CREATED: (r) => r.counts.created,
-  UPDATED: (r) => r.counts.updated,
-  UNCHANGED: (r) => r.counts.unchanged,
-  REJECTED: (r) => r.counts.rejected,
-  MESSAGE: (r) => r.message ?? "",
-};
-
-/** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
-function list(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(",").map((item) => item.trim());
-}
-
-/** Prints rows as an aligned table; `columns` maps each heading to a field name or a function of the row. */
-function table<R>(rows: R[], columns: Columns<R>) {
-  if (rows.length === 0) return console.log("(none)");
-  const cells = rows.map((row) => Object.values(columns).map((col) => String(typeof col === "function" ? col(row) : row[col])));
-  const lines = [Object.keys(columns), ...cells];
-  const widths = (lines[0] as string[]).map((_, i) => Math.max(...lines.map((line) => (line[i] as string).length)));
-  for (const line of lines)
-    console.log(
-      line
-        .map((cell, i) => cell.padEnd(widths[i] as number))
-        .join("  ")
-        .trimEnd(),
-    );
-}
-
-/** Prints one site. */
-function showSite(site: Data<"getSite">) {
-  console.log(`Site ${site.slug}\n  name:       ${site.name}\n  currencies: ${site.currencies.join(",")}\n  created:    ${site.createdAt}`);
-}
-
-/** Prints a token with its secret, which the API shows this once only. */
-function showNewToken(token: Data<"createToken">, what: string) {
-  console.log(`${what}: token ${token.id} for scopes ${token.scopes.join(",")}${token.label ? ` (${token.label})` : ""}.`);
-  console.log(`\n  ${token.token}\n\nThis secret is shown once, store it now: it cannot be read back, only rotated.`);
+/**
+ * An API error in the command line's terms: the field named as the user typed it (`--start`, not
+ * `permits.0.startTime`), once. `error 9033: --start must be a real UTC time …`
+ */
+function describeFailure(spec: CommandSpec<unknown>, error: AdminError, status: number, base: string): string {
+  let message = error.ErrorMessage;
+  let where = "";
+  if (error.field) {
+    const name = fieldName(spec, error.field) ?? error.field;
+    if (message.startsWith(error.field) && /^\W/.test(message.slice(error.field.length))) {
+      message = `${name}${message.slice(error.field.length)}`;
+    } else {
+      where = ` (${name})`;
+    }
+  }
+  const request = error.requestId && status >= 500 ? ` [request ${error.requestId}]` : "";
+  const missing = status === 404 && error.ErrorMessage.startsWith("No route for ");
+  const hint = missing ? ` The Worker at ${base} does not have this endpoint: is it an older version?` : "";
+  return `error ${error.ErrorCode}${where}: ${message}${request}${hint}`;
 }
 
 /** Where to send requests and with which secret: --url with ADMIN_TOKEN, else the local sandbox and its secret file. */
 function resolveTarget(url: string | undefined) {
   if (url) {
-    if (!process.env.ADMIN_TOKEN) throw new UsageError("--url needs the admin secret in the ADMIN_TOKEN environment variable.");
-    return { base: url.replace(/\/+$/, ""), secret: process.env.ADMIN_TOKEN, sandbox: false };
+    if (!process.env.ADMIN_TOKEN) throw usageError("--url needs the admin secret in the ADMIN_TOKEN environment variable.");
+    return { base: url.replace(/\/+$/, ""), secret: process.env.ADMIN_TOKEN, sandbox: false, fromEnv: true };
   }
   const base = `http://localhost:${process.env.PORT || 8787}`;
   const secret = process.env.ADMIN_TOKEN ?? sandboxSecret();
@@ -527,15 +162,15 @@ function resolveTarget(url: string | undefined) {
       "No sandbox admin secret (.wrangler/sandbox-admin-token): start the sandbox with `npm start`, or set ADMIN_TOKEN.",
     );
   }
-  return { base, secret, sandbox: true };
+  return { base, secret, sandbox: true, fromEnv: process.env.ADMIN_TOKEN !== undefined };
 }
 
 /** Runs the CLI and returns its exit code. */
 async function main(argv: string[]): Promise<number> {
   try {
     const parsed = parseCommandLine(argv);
-    if (parsed.help) {
-      console.log(usage());
+    if (parsed.help !== null) {
+      console.log(parsed.help);
       return 0;
     }
     const target = resolveTarget(parsed.url);
@@ -548,20 +183,18 @@ async function main(argv: string[]): Promise<number> {
       throw new CommandError(error.code ? `${error.message.replace(/\.$/, "")}: check --url.` : error.message);
     });
     if (!answer.ok) {
-      const { error, status } = answer;
-      const field = error.field ? ` (${error.field})` : "";
-      const request = error.requestId && status >= 500 ? ` [request ${error.requestId}]` : "";
-      const missing = status === 404 && error.ErrorMessage.startsWith("No route for ");
-      const hint = missing ? ` The Worker at ${target.base} does not have this endpoint: is it an older version?` : "";
-      const message = `error ${error.ErrorCode}${field}: ${error.ErrorMessage}${request}${hint}`;
-      throw new CommandError(parsed.spec.explain ? parsed.spec.explain(message) : message);
+      let message = describeFailure(parsed.spec, answer.error, answer.status, target.base);
+      if (answer.status === 401 && target.sandbox && target.fromEnv) {
+        message += "\nThe ADMIN_TOKEN environment variable was sent instead of the sandbox's secret: unset it to use the sandbox's.";
+      }
+      throw new CommandError(message);
     }
-    if (parsed.json) console.log(JSON.stringify(answer.data, null, 2));
+    if (parsed.json && typeof answer.data !== "string") console.log(JSON.stringify(answer.data, null, 2));
     else parsed.spec.show(answer.data, { options: parsed.options, sources: parsed.sources });
     return parsed.spec.exitCode?.(answer.data) ?? 0;
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof CommandError)) throw error;
-    console.error(error instanceof UsageError ? `${error.message}\n\n${usage()}` : error.message);
+    console.error(error.message);
     return error instanceof UsageError ? 2 : 1;
   }
 }

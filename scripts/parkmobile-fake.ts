@@ -158,7 +158,8 @@ export class ParkMobileFake {
     if (this.faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
     if (this.faults.status) return Response.json({ message: "fault" }, { status: this.faults.status });
     const { username, password, apiKey } = this.credentials;
-    const basic = `Basic ${btoa(`${username}:${password}`)}`;
+    // RFC 7617 with charset=UTF-8, as ParkMobile's clients send non-ASCII credentials.
+    const basic = `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(`${username}:${password}`)))}`;
     if (request.headers.get("authorization") !== basic || request.headers.get("x-api-key") !== apiKey) {
       return Response.json({ message: "Authorization has been denied for this request." }, { status: 401 });
     }

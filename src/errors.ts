@@ -136,6 +136,15 @@ export function answerNotFound<E extends AppEnv>(c: Context<E>, allowed: string[
   return answerError(new AppError(ErrorCode.NotFound, message, { status: 405 }), c);
 }
 
+/**
+ * Whether a zod issue says "too long" in characters: the attribute table's
+ * length rules count code points, so they are custom issues marked
+ * `params.tooLong` (OPS-COM's 9030, whichever surface checks them).
+ */
+export function isTooLongIssue(issue: z.core.$ZodIssue | undefined): boolean {
+  return issue?.code === "custom" && (issue.params as { tooLong?: boolean } | undefined)?.tooLong === true;
+}
+
 /** Turns the first zod issue of a request into our error, naming the field and the rule in words. */
 function fromZodIssue(error: z.ZodError, input: unknown): AppError {
   const issue = error.issues[0];
@@ -161,6 +170,8 @@ function fromZodIssue(error: z.ZodError, input: unknown): AppError {
           });
     case "too_big":
       return new AppError(ErrorCode.TooLong, `${field} ${bound("at most", issue.maximum, issue.origin)}.`, { field });
+    case "custom":
+      return new AppError(isTooLongIssue(issue) ? ErrorCode.TooLong : ErrorCode.Invalid, `${field} ${issue.message}.`, { field });
     case "too_small":
       return new AppError(ErrorCode.TooShort, `${field} ${bound("at least", issue.minimum, issue.origin)}.`, { field });
     case "invalid_value":

@@ -68,7 +68,8 @@ describe("admin: sites", () => {
     await error(await adminCall("POST", "/sites", {}), 400, 9031, "slug");
     await error(await adminCall("POST", "/sites", { slug: "Has Spaces" }), 400, 9033, "slug");
     await error(await adminCall("POST", "/sites", { slug: 7 }), 400, 9033, "slug");
-    await error(await adminCall("POST", "/sites", { slug: "ok", currencies: ["cad"] }), 400, 9033, "currencies.0");
+    await error(await adminCall("POST", "/sites", { slug: "ok", currencies: ["CA"] }), 400, 9033, "currencies.0");
+    await error(await adminCall("POST", "/sites", { slug: "ok", timeZone: "Mars/Olympus" }), 400, 9033, "timeZone");
     await error(await adminCall("POST", "/sites", { slug: "ok", currencies: [] }), 400, 9032, "currencies");
     await error(await adminCall("POST", "/sites", { slug: "ok", name: "n".repeat(201) }), 400, 9030, "name");
     const notJson = await call("/api/admin/v1/sites", {
@@ -78,6 +79,14 @@ describe("admin: sites", () => {
     });
     await error(notJson, 400, 9003);
     expect(await count("sites")).toBe(before);
+  });
+
+  it("takes currencies in any case, as pushes do, and a time zone", async () => {
+    const site = (await (
+      await adminCall("POST", "/sites", { slug: "anycase", currencies: ["cad", "Usd"], timeZone: "America/Toronto" })
+    ).json()) as Body;
+    expect(site).toMatchObject({ currencies: ["CAD", "USD"], timeZone: "America/Toronto" });
+    expect(await (await adminCall("PATCH", "/sites/anycase", { timeZone: "UTC" })).json()).toMatchObject({ timeZone: "UTC" });
   });
 
   it("an update with nothing to change is 9033 and names what it needs", async () => {

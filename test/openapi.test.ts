@@ -111,4 +111,27 @@ describe("OpenAPI 3.1 document", () => {
     expect(html).toContain("LicencePlate");
     expect(html).not.toMatch(/<script|<link[^>]+https?:/);
   });
+
+  it("the docs page shows every operation of the document, whatever its method", async () => {
+    const d = await doc();
+    const html = await (await call("/docs")).text();
+    const operations = Object.entries(d.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method}-${path}`));
+    expect(operations).toContain("put-/api/admin/v1/sites/{site}/parkmobile");
+    for (const operation of operations) expect(html, operation).toContain(`id="${operation}"`);
+  });
+
+  it("every operation has an operationId and documents its error answers", async () => {
+    const d = (await doc()) as unknown as {
+      paths: Record<string, Record<string, { operationId?: string; responses: Record<string, unknown> }>>;
+    };
+    for (const [path, item] of Object.entries(d.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        expect(op.operationId, `${method} ${path}`).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(
+          Object.keys(op.responses).some((status) => Number(status) >= 400),
+          `${method} ${path}`,
+        ).toBe(true);
+      }
+    }
+  });
 });

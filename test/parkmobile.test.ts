@@ -51,19 +51,19 @@ async function runNow(slug: string): Promise<Run> {
 const imported = (siteId: number) => count("permits", "site_id = ? AND source = 'ParkMobile'", siteId);
 
 describe("ParkMobile settings", () => {
-  it("stores the credentials sealed and never shows them back", async () => {
+  it("stores the credentials sealed and never shows the secrets back (the username is shown: it names the account)", async () => {
     const { slug, siteId } = await configuredSite();
     const res = await adminCall("GET", `/sites/${slug}/parkmobile`);
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({
       baseUrl: BASE_URL,
-      username: "••••••••",
+      username: CREDENTIALS.username,
       password: "••••••••",
       apiKey: "••••••••",
       configured: true,
       updatedAt: expect.any(String),
     });
-    for (const secret of Object.values(CREDENTIALS)) expect(text).not.toContain(secret);
+    for (const secret of [CREDENTIALS.password, CREDENTIALS.apiKey]) expect(text).not.toContain(secret);
     const row = await env.DB.prepare("SELECT * FROM parkmobile_settings WHERE site_id = ?").bind(siteId).first<Record<string, string>>();
     for (const field of ["username", "password", "api_key"]) {
       expect(row?.[field]).toMatch(/^v1\./);
@@ -105,7 +105,68 @@ describe("ParkMobile settings", () => {
   });
 });
 
+describe("credentials that can be sent, and only those", () => {
+  it("a password outside Latin-1 is sent as UTF-8 Basic credentials (RFC 7617) and the run succeeds", async () => {
+    const credentials = { username: "opérateur", password: "pässwörd€", apiKey: "op-key" };
+    fake = new ParkMobileFake(credentials);
+    const site = await newSite({ zones: ["4410"] });
+    expect((await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { ...credentials, baseUrl: BASE_URL })).status).toBe(200);
+    fake.addZone("4410");
+    fake.addRight("4410", { plate: "UTF8", start: now() - 600, minutes: 60 });
+    expect(await runNow(site.slug)).toMatchObject({ outcome: "succeeded", counts: { created: 1 } });
+  });
+
+  it("refuses on save what can never be sent, naming the field and writing nothing", async () => {
+    const site = await newSite();
+    const cases: [Body, string, string][] = [
+      [{ username: "a:b" }, "username", "username must not contain a colon (Basic authentication separates the password with one)."],
+      [{ apiKey: "clé" }, "apiKey", "apiKey must be visible ASCII characters (it travels in the X-API-Key header)."],
+      [{ password: "line\nbreak" }, "password", "password must not contain control characters."],
+    ];
+    for (const [bad, field, message] of cases) {
+      const res = await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { ...CREDENTIALS, ...bad });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ ErrorCode: 9033, field, ErrorMessage: message });
+    }
+    expect(await count("parkmobile_settings", "site_id = (SELECT id FROM sites WHERE slug = ?)", site.slug)).toBe(0);
+  });
+});
+
+describe("checking the connection", () => {
+  it("says which zones a run would import and skip, and imports nothing", async () => {
+    const { slug, siteId } = await configuredSite();
+    fake.addRight("4410", { plate: "NOPE1", start: now() - 600, minutes: 60 });
+    const res = await adminCall("POST", `/sites/${slug}/parkmobile/test`);
+    expect(await res.json()).toEqual({ ok: true, matched: ["4410", "4411"], skipped: ["9999"], message: null });
+    expect(await imported(siteId)).toBe(0);
+    expect(await count("task_runs", "site_id = ?", siteId)).toBe(0);
+  });
+
+  it("says why ParkMobile refused, or that nothing is saved", async () => {
+    const { slug } = await configuredSite();
+    fake.faults.status = 401;
+    expect(await (await adminCall("POST", `/sites/${slug}/parkmobile/test`)).json()).toMatchObject({
+      ok: false,
+      message: expect.stringContaining("refused the credentials"),
+    });
+    const bare = await newSite();
+    expect(await (await adminCall("POST", `/sites/${bare.slug}/parkmobile/test`)).json()).toMatchObject({
+      ok: false,
+      message: expect.stringContaining("not set"),
+    });
+  });
+});
+
 describe("the task", () => {
+  it("cannot be enabled before the credentials are saved", async () => {
+    const site = await newSite();
+    const res = await adminCall("PATCH", `/sites/${site.slug}/tasks/parkmobile`, { enabled: true });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ ErrorCode: 9031, field: "enabled" });
+    expect(await count("tasks", "site_id = (SELECT id FROM sites WHERE slug = ?)", site.slug)).toBe(0);
+    expect((await adminCall("PATCH", `/sites/${site.slug}/tasks/parkmobile`, { enabled: false })).status).toBe(200);
+  });
+
   it("is off until enabled, and can be switched", async () => {
     const { slug } = await configuredSite();
     const list = (await (await adminCall("GET", `/sites/${slug}/tasks`)).json()) as { tasks: Body[] };

@@ -29,7 +29,10 @@ describe("admin: a permit with its history", () => {
       [2, "update"],
       [3, "delete"],
     ]);
-    expect(json.history[1]?.changes).toEqual({ amountCents: [1450, 200] });
+    // In the API's own terms, as the permit shows them: `amount` "2.00", not the stored `amountCents` 200.
+    expect(json.history[1]?.changes).toEqual({ amount: ["14.50", "2.00"] });
+    expect(json.history[2]?.changes).toEqual({ deletedAt: [null, expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/)] });
+    expect(json.history[0]?.changes).toMatchObject({ start: [null, "2018-07-02T09:00:00"], plateNormalized: [null, "PL8RDR"] });
     expect((await adminCall("GET", "/permits/nope")).status).toBe(404);
   });
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminCall, count, newSite } from "./helpers";
+import { adminCall, count, newSite, post } from "./helpers";
 
 type Body = Record<string, unknown>;
 const row = (over: Body = {}): Body => ({
@@ -51,7 +51,8 @@ describe("standard permits (admin)", () => {
     const cases: [Body, number, string][] = [
       [row({ endTime: "2026-08-01T00:00:00" }), 9033, "permits.1.endTime"],
       [row({ startTime: "2026-02-30T00:00:00" }), 9033, "permits.1.startTime"],
-      [row({ plate: "P".repeat(26) }), 9033, "permits.1.plate"],
+      [row({ plate: "P".repeat(26) }), 9030, "permits.1.plate"],
+      [row({ permitNo: "N".repeat(51) }), 9030, "permits.1.permitNo"],
       [row({ zone: "Lot 99" }), 9033, "permits.1.zone"],
       [row({ plate: undefined }), 9031, "permits.1.plate"],
     ];
@@ -62,5 +63,64 @@ describe("standard permits (admin)", () => {
     }
     expect((await create(slug, [])).json).toMatchObject({ ErrorCode: 9032, field: "permits" });
     expect(await count("permits")).toBe(before);
+  });
+});
+
+describe("standard permits are admins' to list and end", () => {
+  it("an admin finds them by type, and ends one: kept, marked deleted, with the change in its history", async () => {
+    const { slug } = await newSite();
+    const { json } = await create(slug, [row(), row({ plate: "STD 2", permitNo: "F-2" })]);
+    const [first] = json.references as string[];
+    const search = (await (await adminCall("GET", `/sites/${slug}/permits?type=standard&plate=std-1`)).json()) as Body;
+    expect(search).toMatchObject({ total: 1, permits: [{ reference_id: first, type: "standard", plate: "STD 1", deleted: false }] });
+    expect((await (await adminCall("GET", `/sites/${slug}/permits`)).json()) as Body).toMatchObject({ total: 0, permits: [] });
+    const ended = await adminCall("DELETE", `/sites/${slug}/permits/${first}`);
+    expect(ended.status).toBe(200);
+    expect(await ended.json()).toEqual({ reference_id: first, version: 2 });
+    expect(await (await adminCall("DELETE", `/sites/${slug}/permits/${first}`)).json()).toEqual({ reference_id: first, version: 2 });
+    const shown = (await (await adminCall("GET", `/permits/${first}`)).json()) as { status: string; history: Body[] };
+    expect(shown.status).toBe("deleted");
+    expect(shown.history.map((h) => [h.action, h.actor])).toEqual([
+      ["create", "admin"],
+      ["delete", "admin"],
+    ]);
+  });
+
+  it("another site's permit, or none, is 9009 to an admin", async () => {
+    const mine = await newSite();
+    const other = await newSite();
+    const { json } = await create(other.slug, [row()]);
+    const theirs = (json.references as string[])[0] as string;
+    const res = await adminCall("DELETE", `/sites/${mine.slug}/permits/${theirs}`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ ErrorCode: 9009, field: "reference" });
+    expect(await count("permits", "id = ? AND deleted_at IS NULL", theirs)).toBe(1);
+  });
+
+  it("a vendor's token cannot change or end one (9002, 403), even with the update and delete scopes", async () => {
+    const { slug, token } = await newSite();
+    const { json } = await create(slug, [row()]);
+    const reference = (json.references as string[])[0] as string;
+    for (const [path, body] of [
+      ["update", { apiToken: token, referenceID: reference, plate: "HIJACK" }],
+      ["delete", { apiToken: token, referenceID: reference }],
+    ] as const) {
+      const res = await post(`/api/OC-TOMA/v1/permits/${path}`, body);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ ErrorCode: 9002, field: "referenceID" });
+    }
+    expect(await env.DB.prepare("SELECT plate, version, deleted_at FROM permits WHERE id = ?").bind(reference).first()).toEqual({
+      plate: "STD 1",
+      version: 1,
+      deleted_at: null,
+    });
+  });
+
+  it("an admin-scope token ends its own site's permits, recorded under its id", async () => {
+    const site = await newSite({ scopes: ["admin"] });
+    const { json } = await create(site.slug, [row()]);
+    const reference = (json.references as string[])[0] as string;
+    expect((await adminCall("DELETE", `/sites/${site.slug}/permits/${reference}`, undefined, site.token)).status).toBe(200);
+    expect(await count("permit_events", "permit_id = ? AND action = 'delete' AND actor = ?", reference, `token:${site.tokenId}`)).toBe(1);
   });
 });

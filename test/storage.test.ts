@@ -162,7 +162,14 @@ describe("updatePermit: the compare-and-set", () => {
     const { siteId } = await site();
     const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", now: 1 })) as { reference: string };
     const bump = () => env.DB.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(pushed.reference).run();
-    const request = { siteId, reference: pushed.reference, change: { amountCents: 1 }, defaultCurrency: "CAD", actor: "t" };
+    const request = {
+      siteId,
+      reference: pushed.reference,
+      writer: "vendor" as const,
+      change: { amountCents: 1 },
+      defaultCurrency: "CAD",
+      actor: "t",
+    };
     expect(await updatePermit(interleaved(bump), request, 2)).toEqual({ ok: true, version: 3, changed: true });
     // The lost attempt wrote no event: only the create (1) and the update that won (3).
     expect((await events(pushed.reference)).map((e) => e.version)).toEqual([1, 3]);
@@ -183,7 +190,14 @@ describe("updatePermit: the compare-and-set", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const request = { siteId, reference: pushed.reference, change: { amountCents: 1 }, defaultCurrency: "CAD", actor: "t" };
+    const request = {
+      siteId,
+      reference: pushed.reference,
+      writer: "vendor" as const,
+      change: { amountCents: 1 },
+      defaultCurrency: "CAD",
+      actor: "t",
+    };
     await expect(updatePermit(alwaysLosing, request, 2)).rejects.toThrow(/compare-and-set lost 5 times/);
     expect(await events(pushed.reference)).toHaveLength(1);
   });
@@ -192,7 +206,7 @@ describe("updatePermit: the compare-and-set", () => {
     const { siteId } = await site();
     const other = await site();
     const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", now: 1 })) as { reference: string };
-    const base = { reference: pushed.reference, defaultCurrency: "CAD", actor: "t" };
+    const base = { reference: pushed.reference, writer: "vendor" as const, defaultCurrency: "CAD", actor: "t" };
     expect(await updatePermit(env.DB, { ...base, siteId: other.siteId, change: { amountCents: 1 } }, 2)).toEqual({
       ok: false,
       reason: "not-found",

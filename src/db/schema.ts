@@ -15,6 +15,8 @@ export const sites = sqliteTable("sites", {
   name: text("name").notNull(),
   /** Comma list of accepted ISO 4217 codes; the first is the default. */
   currencies: text("currencies").notNull().default(DEFAULT_CURRENCIES.join(",")),
+  /** The IANA time zone admins read local times in (Pay Station Status, exports). */
+  timeZone: text("time_zone").notNull().default("UTC"),
   createdAt: epoch("created_at").notNull(),
 });
 
@@ -189,6 +191,8 @@ export const taskRuns = sqliteTable(
       .notNull()
       .references(() => sites.id),
     task: text("task").notNull(),
+    /** The run's number among its site's runs of the task, from 1: what admins call it (ids are global, so they skip). */
+    number: integer("number").notNull().default(0),
     trigger: text("trigger", { enum: ["cron", "manual"] }).notNull(),
     startedAt: epoch("started_at").notNull(),
     /** Moved forward as the run progresses; a run silent for 10 minutes is taken as dead. */
@@ -202,6 +206,7 @@ export const taskRuns = sqliteTable(
   },
   (t) => [
     index("task_runs_site_task").on(t.siteId, t.task, t.id),
+    uniqueIndex("task_runs_number").on(t.siteId, t.task, t.number),
     uniqueIndex("task_runs_one_running").on(t.siteId, t.task).where(sql`finished_at IS NULL`),
   ],
 );

@@ -7,7 +7,10 @@ import { DEFAULT_CURRENCIES, lotZones, sites } from "./schema";
 export type Site = typeof sites.$inferSelect;
 
 /** Creates a site; null when the slug is taken. */
-export async function createSite(d1: D1Database, input: { slug: string; name: string; currencies?: string[] }): Promise<Site | null> {
+export async function createSite(
+  d1: D1Database,
+  input: { slug: string; name: string; currencies?: string[]; timeZone?: string },
+): Promise<Site | null> {
   try {
     return await database(d1)
       .insert(sites)
@@ -15,6 +18,7 @@ export async function createSite(d1: D1Database, input: { slug: string; name: st
         slug: input.slug,
         name: input.name,
         currencies: (input.currencies ?? DEFAULT_CURRENCIES).join(","),
+        timeZone: input.timeZone,
         createdAt: nowSeconds(),
       })
       .returning()
@@ -35,11 +39,15 @@ export async function findSite(d1: D1Database, slug: string): Promise<Site | nul
   return (await database(d1).select().from(sites).where(eq(sites.slug, slug)).get()) ?? null;
 }
 
-/** Changes a site's name or currencies. */
-export async function updateSite(d1: D1Database, id: number, input: { name?: string; currencies?: string[] }): Promise<Site> {
+/** Changes a site's name, currencies or time zone. */
+export async function updateSite(
+  d1: D1Database,
+  id: number,
+  input: { name?: string; currencies?: string[]; timeZone?: string },
+): Promise<Site> {
   const row = await database(d1)
     .update(sites)
-    .set({ name: input.name, currencies: input.currencies?.join(",") })
+    .set({ name: input.name, currencies: input.currencies?.join(","), timeZone: input.timeZone })
     .where(eq(sites.id, id))
     .returning()
     .get();

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import { database } from "./client";
 import { parkmobileSettings, type Rejection, type RunCounts, taskRuns, tasks } from "./schema";
 
@@ -105,7 +105,17 @@ export async function claimRun(
       ),
     db
       .insert(taskRuns)
-      .values({ siteId, task, trigger, startedAt: now, heartbeatAt: now, outcome: "running", counts: emptyCounts(), rejections: [] })
+      .values({
+        siteId,
+        task,
+        number: sql`(SELECT coalesce(max(${taskRuns.number}), 0) + 1 FROM ${taskRuns} WHERE ${taskRuns.siteId} = ${siteId} AND ${taskRuns.task} = ${task})`,
+        trigger,
+        startedAt: now,
+        heartbeatAt: now,
+        outcome: "running",
+        counts: emptyCounts(),
+        rejections: [],
+      })
       .onConflictDoNothing()
       .returning({ id: taskRuns.id }),
   ]);

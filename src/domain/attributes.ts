@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError, ErrorCode } from "../errors";
+import { AppError, ErrorCode, isTooLongIssue } from "../errors";
 import { parseAmount } from "./money";
 import { isValidNormalizedPlate, normalizePlate } from "./plate";
 import { parseWireTime } from "./time";
@@ -195,7 +195,7 @@ export function parseAttributes<E extends EndpointAttributes>(endpoint: E, body:
       const result = rule.schema.safeParse(value);
       if (!result.success) {
         const issue = result.error.issues[0];
-        const tooLong = issue?.code === "custom" && (issue as { params?: { tooLong?: boolean } }).params?.tooLong === true;
+        const tooLong = isTooLongIssue(issue);
         const rulePart =
           issue?.code === "invalid_type" || issue?.code === "invalid_union"
             ? `must be a ${typeName(rule)}`

@@ -4,6 +4,9 @@
  * history event that records its creation.
  */
 
+/** Who creates permits: the OC-TOMA push, the ParkMobile import, admins (standard permits). */
+export const SOURCES = { push: "push", parkmobile: "ParkMobile", admin: "admin" } as const;
+
 /** A permit to create, already validated and normalized. */
 export interface NewPermit {
   siteId: number;
@@ -54,6 +57,16 @@ export function receiptOf(p: Pick<NewPermit, "permitNo" | "ticketNumber" | "type
 /** The changes of a permit's creation event: every value it was created with, as `[null, value]`. */
 export function creationChanges(p: Omit<NewPermit, "siteId">): Changes {
   return Object.fromEntries(Object.entries(p).flatMap(([k, v]) => (v === null || v === undefined ? [] : [[k, [null, v]]])));
+}
+
+/** Where a permit stands at `now`: deleted, not started yet, in force, or ended. */
+export type PermitStatus = "deleted" | "upcoming" | "active" | "expired";
+
+/** The status of a permit at `now`. */
+export function statusAt(p: { startAt: number; endAt: number; deletedAt: number | null }, now: number): PermitStatus {
+  if (p.deletedAt !== null) return "deleted";
+  if (now < p.startAt) return "upcoming";
+  return now < p.endAt ? "active" : "expired";
 }
 
 /**

@@ -36,3 +36,47 @@ export function formatWireTime(epochSeconds: number | null): string | null {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** Whether `zone` is an IANA time zone name this runtime knows (`America/Toronto`, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The wall-clock time in `zone` at an instant (epoch seconds), as epoch
+ * seconds of that wall clock read as UTC: `zone`'s offset at the instant is
+ * the difference. One formatter per zone, reused.
+ */
+export function wallClock(epochSeconds: number, zone: string): number {
+  let format = wallClocks.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    wallClocks.set(zone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(new Date(epochSeconds * 1000)).map((p) => [p.type, p.value]));
+  const y = Number(parts.year);
+  return Date.UTC(y, Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) / 1000;
+}
+
+/** The local time in `zone` at an instant, formatted like a wire time (`Y-m-d\TH:i:s`, no offset); null stays null. */
+export function formatLocalTime(epochSeconds: number, zone: string): string;
+export function formatLocalTime(epochSeconds: number | null, zone: string): string | null;
+export function formatLocalTime(epochSeconds: number | null, zone: string): string | null {
+  return epochSeconds === null ? null : formatWireTime(wallClock(epochSeconds, zone));
+}

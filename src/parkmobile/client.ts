@@ -33,6 +33,12 @@ export interface ParkMobileZone {
 
 export type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
+/** HTTP Basic credentials of UTF-8 text (RFC 7617 §2.1, charset=UTF-8): base64 of the UTF-8 bytes of `user:password`. */
+export function basicAuthorization(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
 export class ParkMobileClient {
   readonly #credentials: ParkMobileCredentials;
   readonly #fetch: Fetch;
@@ -50,7 +56,7 @@ export class ParkMobileClient {
     let response: Response;
     try {
       response = await this.#fetch(url, {
-        headers: { authorization: `Basic ${btoa(`${username}:${password}`)}`, "x-api-key": apiKey, accept: "application/json" },
+        headers: { authorization: basicAuthorization(username, password), "x-api-key": apiKey, accept: "application/json" },
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {

@@ -3,13 +3,11 @@ import { syncSourceRecords } from "../db/permits/bulk";
 import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
-import type { SourceRecord } from "../domain/permit";
+import { SOURCES, type SourceRecord } from "../domain/permit";
 import { nowSeconds } from "../domain/time";
-import { type Fetch, ParkMobileClient, ParkMobileError } from "./client";
+import { type Fetch, ParkMobileClient, ParkMobileError, type ParkMobileZone } from "./client";
 import { mapRight } from "./mapping";
 
-/** The source name imported permits carry (OPS-COM's Source column). */
-export const PARKMOBILE_SOURCE = "ParkMobile";
 /** How many zones are fetched at once. */
 const ZONE_CONCURRENCY = 4;
 /** How many rejected rights the run log keeps, with their reasons. */
@@ -17,6 +15,61 @@ const REJECTIONS_KEPT = 20;
 
 /** The context of a sealed credential: binds it to its site and field. */
 export const credentialContext = (siteId: number, field: "username" | "password" | "apiKey") => `parkmobile:${siteId}:${field}`;
+
+/**
+ * A client on the site's stored ParkMobile settings. Throws a fatal
+ * {@link ParkMobileError} when they are missing or cannot be opened.
+ */
+async function openClient(env: Env, siteId: number, fetchImpl: Fetch): Promise<ParkMobileClient> {
+  const settings = await getParkMobileSettings(env.DB, siteId);
+  if (!settings?.username || !settings.password || !settings.apiKey) {
+    throw new ParkMobileError("ParkMobile credentials are not set for this site (API username, API password and X-API-Key).", true);
+  }
+  const open = (value: string, field: "username" | "password" | "apiKey") =>
+    unseal(env.SETTINGS_KEY, value, credentialContext(siteId, field)).catch(() => {
+      throw new ParkMobileError("The stored ParkMobile credentials cannot be opened (was SETTINGS_KEY changed?): save them again.", true);
+    });
+  return new ParkMobileClient(
+    {
+      baseUrl: settings.baseUrl,
+      username: await open(settings.username, "username"),
+      password: await open(settings.password, "password"),
+      apiKey: await open(settings.apiKey, "apiKey"),
+    },
+    fetchImpl,
+  );
+}
+
+/**
+ * ParkMobile's zones split by whether a lot zone of the site imports them
+ * (its name is the zone's signage code), each code once. Read from D1, not
+ * the cache: a lot zone added a moment ago must match at once.
+ */
+async function matchZones(env: Env, siteId: number, remote: ParkMobileZone[]) {
+  const site = await loadSiteConfig(env.DB, siteId);
+  const lotZones = new Set(site?.zones.map((z) => z.name));
+  const codes = [...new Set(remote.map((z) => z.signageZoneCode))];
+  return { site, matched: codes.filter((code) => lotZones.has(code)), skipped: codes.filter((code) => !lotZones.has(code)) };
+}
+
+/** What checking a site's ParkMobile settings found: the zones it would import and skip, or why it failed. */
+export type ConnectionCheck = { ok: true; matched: string[]; skipped: string[] } | { ok: false; message: string };
+
+/**
+ * Checks a site's saved ParkMobile credentials against ParkMobile without
+ * importing anything: reads the zone list, and says which zones a run would
+ * import and skip.
+ */
+export async function checkParkMobileConnection(env: Env, siteId: number, fetchImpl: Fetch = fetch): Promise<ConnectionCheck> {
+  try {
+    const client = await openClient(env, siteId, fetchImpl);
+    const { matched, skipped } = await matchZones(env, siteId, await client.zones());
+    return { ok: true, matched, skipped };
+  } catch (error) {
+    if (error instanceof ParkMobileError) return { ok: false, message: error.message };
+    throw error;
+  }
+}
 
 /**
  * "Fetch ParkMobile Stats" for one site: reads ParkMobile's zones, keeps
@@ -42,29 +95,9 @@ export async function runParkMobileImport(
   const rejections: Rejection[] = [];
   const zoneFailures: string[] = [];
   try {
-    const settings = await getParkMobileSettings(env.DB, siteId);
-    if (!settings?.username || !settings.password || !settings.apiKey) {
-      throw new ParkMobileError("ParkMobile credentials are not set for this site (API username, API password and X-API-Key).", true);
-    }
-    const open = (value: string, field: "username" | "password" | "apiKey") =>
-      unseal(env.SETTINGS_KEY, value, credentialContext(siteId, field)).catch(() => {
-        throw new ParkMobileError("The stored ParkMobile credentials cannot be opened (was SETTINGS_KEY changed?): save them again.", true);
-      });
-    const client = new ParkMobileClient(
-      {
-        baseUrl: settings.baseUrl,
-        username: await open(settings.username, "username"),
-        password: await open(settings.password, "password"),
-        apiKey: await open(settings.apiKey, "apiKey"),
-      },
-      fetchImpl,
-    );
-    // Read from D1, not the cache: a lot zone added a moment ago must match at once.
-    const site = await loadSiteConfig(env.DB, siteId);
-    const lotZones = new Set(site?.zones.map((z) => z.name));
-    const remote = await client.zones();
-    const matched = [...new Set(remote.map((z) => z.signageZoneCode))].filter((code) => lotZones.has(code));
-    counts.skippedZones = [...new Set(remote.map((z) => z.signageZoneCode).filter((code) => !lotZones.has(code)))];
+    const client = await openClient(env, siteId, fetchImpl);
+    const { site, matched, skipped } = await matchZones(env, siteId, await client.zones());
+    counts.skippedZones = skipped;
     counts.zonesMatched = matched.length;
     counts.zonesSkipped = counts.skippedZones.length;
 
@@ -93,7 +126,7 @@ export async function runParkMobileImport(
       counts.unchanged += records.length - unique.length;
       const result = await syncSourceRecords(env.DB, {
         siteId,
-        source: PARKMOBILE_SOURCE,
+        source: SOURCES.parkmobile,
         zoneName: code,
         currency: site?.currencies[0] ?? null,
         records: unique,

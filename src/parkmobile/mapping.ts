@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import type { SourceRecord } from "../domain/permit";
 import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
+import { wallClock } from "../domain/time";
 
 export type MappedRight = { ok: true; right: SourceRecord } | { ok: false; parkingRightId: string | number | null; reason: string };
 
@@ -43,29 +44,8 @@ function parseLocal(value: unknown, windowsZone: unknown): number | undefined {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
   const wall = Date.UTC(y, mo - 1, d, h, mi, s);
   if (new Date(wall).getUTCDate() !== d || new Date(wall).getUTCHours() !== h) return undefined;
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  });
-  const offsetAt = (instant: number) => {
-    const parts = Object.fromEntries(format.formatToParts(new Date(instant)).map((p) => [p.type, p.value]));
-    return (
-      Date.UTC(
-        Number(parts.year),
-        Number(parts.month) - 1,
-        Number(parts.day),
-        Number(parts.hour),
-        Number(parts.minute),
-        Number(parts.second),
-      ) - instant
-    );
-  };
+  // The zone's offset (wall clock minus instant, in ms) at an instant.
+  const offsetAt = (instant: number) => wallClock(instant / 1000, zone) * 1000 - instant;
   let instant = wall - offsetAt(wall);
   instant = wall - offsetAt(instant);
   return instant / 1000;

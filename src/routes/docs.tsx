@@ -67,7 +67,7 @@ function Properties({ schema }: { schema: Schema | undefined }) {
  */
 export function docsPage(doc: OpenAPIObject) {
   const operations = Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
-    (["get", "post", "patch", "delete"] as const).flatMap((method) => {
+    (["get", "post", "put", "patch", "delete"] as const).flatMap((method) => {
       const op = item[method];
       return op ? [{ path, method, op }] : [];
     }),

@@ -13,6 +13,7 @@ import {
   parseAttributes,
   type Resolved,
 } from "../domain/attributes";
+import { SOURCES } from "../domain/permit";
 import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermitChange, updateAttributes } from "../domain/requests";
 import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
@@ -120,7 +121,7 @@ endpoint(
     errors: [400, 401, 403, 409, 413, 415],
   },
   async (c, { caller, input }) => {
-    const permit = { ...toNewPermit(input, caller.site), type: "temp" as const, source: "push" };
+    const permit = { ...toNewPermit(input, caller.site), type: "temp" as const, source: SOURCES.push };
     const key = c.req.header("idempotency-key");
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new AppError(ErrorCode.Invalid, "Idempotency-Key must be 1 to 255 visible ASCII characters.", { field: "Idempotency-Key" });
@@ -161,6 +162,10 @@ function written(reference: string, result: WriteResult, names: { reference: str
     if (result.reason === "not-found") {
       throw new AppError(ErrorCode.NotFound, `No permit ${reference} on this site.`, { field: names.reference });
     }
+    if (result.reason === "standard-permit") {
+      const message = `Permit ${reference} is a standard (long-term) permit: only an admin can change or end it.`;
+      throw new AppError(ErrorCode.NoPermission, message, { field: names.reference, status: 403 });
+    }
     const end = names.end ?? "endTime";
     throw new AppError(ErrorCode.EndInvalid, `${end} must be after the permit's start.`, { field: end });
   }
@@ -185,6 +190,7 @@ endpoint(
     const result = await permitSequencer(c.env, reference).update({
       siteId: caller.site.id,
       reference,
+      writer: "vendor",
       change: toPermitChange(input, caller.site),
       defaultCurrency: caller.site.currencies[0] ?? null,
       actor: `token:${caller.grant.tokenId}`,
@@ -211,6 +217,7 @@ endpoint(
     const result = await permitSequencer(c.env, reference).remove({
       siteId: caller.site.id,
       reference,
+      writer: "vendor",
       actor: `token:${caller.grant.tokenId}`,
     });
     return c.json(written(reference, result, { reference: input.names.referenceId }));

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { PermitRow } from "../db/permits/reads";
 import { formatCents } from "../domain/money";
-import { isDisconnected } from "../domain/permit";
-import { formatWireTime } from "../domain/time";
+import { type Changes, isDisconnected, statusAt } from "../domain/permit";
+import { formatWireTime, nowSeconds } from "../domain/time";
 
 /**
  * Everything the API shows of a permit, on any surface. Each surface answers
@@ -30,10 +30,11 @@ export const PermitFields = z.object({
   updatedAt: z.string(),
   deletedAt: z.string().nullable(),
   deleted: z.boolean(),
+  status: z.enum(["active", "upcoming", "expired", "deleted"]).openapi({ description: "Where the permit stands now." }),
 });
 
-/** The one mapper from a stored permit to what the API shows of it. */
-export function permitFields(p: PermitRow): z.infer<typeof PermitFields> {
+/** The one mapper from a stored permit to what the API shows of it (its status as of `now`). */
+export function permitFields(p: PermitRow, now = nowSeconds()): z.infer<typeof PermitFields> {
   return {
     reference_id: p.id,
     type: p.type,
@@ -55,8 +56,37 @@ export function permitFields(p: PermitRow): z.infer<typeof PermitFields> {
     updatedAt: formatWireTime(p.updatedAt),
     deletedAt: formatWireTime(p.deletedAt),
     deleted: p.deletedAt !== null,
+    status: statusAt(p, now),
   };
 }
+
+/**
+ * A history entry's changes in the API's own terms: the field names and
+ * formats of {@link PermitFields} (`amount: "16.00"`, wire times), not the
+ * storage columns (`amountCents`, epoch seconds) they were recorded as.
+ */
+export function historyChanges(changes: Changes): Record<string, [unknown, unknown]> {
+  const shown: Record<string, [unknown, unknown]> = {};
+  for (const [field, [before, after]] of Object.entries(changes)) {
+    const view = HISTORY_FIELDS[field];
+    if (view) shown[view.name] = [view.show(before), view.show(after)];
+    else shown[field] = [before, after];
+  }
+  return shown;
+}
+
+const asIs = (v: unknown) => v;
+const asTime = (v: unknown) => (typeof v === "number" ? formatWireTime(v) : v);
+const HISTORY_FIELDS: Record<string, { name: string; show: (v: unknown) => unknown }> = {
+  plateNorm: { name: "plateNormalized", show: asIs },
+  zoneName: { name: "zone", show: asIs },
+  amountCents: { name: "amount", show: (v) => (typeof v === "number" ? formatCents(v) : v) },
+  startAt: { name: "start", show: asTime },
+  endAt: { name: "end", show: asTime },
+  deletedAt: { name: "deletedAt", show: asTime },
+  externalId: { name: "sourceId", show: asIs },
+  sourceModifiedAt: { name: "sourceModifiedAt", show: asTime },
+};
 
 /** The fields of `value` that `schema` shows, and no others. */
 export function narrow<S extends z.ZodObject>(schema: S, value: Record<string, unknown>): z.infer<S> {

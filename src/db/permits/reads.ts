@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, gt, isNotNull, isNull, lt, lte, max, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gt, isNotNull, isNull, lt, lte, max, or, sql } from "drizzle-orm";
 import { database, statement } from "../client";
 import { lotZones, permitEvents, permits, sites } from "../schema";
 
@@ -68,41 +68,86 @@ export function disconnectedZones(d1: D1Database, siteId: number): Promise<{ nam
     .limit(500);
 }
 
-/** A Pay Station Status search: temporary permits of a site, newest start first. */
+/** A search of a site's permits of one type (Pay Station Status, standard permits), newest start first. */
 export interface PermitSearch {
+  type: "temp" | "standard";
   plateNorm?: string;
+  /** A lot zone's name or a raw zone name. */
   zone?: string;
+  /** The permit overlaps [from, to). */
   from?: number;
   to?: number;
   source?: string;
   promoCode?: string;
-  offset: number;
-  limit: number;
+  /** Only permits active at this time (started, not ended, not deleted). */
+  activeAt?: number;
+}
+
+function searchConditions(siteId: number, q: PermitSearch) {
+  return and(
+    eq(permits.siteId, siteId),
+    eq(permits.type, q.type),
+    q.plateNorm ? eq(permits.plateNorm, q.plateNorm) : undefined,
+    q.zone ? or(eq(lotZones.name, q.zone), eq(permits.zoneName, q.zone)) : undefined,
+    q.from === undefined ? undefined : gt(permits.endAt, q.from),
+    q.to === undefined ? undefined : lt(permits.startAt, q.to),
+    q.source ? eq(permits.source, q.source) : undefined,
+    q.promoCode ? eq(permits.promoCode, q.promoCode) : undefined,
+    q.activeAt === undefined ? undefined : activeAt(q.activeAt),
+  );
 }
 
 /**
- * Searches a site's temporary permits (pushed and imported, deleted ones
- * included): by normalized plate, zone (lot zone or raw name), a time range
- * the permit overlaps, source and promo code. Reads one row more than asked,
- * to tell whether another page follows.
+ * A page of a site's permits (deleted ones included): by type, normalized
+ * plate, zone (lot zone or raw name), a time range the permit overlaps,
+ * source, promo code, active now; newest start first, over the index
+ * `permits_site_start (site_id, type, start_at)`. Counts every match, and
+ * reads one row more than asked to tell whether another page follows.
  */
-export async function searchTemporaryPermits(d1: D1Database, siteId: number, q: PermitSearch) {
-  const conditions: (SQL | undefined)[] = [eq(permits.siteId, siteId), eq(permits.type, "temp")];
-  if (q.plateNorm) conditions.push(eq(permits.plateNorm, q.plateNorm));
-  if (q.zone) conditions.push(or(eq(lotZones.name, q.zone), eq(permits.zoneName, q.zone)));
-  if (q.from !== undefined) conditions.push(gt(permits.endAt, q.from));
-  if (q.to !== undefined) conditions.push(lt(permits.startAt, q.to));
-  if (q.source) conditions.push(eq(permits.source, q.source));
-  if (q.promoCode) conditions.push(eq(permits.promoCode, q.promoCode));
-  const rows = await database(d1)
-    .select(withLotZone)
-    .from(permits)
-    .leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId))
-    .where(and(...conditions))
-    .orderBy(desc(permits.startAt), asc(permits.id))
-    .limit(q.limit + 1)
-    .offset(q.offset);
-  return { rows: rows.slice(0, q.limit), hasMore: rows.length > q.limit };
+export async function searchPermits(d1: D1Database, siteId: number, q: PermitSearch, page: { offset: number; limit: number }) {
+  const db = database(d1);
+  const where = searchConditions(siteId, q);
+  const [rows, [total]] = await db.batch([
+    db
+      .select(withLotZone)
+      .from(permits)
+      .leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId))
+      .where(where)
+      .orderBy(desc(permits.startAt), asc(permits.id))
+      .limit(page.limit + 1)
+      .offset(page.offset),
+    db.select({ n: count() }).from(permits).leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId)).where(where),
+  ]);
+  return { rows: rows.slice(0, page.limit), hasMore: rows.length > page.limit, total: total?.n ?? 0 };
+}
+
+/**
+ * Every permit a search matches, in the search's order, `batch` rows at a
+ * time: each batch is one query that seeks past the last row read (keyset,
+ * not OFFSET), so an export of a busy site costs the same per row at the end
+ * as at the start and never holds it all in memory.
+ */
+export async function* everyPermit(d1: D1Database, siteId: number, q: PermitSearch, batch = 500): AsyncGenerator<PermitRow[]> {
+  const db = database(d1);
+  let after: { startAt: number; id: string } | undefined;
+  for (;;) {
+    const rows = await db
+      .select(withLotZone)
+      .from(permits)
+      .leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId))
+      .where(
+        and(
+          searchConditions(siteId, q),
+          after && or(lt(permits.startAt, after.startAt), and(eq(permits.startAt, after.startAt), gt(permits.id, after.id))),
+        ),
+      )
+      .orderBy(desc(permits.startAt), asc(permits.id))
+      .limit(batch);
+    if (rows.length > 0) yield rows;
+    const last = rows.at(-1);
+    if (!last || rows.length < batch) return;
+    after = { startAt: last.startAt, id: last.id };
+  }
 }
 
 /** A permit with its site's slug, its lot zone's current name and its whole history, oldest first; null if none. */

@@ -3,10 +3,18 @@ import type { Changes, PermitChange } from "../../domain/permit";
 import { database, statement } from "../client";
 import { permits } from "../schema";
 
+/**
+ * Which permits a writer may change: vendors (OC-TOMA tokens, aggregators)
+ * their temporary permits; admins any permit of their site, standard
+ * (long-term) permits included.
+ */
+export type Writer = "vendor" | "admin";
+
 /** An update of one permit of a site, by whom. */
 export interface PermitUpdate {
   siteId: number;
   reference: string;
+  writer: Writer;
   change: PermitChange;
   /** For an amount sent without a currency on a record that has none. */
   defaultCurrency: string | null;
@@ -17,15 +25,19 @@ export interface PermitUpdate {
 export interface PermitDelete {
   siteId: number;
   reference: string;
+  writer: Writer;
   actor: string;
 }
 
 /**
  * What writing a version answers: the version now stored (and whether this
  * call changed it), or why nothing was written: no live permit of that site
- * by that reference, or an end that is not after the permit's start.
+ * by that reference, a standard permit a vendor may not change, or an end
+ * that is not after the permit's start.
  */
-export type VersionResult = { ok: true; version: number; changed: boolean } | { ok: false; reason: "not-found" | "end-not-after-start" };
+export type VersionResult =
+  | { ok: true; version: number; changed: boolean }
+  | { ok: false; reason: "not-found" | "standard-permit" | "end-not-after-start" };
 
 /** A compare-and-set lost to another writer this many times in a row is reported, not retried forever. */
 const CAS_ATTEMPTS = 5;
@@ -36,6 +48,7 @@ const readPermit = (d1: D1Database, reference: string) =>
     .select({
       id: permits.id,
       siteId: permits.siteId,
+      type: permits.type,
       plate: permits.plate,
       plateNorm: permits.plateNorm,
       amountCents: permits.amountCents,
@@ -93,6 +106,7 @@ export async function updatePermit(d1: D1Database, input: PermitUpdate, now: num
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readPermit(d1, input.reference);
     if (!row || row.siteId !== input.siteId || row.deletedAt !== null) return { ok: false, reason: "not-found" };
+    if (row.type === "standard" && input.writer !== "admin") return { ok: false, reason: "standard-permit" };
     const { change } = input;
     if (change.endAt !== undefined && change.endAt <= row.startAt) return { ok: false, reason: "end-not-after-start" };
     const next = {
@@ -123,6 +137,7 @@ export async function deletePermit(d1: D1Database, input: PermitDelete, now: num
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readPermit(d1, input.reference);
     if (!row || row.siteId !== input.siteId) return { ok: false, reason: "not-found" };
+    if (row.type === "standard" && input.writer !== "admin") return { ok: false, reason: "standard-permit" };
     if (row.deletedAt !== null) return { ok: true, version: row.version, changed: false };
     const changes: Changes = { deletedAt: [null, now] };
     if (await compareAndSet(d1, row, { deletedAt: now }, { action: "delete", changes, actor: input.actor, now })) {

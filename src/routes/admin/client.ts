@@ -8,8 +8,8 @@
  */
 import type { z } from "zod";
 import type { ErrorBody } from "../../errors";
-import type { ParkMobileInput, ParkMobileSettings } from "./parkmobile";
-import type { PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
+import type { ConnectionCheck, ParkMobileInput, ParkMobileSettings } from "./parkmobile";
+import type { PermitEnded, PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { RunList, RunView, TaskList, TaskView } from "./tasks";
 import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
@@ -23,8 +23,8 @@ export type Answer<T> = { ok: true; data: T } | { ok: false; status: number; err
 
 /**
  * How a request reaches the admin API (`path` is under /api/admin/v1). It
- * resolves to the HTTP status and the parsed JSON answer; a failure to reach
- * the API or an answer that is not JSON rejects.
+ * resolves to the HTTP status and the answer: parsed when it is JSON, its
+ * text otherwise (a CSV export); a failure to reach the API rejects.
  */
 export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
 
@@ -69,8 +69,13 @@ export function adminClient(send: Send) {
     getPermit: (reference: string) => call<typeof PermitView>("GET", `/permits/${seg(reference)}`),
     searchPermits: (slug: string, q: Partial<Record<keyof z.input<typeof PermitQuery>, string | number>>) =>
       call<typeof PermitSearchPage>("GET", `${site(slug)}/permits${query(q)}`),
+    /** The CSV text of every permit a search matches. */
+    exportPermits: (slug: string, q: Partial<Record<keyof z.input<typeof PermitQuery>, string | number>>) =>
+      call<z.ZodString>("GET", `${site(slug)}/permits/export${query({ ...q, page: undefined })}`),
+    endPermit: (slug: string, reference: string) => call<typeof PermitEnded>("DELETE", `${site(slug)}/permits/${seg(reference)}`),
 
     getParkMobile: (slug: string) => call<typeof ParkMobileSettings>("GET", `${site(slug)}/parkmobile`),
+    testParkMobile: (slug: string) => call<typeof ConnectionCheck>("POST", `${site(slug)}/parkmobile/test`),
     setParkMobile: (slug: string, input: z.input<typeof ParkMobileInput>) =>
       call<typeof ParkMobileSettings>("PUT", `${site(slug)}/parkmobile`, input),
 
@@ -93,7 +98,7 @@ export function describeRun(run: z.infer<typeof RunView>): string {
   const c = run.counts;
   const skipped = c.skippedZones.length > 0 ? ` (no lot zone: ${c.skippedZones.join(", ")})` : "";
   return [
-    `Run ${run.id} (${run.trigger}) ${run.outcome}: zones ${c.zonesMatched} matched, ${c.zonesSkipped} skipped${skipped};`,
+    `Run ${run.number} (${run.trigger}) ${run.outcome}: zones ${c.zonesMatched} matched, ${c.zonesSkipped} skipped${skipped};`,
     `rights ${c.rightsFetched} fetched, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
   ]
     .join(" ")

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { seal } from "../../auth/sealed";
+import { seal, unseal } from "../../auth/sealed";
 import { getParkMobileSettings, saveParkMobileSettings } from "../../db/tasks";
 import { formatWireTime, nowSeconds } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { DEFAULT_BASE_URL } from "../../parkmobile/client";
-import { credentialContext } from "../../parkmobile/import";
+import { checkParkMobileConnection, credentialContext } from "../../parkmobile/import";
 import { type AdminApp, adminRoute, body, json, SiteParam, siteOf } from "./route";
 
 /** What admins see of a stored secret: that it is set, never any of it. */
@@ -13,21 +13,35 @@ const MASK = "••••••••";
 export const ParkMobileSettings = z
   .object({
     baseUrl: z.string(),
-    username: z.string().nullable(),
-    password: z.string().nullable(),
-    apiKey: z.string().nullable(),
+    username: z.string().nullable().openapi({ description: "The account the import uses (not a secret: shown)." }),
+    password: z.string().nullable().openapi({ description: "Masked when set." }),
+    apiKey: z.string().nullable().openapi({ description: "Masked when set." }),
     configured: z.boolean(),
     updatedAt: z.string().nullable(),
   })
   .openapi("ParkMobileSettings");
 
-/** A site's ParkMobile settings as admins see them: the secrets masked. */
-async function settingsView(d1: D1Database, siteId: number): Promise<z.infer<typeof ParkMobileSettings>> {
-  const row = await getParkMobileSettings(d1, siteId);
+export const ConnectionCheck = z
+  .object({
+    ok: z.boolean(),
+    matched: z.array(z.string()).openapi({ description: "ParkMobile zones a run would import (a lot zone has that name)." }),
+    skipped: z.array(z.string()).openapi({ description: "ParkMobile zones a run would skip (no lot zone of that name)." }),
+    message: z.string().nullable().openapi({ description: "Why the check failed, in words an admin can act on." }),
+  })
+  .openapi("ParkMobileConnectionCheck");
+
+/** A site's ParkMobile settings as admins see them: the username, the secrets masked. */
+async function settingsView(env: Env, siteId: number): Promise<z.infer<typeof ParkMobileSettings>> {
+  const row = await getParkMobileSettings(env.DB, siteId);
   const masked = (v: string | null | undefined) => (v ? MASK : null);
+  const username = row?.username
+    ? await unseal(env.SETTINGS_KEY, row.username, credentialContext(siteId, "username")).catch(
+        () => "(cannot be opened: was SETTINGS_KEY changed? save the settings again)",
+      )
+    : null;
   return {
     baseUrl: row?.baseUrl ?? DEFAULT_BASE_URL,
-    username: masked(row?.username),
+    username,
     password: masked(row?.password),
     apiKey: masked(row?.apiKey),
     configured: Boolean(row?.username && row.password && row.apiKey),
@@ -35,20 +49,28 @@ async function settingsView(d1: D1Database, siteId: number): Promise<z.infer<typ
   };
 }
 
-// Not trimmed: a credential is used exactly as given.
-const Secret = (name: string) =>
-  z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .openapi({ description: `${name}; stored sealed, never shown back.` });
+/** Control characters can never travel in an HTTP header. */
+const NO_CONTROLS = /^[^\p{Cc}]*$/u;
+
+// Not trimmed: a credential is used exactly as given. Each is refused on save if it could never be sent.
+const Credential = () => z.string().min(1).max(200).regex(NO_CONTROLS, "must not contain control characters");
+const Username = Credential()
+  .refine((u) => !u.includes(":"), "must not contain a colon (Basic authentication separates the password with one)")
+  .optional()
+  .openapi({ description: "ParkMobile API username; shown back to admins." });
+const Password = Credential()
+  .optional()
+  .openapi({ description: "ParkMobile API password (any Unicode text, sent as UTF-8); stored sealed, never shown back." });
+const ApiKey = Credential()
+  .regex(/^[\x21-\x7e]+$/, "must be visible ASCII characters (it travels in the X-API-Key header)")
+  .optional()
+  .openapi({ description: "ParkMobile X-API-Key; stored sealed, never shown back." });
 
 export const ParkMobileInput = z
   .object({
-    username: Secret("ParkMobile API username"),
-    password: Secret("ParkMobile API password"),
-    apiKey: Secret("ParkMobile X-API-Key"),
+    username: Username,
+    password: Password,
+    apiKey: ApiKey,
     baseUrl: z
       .string()
       .url()
@@ -73,7 +95,7 @@ export function registerParkMobileRoutes(app: AdminApp) {
     }),
     async (c) => {
       const site = await siteOf(c, c.req.valid("param").site);
-      return c.json(await settingsView(c.env.DB, site.id), 200);
+      return c.json(await settingsView(c.env, site.id), 200);
     },
   );
 
@@ -115,7 +137,26 @@ export function registerParkMobileRoutes(app: AdminApp) {
         });
       }
       await saveParkMobileSettings(c.env.DB, row);
-      return c.json(await settingsView(c.env.DB, site.id), 200);
+      return c.json(await settingsView(c.env, site.id), 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "post",
+      path: "/sites/{site}/parkmobile/test",
+      operationId: "testParkMobileSettings",
+      summary: "Check the saved ParkMobile credentials against ParkMobile, without importing",
+      description:
+        "Reads ParkMobile's zone list with the saved settings and answers which zones a run would import and skip, or why ParkMobile refused (`ok: false` and a message: credentials refused, unreachable, timed out, not set).",
+      request: { params: SiteParam },
+      responses: { 200: json(ConnectionCheck, "What the check found") },
+      errors: [400, 404],
+    }),
+    async (c) => {
+      const site = await siteOf(c, c.req.valid("param").site);
+      const check = await checkParkMobileConnection(c.env, site.id);
+      return c.json(check.ok ? { ...check, message: null } : { ok: false, matched: [], skipped: [], message: check.message }, 200);
     },
   );
 }

@@ -1,18 +1,24 @@
 import { z } from "@hono/zod-openapi";
 import { insertPermits } from "../../db/permits/bulk";
-import { permitWithHistory, searchTemporaryPermits } from "../../db/permits/reads";
+import { disconnectedZones, everyPermit, type PermitSearch, permitWithHistory, searchPermits } from "../../db/permits/reads";
+import type { Site } from "../../db/sites";
 import { listZones } from "../../db/zones";
 import { attributes, REFERENCE_MAX } from "../../domain/attributes";
-import { normalizePlate } from "../../domain/plate";
+import { SOURCES } from "../../domain/permit";
+import { isValidNormalizedPlate, normalizePlate } from "../../domain/plate";
 import { formatWireTime, nowSeconds, parseWireTime } from "../../domain/time";
+import { permitSequencer } from "../../durable/permit-sequencer";
 import { AppError, ErrorCode } from "../../errors";
-import { narrow, PermitFields, permitFields } from "../permit-view";
-import { type AdminApp, adminRoute, body, json, SiteParam, siteOf } from "./route";
+import { csvStream } from "../csv";
+import { historyChanges, narrow, PermitFields, permitFields } from "../permit-view";
+import { type AdminApp, type AdminContext, adminActor, adminRoute, body, json, SiteParam, siteOf } from "./route";
 
 const HistoryEntry = z.object({
   version: z.number().int(),
   action: z.enum(["create", "update", "delete"]),
-  changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).openapi({ description: "field: [before, after]" }),
+  changes: z
+    .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
+    .openapi({ description: "field: [before, after], fields and values as the permit shows them (`amount`, `start`, …)" }),
   actor: z.string().openapi({ description: "token:<id>, admin, or job:<name>" }),
   at: z.string(),
 });
@@ -20,6 +26,8 @@ const HistoryEntry = z.object({
 /** What admins see of any permit in a search row. */
 export const PermitSummary = PermitFields.pick({
   reference_id: true,
+  type: true,
+  status: true,
   source: true,
   plate: true,
   zone: true,
@@ -40,8 +48,15 @@ export const PermitView = PermitFields.omit({ deleted: true })
   .openapi("PermitWithHistory");
 
 export const PermitSearchPage = z
-  .object({ page: z.number().int(), hasMore: z.boolean(), permits: z.array(PermitSummary) })
+  .object({
+    page: z.number().int(),
+    total: z.number().int().openapi({ description: "How many permits match, on every page." }),
+    hasMore: z.boolean(),
+    permits: z.array(PermitSummary),
+  })
   .openapi("PermitSearch");
+
+export const PermitEnded = z.object({ reference_id: z.string(), version: z.number().int() }).openapi("PermitEnded");
 
 export const PermitsCreated = z
   .object({ created: z.number().int(), skipped: z.number().int(), references: z.array(z.string()) })
@@ -63,22 +78,102 @@ const StandardPermit = z
 export const StandardPermits = z.object({ permits: z.array(StandardPermit).min(1).max(5000) });
 
 const PAGE_SIZE = 50;
-const optionalTime = z
-  .string()
-  .refine((s) => parseWireTime(s) !== undefined, "must be a UTC time formatted Y-m-d\\TH:i:s")
-  .optional();
+const optionalTime = (description: string) =>
+  z
+    .string()
+    .refine((s) => parseWireTime(s) !== undefined, "must be a UTC time formatted Y-m-d\\TH:i:s")
+    .optional()
+    .openapi({ description, example: "2026-11-22T00:00:00" });
 
-export const PermitQuery = z.object({
-  plate: z.string().max(25).optional(),
-  zone: z.string().max(200).optional(),
-  from: optionalTime,
-  to: optionalTime,
-  source: z.string().max(50).optional(),
-  promoCode: z.string().max(50).optional(),
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
+/** The filters of a permit search (and of its CSV export). */
+const SearchFilters = z.object({
+  type: z
+    .enum(["temp", "standard"])
+    .default("temp")
+    .openapi({ description: "temp: pushed, imported and session permits (Pay Station Status); standard: long-term permits." }),
+  plate: z.string().max(25).optional().openapi({ description: "A plate, matched normalized (case, spaces, dashes and dots ignored)." }),
+  zone: z.string().max(200).optional().openapi({ description: "A lot zone's name, or a zone name pushes used that no lot zone has." }),
+  from: optionalTime("Only permits that end after this UTC time."),
+  to: optionalTime("Only permits that start before this UTC time."),
+  source: z
+    .string()
+    .max(50)
+    .optional()
+    .openapi({ description: `Who created the permit: ${Object.values(SOURCES).join(", ")}.` }),
+  promoCode: z.string().max(50).optional().openapi({ description: "The promotion code a push carried, exactly." }),
+  active: z.enum(["true", "false"]).optional().openapi({ description: "true: only permits active now (started, not ended, not deleted)." }),
 });
 
-/** Permits as admins handle them: standard permits created, any permit with its history, the Pay Station Status search. */
+export const PermitQuery = SearchFilters.extend({
+  page: z.coerce.number().int().min(1).max(10_000).default(1).openapi({ description: "The page, 50 permits each, from 1." }),
+});
+
+const ReferenceParam = z.object({
+  reference: z
+    .string()
+    .max(REFERENCE_MAX)
+    .openapi({ param: { name: "reference", in: "path" }, example: "1a9b5375-cb75-4c71-9939-eeae550b09ac" }),
+});
+
+/**
+ * A search's filters, checked against the site: a value that can match
+ * nothing (a plate of no letters or digits, a zone the site never had, a
+ * source that creates no permits) is an error, not an empty page.
+ */
+async function searchOf(c: AdminContext, site: Site, q: z.infer<typeof SearchFilters>): Promise<PermitSearch> {
+  const given = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+  const plate = given(q.plate);
+  const plateNorm = plate === undefined ? undefined : normalizePlate(plate);
+  if (plateNorm !== undefined && !isValidNormalizedPlate(plateNorm)) {
+    throw new AppError(ErrorCode.Invalid, "plate must hold letters and digits (spaces and dashes are ignored).", { field: "plate" });
+  }
+  const zone = given(q.zone);
+  if (zone !== undefined) {
+    const [zones, disconnected] = await Promise.all([listZones(c.env.DB, site.id), disconnectedZones(c.env.DB, site.id)]);
+    if (![...zones, ...disconnected].some((z) => z.name === zone)) {
+      throw new AppError(ErrorCode.Invalid, `zone ${zone} is neither a lot zone of this site nor a zone name its permits used.`, {
+        field: "zone",
+      });
+    }
+  }
+  const source = given(q.source);
+  const sources: string[] = Object.values(SOURCES);
+  if (source !== undefined && !sources.includes(source)) {
+    throw new AppError(ErrorCode.Invalid, `source must be one of ${sources.join(", ")}.`, { field: "source" });
+  }
+  return {
+    type: q.type,
+    plateNorm,
+    zone,
+    from: q.from ? parseWireTime(q.from) : undefined,
+    to: q.to ? parseWireTime(q.to) : undefined,
+    source,
+    promoCode: given(q.promoCode),
+    activeAt: q.active === "true" ? nowSeconds() : undefined,
+  };
+}
+
+/** The columns of a permit export, and how each row fills them. */
+const EXPORT_COLUMNS = [
+  ["reference", (p) => p.reference_id],
+  ["type", (p) => p.type],
+  ["status", (p) => p.status],
+  ["source", (p) => p.source],
+  ["plate", (p) => p.plate],
+  ["plate normalized", (p) => p.plateNormalized],
+  ["zone", (p) => p.zone],
+  ["disconnected", (p) => p.disconnected],
+  ["start (UTC)", (p) => p.start],
+  ["end (UTC)", (p) => p.end],
+  ["amount", (p) => p.amount],
+  ["currency", (p) => p.currency],
+  ["permit no", (p) => p.permitNo],
+  ["ticket number", (p) => p.ticketNumber],
+  ["promo code", (p) => p.promoCode],
+  ["deleted at (UTC)", (p) => p.deletedAt],
+] as const satisfies readonly (readonly [string, (p: z.infer<typeof PermitFields>) => string | boolean | null])[];
+
+/** Permits as admins handle them: standard permits created and ended, any permit with its history, searches and exports. */
 export function registerPermitRoutes(app: AdminApp) {
   app.openapi(
     adminRoute({
@@ -87,7 +182,7 @@ export function registerPermitRoutes(app: AdminApp) {
       operationId: "createStandardPermits",
       summary: "Create standard (long-term) permits, one or many (a CSV import sends many)",
       description:
-        "All or nothing: one invalid row refuses the whole request, naming the row (`permits.<index>.<field>`). Each zone must be a lot zone of the site. A row whose permitNo, plate and start equal a live permit is skipped, so importing the same file twice creates nothing the second time.",
+        "All or nothing: one invalid row refuses the whole request, naming the row (`permits.<index>.<field>`). Each zone must be a lot zone of the site. A row whose permitNo, plate and start equal a live permit is skipped, so importing the same file twice creates nothing the second time. Standard permits are changed and ended by admins only: an OC-TOMA update or delete of one is refused (9002, 403).",
       request: { params: SiteParam, body: body(StandardPermits) },
       responses: { 201: json(PermitsCreated, "Created") },
       errors: [400, 404, 413, 415],
@@ -104,7 +199,7 @@ export function registerPermitRoutes(app: AdminApp) {
       const rows = permits.map((p) => ({
         id: crypto.randomUUID(),
         type: "standard" as const,
-        source: "admin",
+        source: SOURCES.admin,
         plate: p.plate,
         plateNorm: normalizePlate(p.plate),
         zoneName: p.zone,
@@ -116,7 +211,7 @@ export function registerPermitRoutes(app: AdminApp) {
         ticketNumber: null,
         promoCode: null,
       }));
-      const inserted = await insertPermits(c.env.DB, site.id, rows, { actor: "admin", now: nowSeconds() });
+      const inserted = await insertPermits(c.env.DB, site.id, rows, { actor: adminActor(c), now: nowSeconds() });
       return c.json({ created: inserted.length, skipped: rows.length - inserted.length, references: inserted }, 201);
     },
   );
@@ -127,14 +222,7 @@ export function registerPermitRoutes(app: AdminApp) {
       path: "/permits/{reference}",
       operationId: "getPermit",
       summary: "Read a permit with its whole history",
-      request: {
-        params: z.object({
-          reference: z
-            .string()
-            .max(REFERENCE_MAX)
-            .openapi({ param: { name: "reference", in: "path" } }),
-        }),
-      },
+      request: { params: ReferenceParam },
       responses: { 200: json(PermitView, "The permit") },
       errors: [400, 404],
     }),
@@ -153,7 +241,7 @@ export function registerPermitRoutes(app: AdminApp) {
           history: history.map((e) => ({
             version: e.version,
             action: e.action,
-            changes: e.changes,
+            changes: historyChanges(e.changes),
             actor: e.actor,
             at: formatWireTime(e.at),
           })),
@@ -165,34 +253,89 @@ export function registerPermitRoutes(app: AdminApp) {
 
   app.openapi(
     adminRoute({
+      method: "delete",
+      path: "/sites/{site}/permits/{reference}",
+      operationId: "endPermit",
+      summary: "End (delete) a permit of the site, standard permits included",
+      description:
+        "The permit is kept, marked deleted, with its history (the change is recorded as made by `admin`, or by the admin-scope token). Ending it again answers success with the same version. Goes through the permit's Durable Object, in turn with any update of it.",
+      request: { params: SiteParam.merge(ReferenceParam) },
+      responses: {
+        200: json(PermitEnded, "Ended"),
+      },
+      errors: [400, 404],
+    }),
+    async (c) => {
+      const params = c.req.valid("param");
+      const site = await siteOf(c, params.site);
+      const result = await permitSequencer(c.env, params.reference).remove({
+        siteId: site.id,
+        reference: params.reference,
+        writer: "admin",
+        actor: adminActor(c),
+      });
+      if (!result.ok) throw new AppError(ErrorCode.NotFound, `No permit ${params.reference} on this site.`, { field: "reference" });
+      return c.json({ reference_id: params.reference, version: result.version }, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
       method: "get",
       path: "/sites/{site}/permits",
       operationId: "searchPermits",
-      summary: "Pay Station Status: search temporary permits (pushed and imported)",
+      summary: "Search a site's permits: Pay Station Status (temporary) or standard permits",
       description:
-        "Filters: plate (matched normalized), zone (lot zone or raw zone name), a time range the permit overlaps, source (push, ParkMobile), promo code. Newest start first, 50 a page.",
-      request: {
-        params: SiteParam,
-        query: PermitQuery,
-      },
+        "Filters: type (temp, the default, or standard), plate (matched normalized), zone (lot zone or raw zone name), a time range the permit overlaps, source, promo code, active now. A filter that can match nothing (a zone the site never had, an unknown source) is 9033. Newest start first, 50 a page, with the total.",
+      request: { params: SiteParam, query: PermitQuery },
       responses: { 200: json(PermitSearchPage, "A page of permits") },
       errors: [400, 404],
     }),
     async (c) => {
       const site = await siteOf(c, c.req.valid("param").site);
       const q = c.req.valid("query");
-      const blank = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
-      const { rows, hasMore } = await searchTemporaryPermits(c.env.DB, site.id, {
-        plateNorm: blank(q.plate) && normalizePlate(q.plate as string),
-        zone: blank(q.zone),
-        from: q.from ? parseWireTime(q.from) : undefined,
-        to: q.to ? parseWireTime(q.to) : undefined,
-        source: blank(q.source),
-        promoCode: blank(q.promoCode),
+      const now = nowSeconds();
+      const { rows, hasMore, total } = await searchPermits(c.env.DB, site.id, await searchOf(c, site, q), {
         offset: (q.page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
-      return c.json({ page: q.page, hasMore, permits: rows.map((r) => narrow(PermitSummary, permitFields(r))) }, 200);
+      return c.json({ page: q.page, total, hasMore, permits: rows.map((r) => narrow(PermitSummary, permitFields(r, now))) }, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "get",
+      path: "/sites/{site}/permits/export",
+      operationId: "exportPermits",
+      summary: "Every permit a search matches, as CSV",
+      description:
+        "The same filters as the search, without pages: one CSV record (RFC 4180, header row, UTF-8) per permit, streamed as it is read. Text a spreadsheet would run as a formula is prefixed with an apostrophe.",
+      request: { params: SiteParam, query: SearchFilters },
+      responses: { 200: { description: "The permits, as CSV", content: { "text/csv": { schema: z.string() } } } },
+      errors: [400, 404],
+    }),
+    async (c) => {
+      const site = await siteOf(c, c.req.valid("param").site);
+      const search = await searchOf(c, site, c.req.valid("query"));
+      const now = nowSeconds();
+      const rows = (async function* () {
+        for await (const batch of everyPermit(c.env.DB, site.id, search)) {
+          yield batch.map((row) => {
+            const p = permitFields(row, now);
+            return EXPORT_COLUMNS.map(([, value]) => value(p));
+          });
+        }
+      })();
+      const filename = `${site.slug}-${search.type === "standard" ? "standard-permits" : "pay-station-status"}.csv`;
+      return c.body(
+        csvStream(
+          EXPORT_COLUMNS.map(([name]) => name),
+          rows,
+        ),
+        200,
+        { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${filename}"` },
+      );
     },
   );
 }

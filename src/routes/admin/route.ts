@@ -8,7 +8,7 @@ import { type AppEnv, acceptBody, MAX_ADMIN_BODY_BYTES } from "../../http";
 import { authenticateRequest } from "../caller";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
-export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number };
+export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number; tokenId: string };
 
 export type AdminEnv = AppEnv & { Variables: { admin: AdminCaller } };
 export type AdminApp = OpenAPIHono<AdminEnv>;
@@ -41,9 +41,15 @@ async function authenticateAdmin(c: AdminContext, next: () => Promise<void>) {
       throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
     }
     const { grant } = await authenticateRequest(c, bearer, "admin", "Authorization");
-    c.set("admin", { kind: "site", siteId: grant.siteId });
+    c.set("admin", { kind: "site", siteId: grant.siteId, tokenId: grant.tokenId });
   }
   await next();
+}
+
+/** Who a change by this admin caller is recorded as in a permit's history: `admin`, or the admin-scope token. */
+export function adminActor(c: AdminContext): string {
+  const caller = c.get("admin");
+  return caller.kind === "root" ? "admin" : `token:${caller.tokenId}`;
 }
 
 /** Refuses a caller other than the holder of ADMIN_TOKEN (9002, 403). */

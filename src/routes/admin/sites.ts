@@ -1,12 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { cacheKeys, invalidate } from "../../cache";
 import { createSite, listSites, type Site, updateSite } from "../../db/sites";
-import { formatWireTime } from "../../domain/time";
+import { formatWireTime, isTimeZone } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { type AdminApp, adminRoute, body, json, requireRoot, SiteParam, Slug, siteOf } from "./route";
 
 export const SiteView = z
-  .object({ slug: z.string(), name: z.string(), currencies: z.array(z.string()), createdAt: z.string() })
+  .object({
+    slug: z.string(),
+    name: z.string(),
+    currencies: z.array(z.string()),
+    timeZone: z.string().openapi({ description: "The IANA time zone admins read local times in." }),
+    createdAt: z.string(),
+  })
   .openapi("Site");
 export const SiteList = z.object({ sites: z.array(SiteView) }).openapi("SiteList");
 
@@ -14,21 +20,37 @@ const siteView = (s: Site): z.infer<typeof SiteView> => ({
   slug: s.slug,
   name: s.name,
   currencies: s.currencies.split(","),
+  timeZone: s.timeZone,
   createdAt: formatWireTime(s.createdAt),
 });
 
 const Currencies = z
-  .array(z.string().regex(/^[A-Z]{3}$/, "must be a three-letter ISO 4217 code such as CAD"))
+  .array(
+    z
+      .string()
+      .toUpperCase()
+      .regex(/^[A-Z]{3}$/, "must be a three-letter ISO 4217 code such as CAD"),
+  )
   .min(1)
   .max(10)
   .refine((l) => new Set(l).size === l.length, "must not repeat a currency")
   .openapi({ example: ["CAD", "USD"] });
 const SiteName = z.string().trim().min(1).max(200);
+const TimeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, "must be an IANA time zone such as America/Toronto")
+  .openapi({ description: "IANA time zone; UTC by default.", example: "America/Toronto" });
 
-export const SiteCreate = z.object({ slug: Slug, name: SiteName.optional(), currencies: Currencies.optional() });
+export const SiteCreate = z.object({
+  slug: Slug,
+  name: SiteName.optional(),
+  currencies: Currencies.optional(),
+  timeZone: TimeZone.optional(),
+});
 export const SiteUpdate = z
-  .object({ name: SiteName.optional(), currencies: Currencies.optional() })
-  .refine((b) => b.name !== undefined || b.currencies !== undefined, "needs name or currencies to change");
+  .object({ name: SiteName.optional(), currencies: Currencies.optional(), timeZone: TimeZone.optional() })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), "needs name or currencies or timeZone to change");
 
 /** Sites (OPS-COM's clients): list, create, read, update. */
 export function registerSiteRoutes(app: AdminApp) {
@@ -60,7 +82,12 @@ export function registerSiteRoutes(app: AdminApp) {
     async (c) => {
       requireRoot(c);
       const input = c.req.valid("json");
-      const site = await createSite(c.env.DB, { slug: input.slug, name: input.name ?? input.slug, currencies: input.currencies });
+      const site = await createSite(c.env.DB, {
+        slug: input.slug,
+        name: input.name ?? input.slug,
+        currencies: input.currencies,
+        timeZone: input.timeZone,
+      });
       if (!site) throw new AppError(ErrorCode.AlreadyExists, `Site ${input.slug} already exists.`, { field: "slug" });
       return c.json(siteView(site), 201);
     },
@@ -84,7 +111,7 @@ export function registerSiteRoutes(app: AdminApp) {
       method: "patch",
       path: "/sites/{site}",
       operationId: "updateSite",
-      summary: "Change a site's name or accepted currencies",
+      summary: "Change a site's name, accepted currencies or time zone",
       request: {
         params: SiteParam,
         body: body(SiteUpdate),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Site } from "../../db/sites";
-import { isTaskEnabled, listRuns, setTaskEnabled, TASKS, type TaskRun } from "../../db/tasks";
+import { getParkMobileSettings, isTaskEnabled, listRuns, setTaskEnabled, TASKS, type TaskRun } from "../../db/tasks";
 import { formatWireTime, nowSeconds } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { runParkMobileImport } from "../../parkmobile/import";
@@ -9,6 +9,7 @@ import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, si
 export const RunView = z
   .object({
     id: z.number().int(),
+    number: z.number().int().openapi({ description: "The run's number among the site's runs of the task, from 1." }),
     task: z.string(),
     trigger: z.enum(["cron", "manual"]),
     startedAt: z.string(),
@@ -43,6 +44,7 @@ export const TaskList = z.object({ tasks: z.array(TaskView) }).openapi("TaskList
 
 const runView = (r: TaskRun): z.infer<typeof RunView> => ({
   id: r.id,
+  number: r.number,
   task: r.task,
   trigger: r.trigger,
   startedAt: formatWireTime(r.startedAt),
@@ -102,13 +104,24 @@ export function registerTaskRoutes(app: AdminApp) {
       path: "/sites/{site}/tasks/{task}",
       operationId: "setTaskEnabled",
       summary: "Enable or disable a system task (tasks are off until enabled)",
+      description:
+        "The ParkMobile import can be enabled only once its credentials are saved (9031 otherwise): enabled without them, every scheduled run would fail.",
       request: { params: TaskParam, body: body(TaskSwitch) },
       responses: { 200: json(TaskView, "The task") },
       errors: [400, 404, 413, 415],
     }),
     async (c) => {
       const site = await siteAndTask(c, c.req.valid("param"));
-      await setTaskEnabled(c.env.DB, site.id, "parkmobile", c.req.valid("json").enabled, nowSeconds());
+      const { enabled } = c.req.valid("json");
+      const settings = enabled ? await getParkMobileSettings(c.env.DB, site.id) : null;
+      if (enabled && !(settings?.username && settings.password && settings.apiKey)) {
+        throw new AppError(
+          ErrorCode.Required,
+          "Save the ParkMobile credentials (API username, API password and X-API-Key) before enabling the import: without them every run fails.",
+          { field: "enabled" },
+        );
+      }
+      await setTaskEnabled(c.env.DB, site.id, "parkmobile", enabled, nowSeconds());
       return c.json(await taskView(c.env.DB, site.id), 200);
     },
   );

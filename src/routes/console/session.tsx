@@ -87,8 +87,10 @@ export function api(c: ConsoleContext) {
   return adminClient(async (method, path, body) => {
     const headers: Record<string, string> = { authorization: `Bearer ${c.env.ADMIN_TOKEN}` };
     if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await admin.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, c.env);
-    return { status: res.status, body: await res.json() };
+    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    const res = await admin.request(path, init, c.env, c.executionCtx);
+    const json = res.headers.get("content-type")?.includes("json");
+    return { status: res.status, body: json ? await res.json() : await res.text() };
   });
 }
 

@@ -45,7 +45,7 @@ export function registerTasksPage(app: ConsoleApp) {
             "Message",
           ]}
           rows={list.map((r) => [
-            r.id,
+            r.number,
             r.trigger,
             r.startedAt,
             r.finishedAt ?? "running",

@@ -1,0 +1,531 @@
+// The admin CLI's commands, declared once each: arguments, options (and the API field each one fills, so errors
+// name the flag the user typed), the request, and how the answer is shown. scripts/admin.ts derives the usage text
+// and the argument parser from this table.
+
+import { existsSync, readFileSync } from "node:fs";
+import { parse as parseCsv } from "csv-parse/sync";
+import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
+import { describeRun } from "../src/routes/admin/client.ts";
+
+export type Data<M extends keyof AdminClient> = Awaited<ReturnType<AdminClient[M]>> extends Answer<infer T> ? T : never;
+
+/** A mistake in the command line: reported with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** A failure of the command (an API error, an unreadable file): exit code 1. */
+export class CommandError extends Error {}
+
+export interface OptionSpec {
+  /** The value's placeholder in the usage text. */
+  value: string;
+  required?: boolean;
+  /** An environment variable that gives the option when the flag is absent (secrets stay out of shell history). */
+  env?: string;
+  /** The API field the option fills, when its name differs (`--api-key` fills `apiKey`). */
+  field?: string;
+}
+
+export interface CommandSpec<T> {
+  group: string;
+  args: string[];
+  options: Record<string, OptionSpec>;
+  /** At least one of the (optional) options must be given. */
+  needsOneOption?: boolean;
+  /** More lines for the usage text. */
+  help?: string;
+  /** The API fields the arguments fill, where an argument's name is not the field's (`<new name>` fills `name`). */
+  argFields?: Record<string, string>;
+  run(api: AdminClient, args: Record<string, string>, options: Record<string, string | undefined>): Promise<Answer<T>>;
+  show(data: T, context: { options: Record<string, string | undefined>; sources: Record<string, string> }): void;
+  /** The exit code of an answer that is not an error (a failed run is a failure of `task run`). */
+  exitCode?(data: T): number;
+  /** How a field of an API error reads in the command's terms, when the option and argument names do not say it. */
+  fieldName?(field: string): string | undefined;
+}
+
+/** Declares one command (typing its `show` from its `run`). */
+const command = <T>(spec: CommandSpec<T>) => spec as CommandSpec<unknown>;
+
+const SITE = { site: { value: "slug", required: true } } satisfies Record<string, OptionSpec>;
+const TASKS_GROUP = "Tasks (<task> is the task's key: parkmobile)";
+
+/** The filters of `permit list` and `permit export`: each fills the API's query parameter of its name. */
+const SEARCH_OPTIONS = {
+  ...SITE,
+  type: { value: "temp|standard" },
+  plate: { value: "plate" },
+  zone: { value: "zone" },
+  from: { value: "time" },
+  to: { value: "time" },
+  source: { value: "source" },
+  "promo-code": { value: "code", field: "promoCode" },
+  active: { value: "true|false" },
+} satisfies Record<string, OptionSpec>;
+
+const searchOf = (o: Record<string, string | undefined>) => ({
+  type: o.type,
+  plate: o.plate,
+  zone: o.zone,
+  from: o.from,
+  to: o.to,
+  source: o.source,
+  promoCode: o["promo-code"],
+  active: o.active,
+});
+
+/** The most rows one standard-permit request may carry (the API's limit); a longer file is sent in parts. */
+const PERMITS_PER_REQUEST = 5000;
+
+export const COMMANDS: Record<string, CommandSpec<unknown>> = {
+  "site create": command({
+    group: "Sites",
+    args: ["slug"],
+    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
+    run: (api, a, o) => api.createSite({ slug: a.slug as string, name: o.name, currencies: list(o.currencies) }),
+    show: showSite,
+  }),
+  "site list": command({ group: "Sites", args: [], options: {}, run: (api) => api.listSites(), show: (r) => table(r.sites, SITE_COLUMNS) }),
+  "site show": command({ group: "Sites", args: ["slug"], options: {}, run: (api, a) => api.getSite(a.slug as string), show: showSite }),
+  "site update": command({
+    group: "Sites",
+    args: ["slug"],
+    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
+    needsOneOption: true,
+    run: (api, a, o) => api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies) }),
+    show: showSite,
+  }),
+  "token create": command({
+    group: "API tokens",
+    args: [],
+    options: { ...SITE, scopes: { value: "push,update,…", required: true }, label: { value: "label" } },
+    run: (api, _, o) => api.createToken(o.site as string, { scopes: list(o.scopes) as Data<"createToken">["scopes"], label: o.label }),
+    show: (r) => showNewToken(r, "Issued"),
+  }),
+  "token list": command({
+    group: "API tokens",
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.listTokens(o.site as string),
+    show: (r) => table(r.tokens, TOKEN_COLUMNS),
+  }),
+  "token revoke": command({
+    group: "API tokens",
+    args: ["id"],
+    options: {},
+    run: (api, a) => api.revokeToken(a.id as string),
+    show: (r) => console.log(`Revoked token ${r.id} (${r.prefix}…) at ${r.revokedAt}.`),
+  }),
+  "token rotate": command({
+    group: "API tokens",
+    args: ["id"],
+    options: {},
+    run: (api, a) => api.rotateToken(a.id as string),
+    show: (r) => showNewToken(r, "Rotated; the old secret no longer works"),
+  }),
+  "zone add": command({
+    group: "Lot zones",
+    args: ["name"],
+    options: SITE,
+    run: (api, a, o) => api.addZone(o.site as string, a.name as string),
+    show: (r) => console.log(`Added lot zone "${r.name}" (id ${r.id}); ${r.reconnected} disconnected record(s) reconnected.`),
+  }),
+  "zone list": command({
+    group: "Lot zones",
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.listZones(o.site as string),
+    show: (r) => table(r.zones, ZONE_COLUMNS),
+  }),
+  "zone rename": command({
+    group: "Lot zones",
+    args: ["old name or id", "new name"],
+    argFields: { name: "new name", zone: "old name or id" },
+    options: SITE,
+    run: (api, a, o) => api.renameZone(o.site as string, a["old name or id"] as string, a["new name"] as string),
+    show: (r) => console.log(`Lot zone ${r.id} is now "${r.name}"; ${r.reconnected} disconnected record(s) reconnected.`),
+  }),
+  "zone remove": command({
+    group: "Lot zones",
+    args: ["name or id"],
+    argFields: { zone: "name or id" },
+    options: SITE,
+    run: (api, a, o) => api.removeZone(o.site as string, a["name or id"] as string),
+    show: (r) => console.log(`Removed lot zone "${r.removed.name}" (id ${r.removed.id}); ${r.disconnected} record(s) now disconnected.`),
+  }),
+  "permit show": command({
+    group: "Permits",
+    args: ["reference"],
+    options: {},
+    run: (api, a) => api.getPermit(a.reference as string),
+    show: showPermit,
+  }),
+  "permit list": command({
+    group: "Permits",
+    args: [],
+    options: { ...SEARCH_OPTIONS, page: { value: "n" } },
+    help: "temporary permits (the default) or standard ones (--type standard), newest start first, 50 a page",
+    run: (api, _, o) => api.searchPermits(o.site as string, { ...searchOf(o), page: o.page }),
+    show: (r) => {
+      table(r.permits, PERMIT_COLUMNS);
+      console.log(`\nPage ${r.page}: ${r.permits.length} of ${r.total} permit(s)${r.hasMore ? `; more with --page ${r.page + 1}` : ""}.`);
+    },
+  }),
+  "permit export": command({
+    group: "Permits",
+    args: [],
+    options: SEARCH_OPTIONS,
+    help: "every permit the filters match, as CSV on standard output: npm run admin -- permit export --site demo > permits.csv",
+    run: (api, _, o) => api.exportPermits(o.site as string, searchOf(o)),
+    show: (csv) => process.stdout.write(csv),
+  }),
+  "permit add": command({
+    group: "Permits",
+    args: [],
+    options: {
+      ...SITE,
+      plate: { value: "plate", required: true, field: "permits.0.plate" },
+      zone: { value: "lot zone", required: true, field: "permits.0.zone" },
+      start: { value: "time", required: true, field: "permits.0.startTime" },
+      end: { value: "time", required: true, field: "permits.0.endTime" },
+      "permit-no": { value: "no", field: "permits.0.permitNo" },
+    },
+    help: "a standard (long-term) permit; times are UTC Y-m-d\\TH:i:s",
+    run: (api, _, o) =>
+      api.createStandardPermits(o.site as string, {
+        permits: [
+          {
+            plate: o.plate as string,
+            zone: o.zone as string,
+            startTime: o.start as string,
+            endTime: o.end as string,
+            permitNo: o["permit-no"],
+          },
+        ],
+      }),
+    show: showCreated,
+  }),
+  "permit import": command({
+    group: "Permits",
+    args: ["file.csv"],
+    options: SITE,
+    help: `standard (long-term) permits; the CSV has a header row with the columns
+plate, zone, startTime, endTime and optionally permitNo (any case); times are UTC
+Y-m-d\\TH:i:s. All rows or none are created, ${PERMITS_PER_REQUEST.toLocaleString("en")} rows at a time: a longer
+file is sent in parts, each all or nothing, and importing the file again after
+fixing a row creates only what is missing (rows already present are skipped).`,
+    run: (api, a, o) => importPermits(api, o.site as string, readPermitsCsv(a["file.csv"] as string)),
+    show: showCreated,
+    /** API errors name `permits.<index>.<field>`: say which line of the file that is (the header is line 1). */
+    fieldName: (field) => {
+      const match = /^permits\.(\d+)\.(\w+)$/.exec(field);
+      return match ? `line ${Number(match[1]) + 2}, column ${match[2]}` : undefined;
+    },
+  }),
+  "permit end": command({
+    group: "Permits",
+    args: ["reference"],
+    options: SITE,
+    help: "ends (deletes) a permit of the site, standard permits included; kept with its history",
+    run: (api, a, o) => api.endPermit(o.site as string, a.reference as string),
+    show: (r) => console.log(`Ended permit ${r.reference_id} (version ${r.version}).`),
+  }),
+  "parkmobile show": command({
+    group: "ParkMobile",
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.getParkMobile(o.site as string),
+    show: (r, { options }) => showParkMobile(r, options.site as string),
+  }),
+  "parkmobile set": command({
+    group: "ParkMobile",
+    args: [],
+    options: {
+      ...SITE,
+      username: { value: "u", env: "PARKMOBILE_USERNAME" },
+      password: { value: "p", env: "PARKMOBILE_PASSWORD" },
+      "api-key": { value: "k", env: "PARKMOBILE_API_KEY", field: "apiKey" },
+      "base-url": { value: "url", field: "baseUrl" },
+    },
+    needsOneOption: true,
+    help: `the credentials the import uses (stored encrypted; the password and key shown
+masked). Instead of the flags, they can come from PARKMOBILE_USERNAME,
+PARKMOBILE_PASSWORD and PARKMOBILE_API_KEY, so they stay out of the shell history
+(a flag wins). The first save needs all three; later ones change only what is given.`,
+    run: (api, _, o) =>
+      api.setParkMobile(o.site as string, { username: o.username, password: o.password, apiKey: o["api-key"], baseUrl: o["base-url"] }),
+    show: (r, { options, sources }) => {
+      const saved = ["username", "password", "api-key", "base-url"].filter((option) => options[option] !== undefined);
+      const named = saved.map((option) => (sources[option] ? `${option} (from ${sources[option]})` : option));
+      console.log(`Saved ${named.join(", ")}.\n`);
+      showParkMobile(r, options.site as string);
+    },
+  }),
+  "parkmobile test": command({
+    group: "ParkMobile",
+    args: [],
+    options: SITE,
+    help: "checks the saved credentials against ParkMobile without importing; exits 1 if ParkMobile refuses",
+    run: (api, _, o) => api.testParkMobile(o.site as string),
+    show: (r) =>
+      console.log(
+        r.ok
+          ? `ParkMobile accepted the credentials. A run would import zone(s) ${r.matched.join(", ") || "(none)"}; skip ${r.skipped.join(", ") || "none"}.`
+          : `ParkMobile check failed: ${r.message}`,
+      ),
+    exitCode: (r) => (r.ok ? 0 : 1),
+  }),
+  "task list": command({
+    group: TASKS_GROUP,
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.listTasks(o.site as string),
+    show: (r) => table(r.tasks, TASK_COLUMNS),
+  }),
+  "task enable": command({
+    group: TASKS_GROUP,
+    args: ["task"],
+    options: SITE,
+    run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, true),
+    show: showTask,
+  }),
+  "task disable": command({
+    group: TASKS_GROUP,
+    args: ["task"],
+    options: SITE,
+    run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, false),
+    show: showTask,
+  }),
+  "task run": command({
+    group: TASKS_GROUP,
+    args: ["task"],
+    options: SITE,
+    help: "runs it now and prints the run; exits 1 if the run failed",
+    run: (api, a, o) => api.runTask(o.site as string, a.task as string),
+    show: showRun,
+    /** A run that failed is a failure of the command, for scripts; a partial one is not. */
+    exitCode: (r) => (r.outcome === "failed" ? 1 : 0),
+  }),
+  "task log": command({
+    group: TASKS_GROUP,
+    args: ["task"],
+    options: { ...SITE, limit: { value: "n" } },
+    help: "the latest runs, newest first",
+    run: (api, a, o) => api.listRuns(o.site as string, a.task as string, o.limit),
+    show: (r) => table(r.runs, RUN_COLUMNS),
+  }),
+};
+
+const CSV_COLUMNS = ["plate", "zone", "startTime", "endTime", "permitNo"];
+
+/** Reads a standard-permit CSV (header row required, column names in any case) into the API's rows. */
+function readPermitsCsv(file: string) {
+  if (!existsSync(file)) throw new UsageError(`No such file: ${file}`);
+  const text = readFileSync(file, "utf8");
+  let records: Record<string, string>[];
+  try {
+    records = parseCsv(text, {
+      columns: (header: string[]) => header.map((name) => CSV_COLUMNS.find((c) => c.toLowerCase() === name.trim().toLowerCase()) ?? name),
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+    });
+  } catch (error) {
+    throw new CommandError(`${file}: not a readable CSV (${(error as Error).message})`);
+  }
+  const firstLine = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";
+  const header = Object.keys(records[0] ?? {});
+  const missing = CSV_COLUMNS.slice(0, 4).filter((c) => !header.includes(c));
+  if (records.length === 0) throw new CommandError(`${file}: no rows after the header.`);
+  if (missing.length > 0) {
+    const semicolons = firstLine.includes(";") && !firstLine.includes(",");
+    const hint = semicolons ? " The header is separated by semicolons: save the file with commas as the delimiter." : "";
+    throw new CommandError(`${file}: the header row lacks ${missing.join(", ")} (columns: ${CSV_COLUMNS.join(",")}).${hint}`);
+  }
+  return records.map((r) => ({
+    plate: r.plate as string,
+    zone: r.zone as string,
+    startTime: r.startTime as string,
+    endTime: r.endTime as string,
+    permitNo: r.permitNo || undefined,
+  }));
+}
+
+/**
+ * Creates standard permits in parts of at most {@link PERMITS_PER_REQUEST} rows, one request each (each all or
+ * nothing). Stops at the first refused part, whose error names its rows as lines of the whole file.
+ */
+async function importPermits(
+  api: AdminClient,
+  site: string,
+  rows: ReturnType<typeof readPermitsCsv>,
+): Promise<Answer<Data<"createStandardPermits">>> {
+  const total = { created: 0, skipped: 0, references: [] as string[] };
+  for (let start = 0; start < rows.length; start += PERMITS_PER_REQUEST) {
+    const answer = await api.createStandardPermits(site, { permits: rows.slice(start, start + PERMITS_PER_REQUEST) });
+    if (!answer.ok) {
+      const shift = (text: string) => text.replace(/permits\.(\d+)\./g, (_, i: string) => `permits.${Number(i) + start}.`);
+      const done = start > 0 ? ` (rows before line ${start + 2} were imported: ${total.created} created)` : "";
+      const error = { ...answer.error, ErrorMessage: `${shift(answer.error.ErrorMessage)}${done}` };
+      return { ...answer, error: error.field ? { ...error, field: shift(error.field) } : error };
+    }
+    total.created += answer.data.created;
+    total.skipped += answer.data.skipped;
+    total.references.push(...answer.data.references);
+  }
+  return { ok: true, data: total };
+}
+
+/** Prints what a permit create or import did. */
+function showCreated(r: Data<"createStandardPermits">) {
+  console.log(`Created ${r.created} standard permit(s)${r.skipped ? `; skipped ${r.skipped} already present` : ""}.`);
+  for (const reference of r.references) console.log(`  ${reference}`);
+}
+
+/** Prints a permit and its history, one line per version. */
+function showPermit(p: Data<"getPermit">) {
+  const rows = [
+    ["reference", p.reference_id],
+    ["site", p.site],
+    ["type / source", `${p.type} / ${p.source}`],
+    ["status", p.status],
+    ["plate", `${p.plate} (${p.plateNormalized})`],
+    ["zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "none")],
+    ["valid", `${p.start} to ${p.end} UTC`],
+    ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
+    ["permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
+    ["promo code", p.promoCode ?? "-"],
+    ["version", String(p.version)],
+    ["deleted", p.deletedAt ?? "no"],
+  ];
+  for (const [k, v] of rows) console.log(`${(k as string).padEnd(16)}${v}`);
+  console.log("\nHistory");
+  table(
+    p.history.map((h) => ({
+      ...h,
+      changes: Object.entries(h.changes)
+        .map(([k, [a, b]]) => `${k}: ${a ?? "-"} -> ${b ?? "-"}`)
+        .join("; "),
+    })),
+    { VERSION: "version", ACTION: "action", AT: "at", BY: "actor", CHANGES: "changes" },
+  );
+}
+
+/** Prints a site's ParkMobile settings as the API shows them (the password and key masked). */
+function showParkMobile(p: Data<"getParkMobile">, site: string) {
+  const value = (v: string | null) => v ?? "(not set)";
+  console.log(`ParkMobile settings of site ${site}`);
+  console.log(`  base URL:   ${p.baseUrl}`);
+  console.log(`  username:   ${value(p.username)}`);
+  console.log(`  password:   ${value(p.password)}`);
+  console.log(`  API key:    ${value(p.apiKey)}`);
+  console.log(`  configured: ${p.configured ? "yes" : "no: the import needs all three"}`);
+  console.log(`  updated:    ${p.updatedAt ?? "never"}`);
+}
+
+type Run = Data<"runTask">;
+
+/** A run's outcome and when, in a few words. */
+const runSummary = (run: Run | null) => (run ? `${run.outcome} (run ${run.number}, ${run.trigger}, ${run.startedAt})` : "never run");
+
+/** Prints one task. */
+function showTask(t: Data<"setTaskEnabled">) {
+  console.log(
+    `Task ${t.task} (${t.name}) is ${t.enabled ? "enabled" : "disabled"}; schedule ${t.schedule}; last run: ${runSummary(t.lastRun)}.`,
+  );
+}
+
+/** How many rejections `task run` lists; `--json` prints them all. */
+const REJECTIONS_SHOWN = 10;
+
+/** Prints a finished run: what it did in one line, then the first rejections. */
+function showRun(run: Run) {
+  console.log(`${describeRun(run)}\n${run.startedAt} to ${run.finishedAt ?? "(still running)"} UTC.`);
+  const { rejections } = run;
+  if (rejections.length === 0) return;
+  console.log("\nRejected");
+  table(rejections.slice(0, REJECTIONS_SHOWN), { "PARKING RIGHT": (r) => r.parkingRightId ?? "-", REASON: "reason" });
+  if (rejections.length > REJECTIONS_SHOWN) console.log(`… and ${rejections.length - REJECTIONS_SHOWN} more (--json lists them all).`);
+}
+
+type Columns<R> = Record<string, (keyof R & string) | ((row: R) => unknown)>;
+
+const SITE_COLUMNS: Columns<Data<"getSite">> = {
+  SLUG: "slug",
+  NAME: "name",
+  CURRENCIES: (s) => s.currencies.join(","),
+  CREATED: "createdAt",
+};
+const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = { ID: "id", NAME: "name", CREATED: "createdAt" };
+const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
+  ID: "id",
+  PREFIX: "prefix",
+  LABEL: (t) => t.label ?? "",
+  SCOPES: (t) => t.scopes.join(","),
+  CREATED: "createdAt",
+  "LAST USED": (t) => t.lastUsedAt ?? "never",
+  REVOKED: (t) => t.revokedAt ?? "",
+};
+const PERMIT_COLUMNS: Columns<Data<"searchPermits">["permits"][number]> = {
+  REFERENCE: "reference_id",
+  STATUS: "status",
+  PLATE: "plate",
+  ZONE: (p) => `${p.zone ?? ""}${p.disconnected ? " (disconnected)" : ""}`,
+  START: "start",
+  END: "end",
+  AMOUNT: (p) => (p.amount ? `${p.amount} ${p.currency ?? ""}` : ""),
+  "PERMIT/TICKET": (p) => p.permitNo ?? p.ticketNumber ?? "",
+  SOURCE: "source",
+};
+const TASK_COLUMNS: Columns<Data<"setTaskEnabled">> = {
+  TASK: "task",
+  NAME: "name",
+  SCHEDULE: "schedule",
+  ENABLED: (t) => (t.enabled ? "yes" : "no"),
+  "LAST RUN": (t) => runSummary(t.lastRun),
+};
+const RUN_COLUMNS: Columns<Run> = {
+  RUN: "number",
+  TRIGGER: "trigger",
+  STARTED: "startedAt",
+  FINISHED: (r) => r.finishedAt ?? "-",
+  OUTCOME: "outcome",
+  MATCHED: (r) => r.counts.zonesMatched,
+  SKIPPED: (r) => r.counts.zonesSkipped,
+  FETCHED: (r) => r.counts.rightsFetched,
+  CREATED: (r) => r.counts.created,
+  UPDATED: (r) => r.counts.updated,
+  UNCHANGED: (r) => r.counts.unchanged,
+  REJECTED: (r) => r.counts.rejected,
+  MESSAGE: (r) => r.message ?? "",
+};
+
+/** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
+function list(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(",").map((item) => item.trim());
+}
+
+/** Prints rows as an aligned table; `columns` maps each heading to a field name or a function of the row. */
+function table<R>(rows: R[], columns: Columns<R>) {
+  if (rows.length === 0) return console.log("(none)");
+  const cells = rows.map((row) => Object.values(columns).map((col) => String(typeof col === "function" ? col(row) : row[col])));
+  const lines = [Object.keys(columns), ...cells];
+  const widths = (lines[0] as string[]).map((_, i) => Math.max(...lines.map((line) => (line[i] as string).length)));
+  for (const line of lines)
+    console.log(
+      line
+        .map((cell, i) => cell.padEnd(widths[i] as number))
+        .join("  ")
+        .trimEnd(),
+    );
+}
+
+/** Prints one site. */
+function showSite(site: Data<"getSite">) {
+  console.log(`Site ${site.slug}\n  name:       ${site.name}\n  currencies: ${site.currencies.join(",")}\n  created:    ${site.createdAt}`);
+}
+
+/** Prints a token with its secret, which the API shows this once only. */
+function showNewToken(token: Data<"createToken">, what: string) {
+  console.log(`${what}: token ${token.id} for scopes ${token.scopes.join(",")}${token.label ? ` (${token.label})` : ""}.`);
+  console.log(`\n  ${token.token}\n\nThis secret is shown once, store it now: it cannot be read back, only rotated.`);
+}
