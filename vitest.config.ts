@@ -26,6 +26,7 @@ export async function workersProject(
     test: {
       include,
       setupFiles: ["./test/apply-migrations.ts"],
+      globalSetup: ["./test/global-setup.ts"],
       testTimeout: options.timeout ?? 5_000,
       fileParallelism: !options.sequential,
     },

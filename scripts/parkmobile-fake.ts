@@ -68,6 +68,13 @@ function pmLocal(epochSeconds: number): string {
   return `${new Date((epochSeconds + EASTERN_OFFSET_HOURS * 3600) * 1000).toISOString().slice(0, 19)}.0000000`;
 }
 
+/** A fake's zones, rights and next id, as JSON. */
+export interface FakeSnapshot {
+  zones: FakeZone[];
+  rights: Record<string, FakeRight[]>;
+  nextId: number;
+}
+
 export class ParkMobileFake {
   readonly credentials: { username: string; password: string; apiKey: string };
   readonly zones: FakeZone[] = [];
@@ -138,6 +145,19 @@ export class ParkMobileFake {
     right.payedMinutes += minutes;
     right.purchaseAmount = Math.round((right.purchaseAmount + extraAmount) * 100) / 100;
     return right;
+  }
+
+  /** What the fake holds, as JSON: its zones, rights and next id, so a restarted stand-in can carry on from it. */
+  snapshot(): FakeSnapshot {
+    return { zones: this.zones, rights: Object.fromEntries(this.rights), nextId: this.#nextId };
+  }
+
+  /** A fake holding what `snapshot()` took. */
+  static restore(credentials: { username: string; password: string; apiKey: string }, snapshot: FakeSnapshot): ParkMobileFake {
+    const fake = new ParkMobileFake(credentials, snapshot.nextId);
+    fake.zones.push(...snapshot.zones);
+    for (const [code, rights] of Object.entries(snapshot.rights)) fake.rights.set(code, rights);
+    return fake;
   }
 
   /** Drops purchases that ended before `before` (ParkMobile lists active rights only). */

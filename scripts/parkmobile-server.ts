@@ -8,10 +8,12 @@
 // Credentials: PARKMOBILE_USERNAME, PARKMOBILE_PASSWORD, PARKMOBILE_API_KEY (defaults sandbox, sandbox-password,
 // sandbox-key); every call needs them as Basic auth plus an `x-api-key` header, like ParkMobile's.
 
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoParkMobile, type ParkMobileFake } from "./parkmobile-fake.ts";
+import { demoParkMobile, ParkMobileFake } from "./parkmobile-fake.ts";
 
 export interface Credentials {
   username: string;
@@ -163,15 +165,22 @@ export async function startParkMobileServer({
   host = "127.0.0.1",
   log = (line: string) => console.log(`[parkmobile] ${clock()} ${line}`),
   trafficIntervalMs = TRAFFIC_INTERVAL_MS,
+  stateFile,
 }: {
   port?: number;
   credentials?: Credentials;
   host?: string;
   log?: Log;
   trafficIntervalMs?: number;
+  /** Where the stand-in keeps its purchases between starts (the sandbox's, so a restart changes nothing). */
+  stateFile?: string;
 } = {}): Promise<ParkMobileServer> {
-  const fake = demoParkMobile(credentials, nowSeconds(), undefined, firstRightId());
-  const origin = `http://${host}:${port}`;
+  const saved = stateFile && existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, "utf8")) : undefined;
+  const fake = saved ? ParkMobileFake.restore(credentials, saved) : demoParkMobile(credentials, nowSeconds(), undefined, firstRightId());
+  const save = () => stateFile && writeFileSync(stateFile, JSON.stringify(fake.snapshot()));
+  save();
+  // Known once it listens (port 0 picks a free one).
+  let origin = "";
 
   const server = createServer(async (req, res) => {
     const started = Date.now();
@@ -198,10 +207,12 @@ export async function startParkMobileServer({
     server.once("error", rejectStart);
     server.listen(port, host, () => {
       server.off("error", rejectStart);
+      origin = `http://${host}:${(server.address() as AddressInfo).port}`;
       server.on("error", (error) => log(`server error: ${error.message}`));
       const timer = setInterval(() => {
         try {
           changeTraffic(fake, log);
+          save();
         } catch (error) {
           log(`traffic change failed: ${(error as Error)?.stack ?? error}`);
         }

@@ -1,6 +1,6 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { ParkMobileFake, pmUtc } from "../scripts/parkmobile-fake";
 import worker from "../src/index";
 import { runParkMobileImport } from "../src/parkmobile/import";
@@ -330,14 +330,26 @@ describe("importing", () => {
 });
 
 describe("faults are contained", () => {
-  it("the runtime's own fetch works as the client's default (an unreachable host is reported, not a TypeError)", async () => {
+  it("the runtime's own fetch works as the client's default, over a real socket to the sandbox's stand-in", async () => {
     vi.unstubAllGlobals();
     const { slug } = await newSite({ zones: ["4410"] });
-    await adminCall("PUT", `/sites/${slug}/parkmobile`, { ...CREDENTIALS, baseUrl: "http://127.0.0.1:1" });
+    const standIn = inject("parkMobile");
+    await adminCall("PUT", `/sites/${slug}/parkmobile`, { ...standIn.credentials, baseUrl: standIn.url });
     const run = await runNow(slug);
-    expect(run.outcome).toBe("failed");
-    expect(run.message).toMatch(/^ParkMobile could not be reached for \/nforceapi\/zones: /);
-    expect(run.message).not.toContain("Illegal invocation");
+    expect(run.message ?? "").not.toContain("Illegal invocation");
+    expect(run).toMatchObject({ outcome: "succeeded", counts: { zonesMatched: 1, zonesSkipped: 2, created: 8 } });
+  });
+
+  it("a host that cannot be reached is named in words an admin can act on", async () => {
+    const { slug } = await configuredSite();
+    for (const [thrown, says] of [
+      ["internal error; reference = 3jk4h5", "the name pm.test could not be resolved, or no connection could be made"],
+      ["Network connection lost.", "the connection to pm.test failed"],
+    ] as const) {
+      vi.stubGlobal("fetch", () => Promise.reject(new Error(thrown)));
+      const run = await runNow(slug);
+      expect(run).toMatchObject({ outcome: "failed", message: `ParkMobile could not be reached for /nforceapi/zones: ${says}.` });
+    }
   });
 
   it("keeps credentials exactly as given (no trimming)", async () => {

@@ -39,6 +39,18 @@ export function basicAuthorization(username: string, password: string): string {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
+/**
+ * Why a fetch failed, in words: the runtime reports a name that does not
+ * resolve as an opaque "internal error; reference = …", and a refused or
+ * broken connection as "Network connection lost.".
+ */
+function unreachable(error: unknown, host: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^internal error; reference = /.test(message)) return `the name ${host} could not be resolved, or no connection could be made`;
+  if (/^Network connection lost/.test(message)) return `the connection to ${host} failed`;
+  return message.replace(/\.$/, "");
+}
+
 export class ParkMobileClient {
   readonly #credentials: ParkMobileCredentials;
   readonly #fetch: Fetch;
@@ -64,7 +76,7 @@ export class ParkMobileClient {
       throw new ParkMobileError(
         timedOut
           ? `ParkMobile did not answer ${path} within ${TIMEOUT_MS / 1000} s.`
-          : `ParkMobile could not be reached for ${path}: ${String(error)}.`,
+          : `ParkMobile could not be reached for ${path}: ${unreachable(error, new URL(url).host)}.`,
       );
     }
     if (response.status === 401 || response.status === 403) {

@@ -68,7 +68,7 @@ function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx
  * Inserts many permits and their creation events in ONE batch (one
  * transaction: all or nothing); see {@link insertStatements}. Rows already
  * present are skipped, which makes a repeated import a no-op. Returns the
- * ids actually inserted.
+ * ids actually inserted, in the order of `rows`.
  */
 export async function insertPermits(
   d1: D1Database,
@@ -82,7 +82,8 @@ export async function insertPermits(
     ...insertStatements(d1, siteId, rows, ctx),
     statement(d1, sql`SELECT id FROM permits WHERE id IN (SELECT value FROM json_each(${ids}))`),
   ]);
-  return (results.at(-1)?.results ?? []).map((r) => r.id);
+  const inserted = new Set((results.at(-1)?.results ?? []).map((r) => r.id));
+  return rows.flatMap((r) => (inserted.has(r.id) ? [r.id] : []));
 }
 
 /**

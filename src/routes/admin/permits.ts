@@ -59,7 +59,11 @@ export const PermitSearchPage = z
 export const PermitEnded = z.object({ reference_id: z.string(), version: z.number().int() }).openapi("PermitEnded");
 
 export const PermitsCreated = z
-  .object({ created: z.number().int(), skipped: z.number().int(), references: z.array(z.string()) })
+  .object({
+    created: z.number().int(),
+    skipped: z.number().int(),
+    references: z.array(z.string()).openapi({ description: "The permits created, in the order of their rows (a skipped row has none)." }),
+  })
   .openapi("PermitsCreated");
 
 const StandardPermit = z
