@@ -1,7 +1,7 @@
 // The admin console at /admin, driven in Chromium as a person would: sign in, lot zones, API tokens, the ParkMobile
 // task, Pay Station Status, settings, disconnected records, and the session's defences. Runs against the sandbox
 // (npm start's), started here on ports 8801 (Worker) and 8802 (fake ParkMobile); 8803 serves a page on another
-// origin. The sandbox keeps its data in .wrangler/state, so every name made here is unique to the run.
+// origin. The sandbox keeps its data in test-artifacts/e2e/sandbox, its own and new for each run.
 // Screenshots of every page visited: test-artifacts/e2e/.
 
 import assert from "node:assert/strict";
@@ -25,6 +25,7 @@ import {
   screenshots,
   serveHtml,
   startSandbox,
+  userSandboxSnapshot,
   utc,
 } from "./harness.mjs";
 
@@ -128,7 +129,11 @@ async function flow(name, body) {
 }
 
 describe("admin console (e2e, Chromium)", () => {
+  /** The user's sandbox before the run: the run must leave it exactly so. */
+  let userSandbox;
+
   before(async () => {
+    userSandbox = userSandboxSnapshot();
     freshArtifacts();
     sandbox = await startSandbox();
     browser = await launchBrowser();
@@ -144,6 +149,7 @@ describe("admin console (e2e, Chromium)", () => {
   after(async () => {
     await browser?.close().catch(() => {});
     await sandbox?.stop();
+    assert.deepEqual(userSandboxSnapshot(), userSandbox, "the end-to-end run changed the user's sandbox in .wrangler");
   });
 
   it("a. sign in: a wrong secret is refused, the right one lists the sites", TEST, () =>

@@ -4,7 +4,7 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,6 +20,11 @@ export const OTHER_ORIGIN_PORT = 8803;
 export const BASE = `http://localhost:${PORT}`;
 export const PARKMOBILE_URL = `http://127.0.0.1:${PARKMOBILE_PORT}`;
 export const ARTIFACTS = join(ROOT, "test-artifacts", "e2e");
+/**
+ * The sandbox's data and secrets for this run: its own, emptied with the artifacts, never the user's .wrangler (a
+ * run must not re-point the user's demo site, rewrite their token or leave its zones and permits behind).
+ */
+const SANDBOX_DIR = join(ARTIFACTS, "sandbox");
 export const CHROMIUM = "/usr/bin/chromium";
 
 const NODE = join(ROOT, "node_modules", ".bin", "node");
@@ -35,6 +40,23 @@ export function freshArtifacts() {
   mkdirSync(ARTIFACTS, { recursive: true });
 }
 
+/**
+ * What the user's own sandbox holds (.wrangler, but for wrangler's build scratch in .wrangler/tmp): every file with
+ * its size and modification time, to prove a run left it as it was.
+ */
+export function userSandboxSnapshot() {
+  const dir = join(ROOT, ".wrangler");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((name) => !name.startsWith("tmp"))
+    .map((name) => {
+      const stats = statSync(join(dir, name));
+      return `${name} ${stats.isFile() ? `${stats.size} ${stats.mtimeMs}` : "dir"}`;
+    })
+    .sort();
+}
+
 /** Sends `signal` to every process of the group led by `pid`; a group already gone is fine. */
 function signalGroup(pid, signal) {
   try {
@@ -46,7 +68,7 @@ function signalGroup(pid, signal) {
 
 /**
  * Starts the sandbox (wrangler dev, the fake ParkMobile, the demo seed) in a process group of its own, waits for its
- * banner, and reads the secrets it keeps in .wrangler. Its output goes to test-artifacts/e2e/sandbox.log.
+ * banner, and reads the secrets it keeps in its own SANDBOX_DIR. Its output goes to test-artifacts/e2e/sandbox.log.
  * Returns { adminSecret, token, stop() }; stop() ends the whole group (sandbox, wrangler, workerd) and is safe to call
  * twice. The group is also killed if this process exits or is told to stop.
  */
@@ -55,7 +77,13 @@ export async function startSandbox() {
   const log = createWriteStream(logFile);
   const child = spawn(NODE, [join(ROOT, "scripts", "sandbox.ts")], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(PORT), PARKMOBILE_PORT: String(PARKMOBILE_PORT), WRANGLER_SEND_METRICS: "false" },
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      PARKMOBILE_PORT: String(PARKMOBILE_PORT),
+      SANDBOX_DIR,
+      WRANGLER_SEND_METRICS: "false",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -113,7 +141,7 @@ export async function startSandbox() {
     await stop();
     throw new Error(`${error.message}; its last lines (all in ${logFile}):\n${tail.join("\n")}`);
   }
-  const read = (name) => readFileSync(join(ROOT, ".wrangler", name), "utf8").trim();
+  const read = (name) => readFileSync(join(SANDBOX_DIR, name), "utf8").trim();
   return { adminSecret: read("sandbox-admin-token"), token: read("sandbox-token"), stop };
 }
 

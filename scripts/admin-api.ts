@@ -2,11 +2,19 @@
 // as its transport, and where to find the sandbox's admin secret.
 
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type AdminClient, adminClient } from "../src/routes/admin/client.ts";
 
+/**
+ * Where a sandbox keeps its data and secrets: `.wrangler` (the one `npm start` runs on), or `SANDBOX_DIR` (the
+ * end-to-end tests' own, so they never touch it). Its `state/` is wrangler's local D1, KV and Durable Objects.
+ */
+export const SANDBOX_DIR = process.env.SANDBOX_DIR
+  ? resolve(process.env.SANDBOX_DIR)
+  : join(import.meta.dirname, "..", ".wrangler");
+
 /** The sandbox's admin secret, written by `npm start`. */
-export const SANDBOX_SECRET_FILE = join(import.meta.dirname, "..", ".wrangler", "sandbox-admin-token");
+export const SANDBOX_SECRET_FILE = join(SANDBOX_DIR, "sandbox-admin-token");
 
 /** The admin API could not be reached, or answered something that is not JSON. */
 export class Unreachable extends Error {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: a local sandbox. Applies the D1 migrations locally, runs `wrangler dev` with a
 // sandbox admin secret, seeds a demo site through the admin API, and prints how to call it.
-// State persists under .wrangler/state, so a second start keeps the data and seeds nothing twice.
+// State persists under .wrangler/state (SANDBOX_DIR=<dir> for another place, as the end-to-end
+// tests do), so a second start keeps the data, seeds nothing twice and keeps the demo token.
 // It also runs a fake ParkMobile API in-process (scripts/parkmobile-server.ts), points the demo
 // site's ParkMobile import at it, and fires the Worker's Cron Trigger on its schedule, which
 // `wrangler dev` never does by itself.
@@ -16,15 +17,24 @@ import type { Readable } from "node:stream";
 import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
 import { describeError, describeRun } from "../src/routes/admin/client.ts";
 import seed001Push from "../test/fixtures/seed-001-push.json" with { type: "json" };
-import { connect, SANDBOX_SECRET_FILE } from "./admin-api.ts";
+import { connect, SANDBOX_DIR, SANDBOX_SECRET_FILE } from "./admin-api.ts";
 import { credentialsFromEnv, type ParkMobileServer, startParkMobileServer } from "./parkmobile-server.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-/** The demo token of the latest start, so the README's examples can read it: TOKEN=$(cat .wrangler/sandbox-token). */
-const TOKEN_FILE = join(ROOT, ".wrangler", "sandbox-token");
+/** wrangler's local D1, KV and Durable Objects. */
+const STATE_DIR = join(SANDBOX_DIR, "state");
+/** The demo token, so the README's examples can read it: TOKEN=$(cat .wrangler/sandbox-token). */
+const TOKEN_FILE = join(SANDBOX_DIR, "sandbox-token");
 /** The key that encrypts stored ParkMobile credentials (the Worker's SETTINGS_KEY): base64 of 32 random bytes. */
-const SETTINGS_KEY_FILE = join(ROOT, ".wrangler", "sandbox-settings-key");
+const SETTINGS_KEY_FILE = join(SANDBOX_DIR, "sandbox-settings-key");
+/**
+ * The Worker's secrets for `wrangler dev`, read from a file (mode 600) rather than passed on its command line, where
+ * `ps` would show them to every user of the machine.
+ */
+const SECRETS_FILE = join(SANDBOX_DIR, "sandbox.env");
+/** The ParkMobile stand-in's purchases, kept between starts so a restart imports nothing new. */
+const PARKMOBILE_STATE_FILE = join(SANDBOX_DIR, "sandbox-parkmobile.json");
 const PORT = Number(process.env.PORT || 8787);
 const PARKMOBILE_PORT = Number(process.env.PARKMOBILE_PORT || 8788);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -68,13 +78,13 @@ function runWrangler(args: string[]) {
 
 /** Applies pending D1 migrations to the local database (CI=true skips the confirmation prompt). */
 function applyMigrations() {
-  runWrangler(["d1", "migrations", "apply", "DB", "--local"]);
+  runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE_DIR]);
 }
 
 /** Reads a sandbox secret from `file`, creating it with `make()` on the first start. */
 function ensureSecretFile(file: string, make: () => string): string {
   if (!existsSync(file)) {
-    mkdirSync(join(ROOT, ".wrangler"), { recursive: true });
+    mkdirSync(SANDBOX_DIR, { recursive: true });
     writeFileSync(file, `${make()}\n`, { mode: 0o600 });
   }
   return readFileSync(file, "utf8").trim();
@@ -102,8 +112,9 @@ let stopping = false;
  * it does. `--test-scheduled` makes GET /__scheduled?cron=… run the Worker's scheduled handler.
  */
 function startWrangler(secret: string, settingsKey: string): ChildProcess {
+  writeFileSync(SECRETS_FILE, `ADMIN_TOKEN=${secret}\nSETTINGS_KEY=${settingsKey}\n`, { mode: 0o600 });
   const args = ["dev", "--port", String(PORT), "--ip", "127.0.0.1", "--test-scheduled"];
-  args.push("--var", `ADMIN_TOKEN:${secret}`, "--var", `SETTINGS_KEY:${settingsKey}`);
+  args.push("--persist-to", STATE_DIR, "--env-file", SECRETS_FILE);
   const child = spawn(process.execPath, [WRANGLER, ...args, "--show-interactive-dev-session=false"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -141,13 +152,27 @@ function expectOk<T>(what: string, answer: Answer<T>, allowed: number[] = []): T
   throw new Error(`${what}: ${describeError(answer.error)}`);
 }
 
-/** Creates the demo site and its lot zones if missing, and issues a fresh token for them. Returns the token's secret. */
+const DEMO_TOKEN_LABEL = "sandbox";
+
+/**
+ * Creates the demo site and its lot zones if missing. Returns the demo token's secret: the one of the last start
+ * while it is live, else a new one (and any other live demo token is revoked, so restarts do not pile them up).
+ */
 async function seed(api: AdminClient): Promise<string> {
   expectOk("create the demo site", await api.createSite(DEMO_SITE), [ALREADY_EXISTS]);
   for (const name of [...DEMO_ZONES, ...PARKMOBILE_ZONES]) {
     expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, name), [ALREADY_EXISTS]);
   }
-  const token = expectOk("issue the demo token", await api.createToken(DEMO_SITE.slug, { scopes: [...DEMO_SCOPES], label: "sandbox" }));
+  const previous = existsSync(TOKEN_FILE) ? readFileSync(TOKEN_FILE, "utf8").trim() : "";
+  const live = (expectOk("list the demo tokens", await api.listTokens(DEMO_SITE.slug))?.tokens ?? []).filter(
+    (t) => t.label === DEMO_TOKEN_LABEL && t.revokedAt === null,
+  );
+  if (previous && live.some((t) => previous.startsWith(t.prefix))) return previous;
+  for (const stale of live) expectOk("revoke an old demo token", await api.revokeToken(stale.id));
+  const token = expectOk(
+    "issue the demo token",
+    await api.createToken(DEMO_SITE.slug, { scopes: [...DEMO_SCOPES], label: DEMO_TOKEN_LABEL }),
+  );
   writeFileSync(TOKEN_FILE, `${token?.token}\n`, { mode: 0o600 });
   return token?.token as string;
 }
@@ -282,7 +307,7 @@ ${rule}
   Admin CLI (uses the sandbox admin secret in .wrangler/sandbox-admin-token):
     ${CLI} site list
 
-  Site "${DEMO_SITE.slug}", lot zones ${[...DEMO_ZONES, ...PARKMOBILE_ZONES].join(", ")}; a fresh API token (${DEMO_SCOPES.join(",")}):
+  Site "${DEMO_SITE.slug}", lot zones ${[...DEMO_ZONES, ...PARKMOBILE_ZONES].join(", ")}; its API token (${DEMO_SCOPES.join(",")}):
     ${token}
   (also in .wrangler/sandbox-token: export TOKEN=$(cat .wrangler/sandbox-token) for the README's examples)
 
@@ -306,7 +331,11 @@ const settingsKey = ensureSecretFile(SETTINGS_KEY_FILE, () => randomBytes(32).to
 if (PORT === PARKMOBILE_PORT) fail(`PORT and PARKMOBILE_PORT are both ${PORT}: choose two ports.`);
 await assertPortFree(PORT, "PORT");
 await assertPortFree(PARKMOBILE_PORT, "PARKMOBILE_PORT");
-const parkMobile = await startParkMobileServer({ port: PARKMOBILE_PORT, credentials: credentialsFromEnv() }).catch((error) =>
+const parkMobile = await startParkMobileServer({
+  port: PARKMOBILE_PORT,
+  credentials: credentialsFromEnv(),
+  stateFile: PARKMOBILE_STATE_FILE,
+}).catch((error) =>
   fail(
     error.code === "EADDRINUSE"
       ? `port ${PARKMOBILE_PORT} is in use: choose another with PARKMOBILE_PORT=<port> npm start.`
