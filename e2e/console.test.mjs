@@ -213,6 +213,9 @@ describe("admin console (e2e, Chromium)", () => {
 
       const renamedRow = await rowLocator(page, "table#zones", renamed);
       await press(page, renamedRow.getByRole("button", { name: "Remove" }), '"Remove"');
+      // Removing asks first, on a page of its own; "Cancel" would go back.
+      await shot(page, "b-zone-remove-confirm");
+      await press(page, page.getByRole("button", { name: `Remove lot zone ${renamed}` }), `"Remove lot zone ${renamed}"`);
       assert.ok(
         !(await readTable(page, "table#zones")).rows.some((r) => rowNames(r, renamed)),
         `table#zones still has "${renamed}" after "Remove"`,
@@ -253,6 +256,8 @@ describe("admin console (e2e, Chromium)", () => {
       const row = await rowLocator(page, "table#tokens", label);
       assert.ok(row, `after the reload, table#tokens has no row labelled "${label}"`);
       await press(page, row.getByRole("button", { name: "Revoke" }), '"Revoke"');
+      await shot(page, "c-token-revoke-confirm");
+      await press(page, page.getByRole("button", { name: /^Revoke token tk_/ }), '"Revoke token …"');
       const revokedRow = (await readTable(page, "table#tokens")).rows.find((r) => r.cells.includes(label));
       assert.ok(revokedRow, `after "Revoke", table#tokens has no row labelled "${label}"`);
       assert.match(
@@ -345,14 +350,15 @@ describe("admin console (e2e, Chromium)", () => {
     }),
   );
 
-  it("f. settings: the ParkMobile base URL, secrets masked", TEST, () =>
+  it("f. settings: the ParkMobile base URL and account, the secrets saved but never shown", TEST, () =>
     flow("f-settings", async () => {
       const page = await signedIn();
       await visit(page, `${SITE_PATH}/settings`, "f-settings");
       const text = await visibleText(page);
       const html = await page.content();
       assert.ok(text.includes(PARKMOBILE_URL), `the settings page does not show the ParkMobile base URL ${PARKMOBILE_URL}`);
-      assert.ok(text.includes("•"), "the settings page shows no masked secret (•)");
+      assert.match(text, /API password\s*\(saved; leave blank to keep\)/, "the settings page does not say the password is saved");
+      assert.ok(text.includes("sandbox"), "the settings page does not show the ParkMobile account (username)");
       for (const secret of PARKMOBILE_SECRETS)
         assert.ok(!html.includes(secret), `the settings page shows the ParkMobile secret "${secret}"`);
       assert.ok(!html.includes(sandbox.adminSecret), "the settings page shows the admin secret");
@@ -499,6 +505,41 @@ describe("admin console (e2e, Chromium)", () => {
         assert.equal(pathOf(replayTab.page), "/admin/login", `the signed-out cookie opened ${replayTab.page.url()}`);
       } finally {
         await replayTab.context.close();
+      }
+    }),
+  );
+
+  it("i. every page fits a 360 px phone and a 1366 px desk, without sideways scrolling", TEST, () =>
+    flow("i-widths", async () => {
+      const page = await signedIn();
+      const found = await adminApi(`/sites/${SITE}/permits?source=ParkMobile`);
+      const reference = found.permits[0]?.reference_id;
+      assert.ok(reference, "the demo site has no ParkMobile permit to open");
+      const paths = [
+        "/docs",
+        "/admin",
+        `${SITE_PATH}/zones`,
+        `${SITE_PATH}/disconnected`,
+        `${SITE_PATH}/paystation`,
+        `${SITE_PATH}/standard`,
+        `${SITE_PATH}/settings`,
+        `${SITE_PATH}/tasks`,
+        `${SITE_PATH}/tokens`,
+        `${SITE_PATH}/permits/${reference}`,
+        `${SITE_PATH}/permits/${reference}/end`,
+      ];
+      try {
+        for (const width of [360, 1366]) {
+          await page.setViewportSize({ width, height: 800 });
+          for (const path of paths) {
+            await page.goto(url(path));
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            await shot(page, `i-${width}-${path.replace(/^\/admin\/sites\/demo\//, "").replace(/[^a-z0-9]+/gi, "-")}`);
+            assert.ok(overflow <= 0, `${path} at ${width} px is ${overflow} px wider than the screen`);
+          }
+        }
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 800 });
       }
     }),
   );

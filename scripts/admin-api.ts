@@ -9,9 +9,7 @@ import { type AdminClient, adminClient } from "../src/routes/admin/client.ts";
  * Where a sandbox keeps its data and secrets: `.wrangler` (the one `npm start` runs on), or `SANDBOX_DIR` (the
  * end-to-end tests' own, so they never touch it). Its `state/` is wrangler's local D1, KV and Durable Objects.
  */
-export const SANDBOX_DIR = process.env.SANDBOX_DIR
-  ? resolve(process.env.SANDBOX_DIR)
-  : join(import.meta.dirname, "..", ".wrangler");
+export const SANDBOX_DIR = process.env.SANDBOX_DIR ? resolve(process.env.SANDBOX_DIR) : join(import.meta.dirname, "..", ".wrangler");
 
 /** The sandbox's admin secret, written by `npm start`. */
 export const SANDBOX_SECRET_FILE = join(SANDBOX_DIR, "sandbox-admin-token");

@@ -174,3 +174,53 @@ describe("admin console: the one-time secret", () => {
     for (const row of stored.results) expect(row.flash).not.toContain(secret);
   });
 });
+
+describe("admin console: what a person meets", () => {
+  it("an unknown site is a 404 page with no forms", async () => {
+    const { session } = await signIn();
+    const res = await page("/admin/sites/no-such-site/zones", session);
+    expect(res.status).toBe(404);
+    const html = await res.text();
+    expect(html).toContain("Site no-such-site does not exist.");
+    expect(html).not.toContain('name="name"');
+  });
+
+  it("asks before removing a zone: the question changes nothing, the answer removes it", async () => {
+    const { slug } = await newSite({ zones: ["Doomed Lot"] });
+    const { session } = await signIn();
+    const zones = await (await page(`/admin/sites/${slug}/zones`, session)).text();
+    const id = /\/zones\/(\d+)\/remove/.exec(zones)?.[1] as string;
+    const question = await (await page(`/admin/sites/${slug}/zones/${id}/remove`, session)).text();
+    expect(question).toContain("Remove lot zone Doomed Lot?");
+    expect(await count("lot_zones", "name = 'Doomed Lot'")).toBe(1);
+    const token = /name="_csrf" value="([^"]+)"/.exec(question)?.[1] as string;
+    expect((await submit(`/admin/sites/${slug}/zones/${id}/remove`, session, { _csrf: token })).status).toBe(303);
+    expect(await count("lot_zones", "name = 'Doomed Lot'")).toBe(0);
+  });
+
+  it("fills a refused form in again, and marks the page it is on", async () => {
+    const { slug } = await newSite({ zones: ["Taken"] });
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/zones`, session);
+    await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "Taken" });
+    const html = await (await page(`/admin/sites/${slug}/zones`, session)).text();
+    expect(html).toMatch(/role="alert">Lot zone Taken already exists/);
+    expect(html).toMatch(/id="new-zone" name="name" required="" maxlength="200" value="Taken"/);
+    expect(html).toMatch(/aria-current="page"[^>]*>Lot zones</);
+  });
+
+  it("adds a standard permit, lists it, and downloads the search as CSV", async () => {
+    const { slug } = await newSite();
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/standard`, session);
+    const fields = { plate: "CON 1", zone: "Lot 4", startTime: "2026-09-01T00:00:00", endTime: "2027-04-30T23:59:59", permitNo: "C-1" };
+    expect((await submit(`/admin/sites/${slug}/standard`, session, { _csrf: token, ...fields })).status).toBe(303);
+    const html = await (await page(`/admin/sites/${slug}/standard`, session)).text();
+    expect(html).toMatch(/role="status">Added standard permit /);
+    expect(html).toContain("1 permit(s) match");
+    expect(html).toContain("CON 1");
+    const csv = await page(`/admin/sites/${slug}/standard.csv?plate=con1`, session);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect((await csv.text()).split("\r\n").filter(Boolean)).toHaveLength(2);
+  });
+});

@@ -216,6 +216,8 @@ export interface Flash {
   kind: "ok" | "error";
   text: string;
   secret?: string;
+  /** What a refused form held, to fill it in again. */
+  values?: Record<string, string>;
 }
 
 /** Admin console sign-ins. The cookie holds a random id; only its SHA-256 is kept, with the form token and a one-time message. */

@@ -80,10 +80,12 @@ export function docsPage(doc: OpenAPIObject) {
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <title>{doc.info.title} API</title>
-          <style>{`body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#1a1a1a}
-code{background:#f3f3f3;padding:0 .2em;border-radius:3px}table{border-collapse:collapse;width:100%;margin:.5rem 0}
-td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}section{border-top:1px solid #ccc;margin-top:1.5rem}
-.m{font-weight:bold;text-transform:uppercase;margin-right:.5rem}`}</style>
+          <style>{`*{box-sizing:border-box}body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#1a1a1a}
+code{background:#f3f3f3;padding:0 .2em;border-radius:3px;overflow-wrap:anywhere}h1,h2,li,p{overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;margin:.5rem 0;table-layout:fixed}
+td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+section{border-top:1px solid #ccc;margin-top:1.5rem}.m{font-weight:bold;text-transform:uppercase;margin-right:.5rem}
+@media (max-width:40rem){table,tbody,tr,td{display:block}thead{display:none}tr{border:1px solid #ddd;margin-bottom:.5rem}td{border:0}}`}</style>
         </head>
         <body>
           <h1>{doc.info.title}</h1>

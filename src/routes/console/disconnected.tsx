@@ -1,4 +1,4 @@
-import { Form, Page, Table } from "./layout";
+import { Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp } from "./session";
 import { addZone } from "./zones";
 
@@ -10,7 +10,7 @@ export function registerDisconnectedPage(app: ConsoleApp) {
     const answer = await api(c).listDisconnected(site);
     const zones = answer.ok ? answer.data.zones : [];
     return c.html(
-      <Page title="Disconnected records" session={session} site={site} answer={answer}>
+      <Page title="Disconnected records" session={session} site={site} current="disconnected" answer={answer}>
         <p>Zone names that pushes used but no lot zone matches. Creating the lot zone reconnects their records.</p>
         {zones.length === 0 ? <p>None.</p> : null}
         <Table
@@ -19,7 +19,7 @@ export function registerDisconnectedPage(app: ConsoleApp) {
           rows={zones.map((z) => [
             z.name,
             z.count,
-            z.lastSeen,
+            <Time utc={z.lastSeen} />,
             <Form action={`/admin/sites/${site}/disconnected`} session={session} inline label={`Create lot zone ${z.name}`}>
               <input type="hidden" name="name" value={z.name} />
               <button type="submit">Create lot zone</button>

@@ -1,37 +1,42 @@
-import { Page, Table } from "./layout";
-import { api, type ConsoleApp } from "./session";
+import type { Child } from "hono/jsx";
+import { Confirm, Page, Table, Time } from "./layout";
+import { api, type ConsoleApp, done, outcome } from "./session";
 
-/** One permit with every version of its history. */
+const epoch = (wire: string) => Date.parse(`${wire}Z`) / 1000;
+
+/** One permit with every version of its history; a live one can be ended (after a confirmation). */
 export function registerPermitPage(app: ConsoleApp) {
   app.get("/sites/:site/permits/:reference", async (c) => {
-    const { site, reference } = c.req.param();
+    const { reference } = c.req.param();
+    const site = c.get("site");
+    const session = c.get("session");
     const answer = await api(c).getPermit(reference);
     const p = answer.ok ? answer.data : undefined;
-    const rows: [string, string | number][] = p
+    const zone = site.timeZone;
+    const rows: [string, Child][] = p
       ? [
+          ["Reference", <code>{p.reference_id}</code>],
+          ["Status", p.status],
           ["Type / source", `${p.type} / ${p.source}`],
           ["Plate", `${p.plate} (${p.plateNormalized})`],
           ["Zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "")],
-          ["Valid (UTC)", `${p.start} to ${p.end}`],
+          ["Start (UTC)", <Time utc={p.start} epoch={epoch(p.start)} zone={zone} />],
+          ["End (UTC)", <Time utc={p.end} epoch={epoch(p.end)} zone={zone} />],
           ["Amount", p.amount ? `${p.amount} ${p.currency ?? ""}` : ""],
           ["Permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
           ["Promo code", p.promoCode ?? ""],
           ["Version", p.version],
-          ["Deleted", p.deletedAt ?? "no"],
+          ["Deleted", p.deletedAt ? <Time utc={p.deletedAt} /> : "no"],
         ]
       : [];
     return c.html(
-      <Page title={`Permit ${reference}`} session={c.get("session")} site={site} answer={answer}>
-        <table id="permit">
-          <tbody>
-            {rows.map(([k, v]) => (
-              <tr>
-                <th>{k}</th>
-                <td>{String(v)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <Page title="Permit" session={session} site={site.slug} current={p?.type === "standard" ? "standard" : "paystation"} answer={answer}>
+        <Table id="permit" headers={["Field", "Value"]} rows={rows.map(([k, v]) => [k, v])} />
+        {p && !p.deletedAt ? (
+          <form method="get" action={`/admin/sites/${site.slug}/permits/${p.reference_id}/end`} aria-label="End this permit">
+            <button type="submit">End this permit</button>
+          </form>
+        ) : null}
         <h2>History</h2>
         <Table
           id="history"
@@ -39,7 +44,7 @@ export function registerPermitPage(app: ConsoleApp) {
           rows={(p?.history ?? []).map((h) => [
             h.version,
             h.action,
-            h.at,
+            <Time utc={h.at} />,
             h.actor,
             Object.entries(h.changes)
               .map(([k, [a, b]]) => `${k}: ${a ?? "-"} → ${b ?? "-"}`)
@@ -47,6 +52,31 @@ export function registerPermitPage(app: ConsoleApp) {
           ])}
         />
       </Page>,
+    );
+  });
+
+  app.get("/sites/:site/permits/:reference/end", (c) => {
+    const { site, reference } = c.req.param();
+    return c.html(
+      <Confirm
+        title="End this permit?"
+        session={c.get("session")}
+        site={site}
+        question={`Permit ${reference} stops counting at once: lookups, stats and the enforcement see it no more. It is kept, marked deleted, with its history.`}
+        action={`/admin/sites/${site}/permits/${reference}/end`}
+        button="End the permit"
+        back={`/admin/sites/${site}/permits/${reference}`}
+      />,
+    );
+  });
+
+  app.post("/sites/:site/permits/:reference/end", async (c) => {
+    const { site, reference } = c.req.param();
+    const answer = await api(c).endPermit(site, reference);
+    return done(
+      c,
+      `/admin/sites/${site}/permits/${reference}`,
+      outcome(answer, (r) => `Ended permit ${r.reference_id}.`),
     );
   });
 }

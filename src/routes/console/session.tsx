@@ -1,4 +1,4 @@
-import type { Context, Hono } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { secretsEqual } from "../../auth/secrets";
 import {
@@ -13,10 +13,13 @@ import {
 import { nowSeconds } from "../../domain/time";
 import type { AppEnv } from "../../http";
 import { admin } from "../admin";
-import { type Answer, adminClient, describeError } from "../admin/client";
+import { type AdminClient, type Answer, adminClient, describeError } from "../admin/client";
 import { Page } from "./layout";
 
-export type ConsoleEnv = AppEnv & { Variables: { session: ConsoleSession } };
+export type ConsoleEnv = AppEnv & { Variables: { session: ConsoleSession; site: Data<"getSite"> } };
+
+/** What an admin API call answers when it succeeds. */
+export type Data<M extends keyof AdminClient> = Awaited<ReturnType<AdminClient[M]>> extends Answer<infer T> ? T : never;
 export type ConsoleApp = Hono<ConsoleEnv>;
 export type ConsoleContext = Context<ConsoleEnv>;
 
@@ -100,10 +103,38 @@ export async function done(c: ConsoleContext, to: string, flash: Flash) {
   return c.redirect(to, 303);
 }
 
-/** The message an action leaves: `ok(data)` when the API agreed, its error otherwise. */
-export function outcome<T>(answer: Answer<T>, ok: (data: T) => string): Flash {
-  return answer.ok ? { kind: "ok", text: ok(answer.data) } : { kind: "error", text: describeError(answer.error) };
+/**
+ * The message an action leaves: `ok(data)` when the API agreed; otherwise its
+ * error, with what the form held (`values`) so the page can fill it in again.
+ */
+export function outcome<T>(answer: Answer<T>, ok: (data: T) => string, values?: Record<string, string>): Flash {
+  return answer.ok ? { kind: "ok", text: ok(answer.data) } : { kind: "error", text: describeError(answer.error), values };
 }
+
+/** What a refused form held, from the session's message, to fill it in again ("" when nothing was refused). */
+export function refilled(c: ConsoleContext, name: string): string {
+  return c.get("session").flash?.values?.[name] ?? "";
+}
+
+/**
+ * The site in the path, for every page under /admin/sites/:site: an unknown
+ * site (or one the secret may not manage) is a 404 page with no forms.
+ */
+export const requireSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  const answer = await api(c).getSite(c.req.param("site") ?? "");
+  if (!answer.ok) {
+    return c.html(
+      <Page title="No such site" session={c.get("session")} answer={answer}>
+        <p>
+          <a href="/admin">Choose a site</a>
+        </p>
+      </Page>,
+      404,
+    );
+  }
+  c.set("site", answer.data);
+  await next();
+};
 
 /** One text field of the posted form ("" when absent). */
 export async function formField(c: ConsoleContext, name: string): Promise<string> {

@@ -1,43 +1,45 @@
 import { Form, Page } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
-const CREDENTIALS = [
-  { name: "username", label: "API username", type: "text" },
-  { name: "password", label: "API password", type: "password" },
-  { name: "apiKey", label: "X-API-Key", type: "password" },
-] as const;
-
-/** System settings: the site's ParkMobile credentials (masked once saved) and base URL. */
+/** System settings: the site's ParkMobile account, its secrets (masked once saved), base URL, and a connection check. */
 export function registerSettingsPage(app: ConsoleApp) {
   app.get("/sites/:site/settings", async (c) => {
     const site = c.req.param("site");
     const session = c.get("session");
     const answer = await api(c).getParkMobile(site);
     const s = answer.ok ? answer.data : undefined;
+    const state = (value: string | null | undefined) => (value ? "saved; leave blank to keep" : "not set");
     return c.html(
-      <Page title="System settings: ParkMobile" session={session} site={site} answer={answer}>
+      <Page title="System settings: ParkMobile" session={session} site={site} current="settings" answer={answer}>
         <p>
-          Credentials ParkMobile supplies. Saved values are stored encrypted and never shown again
-          {s?.updatedAt ? `; last saved ${s.updatedAt} UTC` : ""}.
+          The account ParkMobile supplies for the import. The password and key are stored encrypted and never shown again
+          {s?.updatedAt ? `; last saved ${s.updatedAt.replace("T", " ")} UTC` : ""}.
         </p>
         <Form action={`/admin/sites/${site}/settings`} session={session} label="ParkMobile settings">
-          {CREDENTIALS.map(({ name, label, type }) => (
-            <p>
-              <label for={name}>{label}</label>
-              <input
-                id={name}
-                name={name}
-                type={type}
-                autocomplete="off"
-                placeholder={s?.[name] ? `${s[name]} (set; leave blank to keep)` : "not set"}
-              />
-            </p>
-          ))}
+          <div class="fields">
+            <label>
+              API username <input name="username" autocomplete="off" value={s?.username ?? ""} />
+            </label>
+            <label>
+              API password <small>({state(s?.password)})</small>
+              <input name="password" type="password" autocomplete="off" />
+            </label>
+            <label>
+              X-API-Key <small>({state(s?.apiKey)})</small>
+              <input name="apiKey" type="password" autocomplete="off" />
+            </label>
+            <label>
+              Base URL <input name="baseUrl" type="url" value={s?.baseUrl ?? ""} required />
+            </label>
+          </div>
           <p>
-            <label for="baseUrl">Base URL</label>
-            <input id="baseUrl" name="baseUrl" type="url" value={s?.baseUrl ?? ""} required size={40} />
+            <button type="submit">Save</button>
           </p>
-          <button type="submit">Save</button>
+        </Form>
+        <Form action={`/admin/sites/${site}/settings/test`} session={session} label="Check the connection">
+          <p>
+            <button type="submit">Test connection</button> <small>Checks the saved settings against ParkMobile; imports nothing.</small>
+          </p>
         </Form>
       </Page>,
     );
@@ -56,6 +58,23 @@ export function registerSettingsPage(app: ConsoleApp) {
       c,
       `/admin/sites/${site}/settings`,
       outcome(answer, () => "Saved the ParkMobile settings."),
+    );
+  });
+
+  app.post("/sites/:site/settings/test", async (c) => {
+    const site = c.req.param("site");
+    const answer = await api(c).testParkMobile(site);
+    const check = answer.ok ? answer.data : undefined;
+    return done(
+      c,
+      `/admin/sites/${site}/settings`,
+      check && !check.ok
+        ? { kind: "error", text: `ParkMobile check failed: ${check.message}` }
+        : outcome(
+            answer,
+            (r) =>
+              `ParkMobile accepted the settings. A run would import zone(s) ${r.matched.join(", ") || "(none)"} and skip ${r.skipped.join(", ") || "none"}.`,
+          ),
     );
   });
 }

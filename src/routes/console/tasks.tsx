@@ -1,8 +1,8 @@
 import { describeError, describeRun } from "../admin/client";
-import { Form, Page, Table } from "./layout";
+import { Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
-/** System tasks: "Fetch ParkMobile Stats" with Enable/Disable, RUN, and its run log. */
+/** System tasks: "Fetch ParkMobile Stats" with Enable/Disable, RUN, and its run log (failed runs marked). */
 export function registerTasksPage(app: ConsoleApp) {
   app.get("/sites/:site/tasks", async (c) => {
     const site = c.req.param("site");
@@ -11,7 +11,7 @@ export function registerTasksPage(app: ConsoleApp) {
     const task = tasks.ok ? tasks.data.tasks[0] : undefined;
     const list = runs.ok ? runs.data.runs : [];
     return c.html(
-      <Page title="System tasks" session={session} site={site} answer={tasks}>
+      <Page title="System tasks" session={session} site={site} current="tasks" answer={tasks}>
         {task ? (
           <p>
             <strong>{task.name}</strong>: run by the Cron Trigger <code>{task.schedule}</code>,{" "}
@@ -44,12 +44,13 @@ export function registerTasksPage(app: ConsoleApp) {
             "Rejected",
             "Message",
           ]}
+          alerts={list.map((r) => r.outcome === "failed")}
           rows={list.map((r) => [
             r.number,
             r.trigger,
-            r.startedAt,
-            r.finishedAt ?? "running",
-            r.outcome,
+            <Time utc={r.startedAt} />,
+            r.finishedAt ? <Time utc={r.finishedAt} /> : "running",
+            r.outcome === "failed" ? <strong>failed</strong> : r.outcome,
             `${r.counts.zonesMatched} / ${r.counts.zonesSkipped}${r.counts.skippedZones.length > 0 ? ` (${r.counts.skippedZones.join(", ")})` : ""}`,
             r.counts.rightsFetched,
             `${r.counts.created} / ${r.counts.updated} / ${r.counts.unchanged}`,

@@ -1,5 +1,5 @@
 import { SCOPES } from "../../auth/scopes";
-import { Form, Page, Table } from "./layout";
+import { Confirm, Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
 /** API tokens: issue (the secret shown once), list, revoke. */
@@ -10,7 +10,7 @@ export function registerTokensPage(app: ConsoleApp) {
     const answer = await api(c).listTokens(site);
     const tokens = answer.ok ? answer.data.tokens : [];
     return c.html(
-      <Page title="API tokens" session={session} site={site} answer={answer}>
+      <Page title="API tokens" session={session} site={site} current="tokens" answer={answer}>
         {session.flash?.secret ? (
           <section aria-label="New token">
             <p>Store this secret now: it is shown this once and cannot be read back, only rotated.</p>
@@ -40,14 +40,16 @@ export function registerTokensPage(app: ConsoleApp) {
             `${t.prefix}…`,
             t.label ?? "",
             t.scopes.join(", "),
-            t.createdAt,
-            t.lastUsedAt ?? "never",
+            <Time utc={t.createdAt} />,
+            t.lastUsedAt ? <Time utc={t.lastUsedAt} /> : "never",
             t.revokedAt ? (
-              `revoked ${t.revokedAt}`
+              <>
+                revoked <Time utc={t.revokedAt} />
+              </>
             ) : (
-              <Form action={`/admin/sites/${site}/tokens/${t.id}/revoke`} session={session} inline label={`Revoke ${t.id}`}>
+              <form method="get" action={`/admin/sites/${site}/tokens/${t.id}/revoke`} class="inline" aria-label={`Revoke ${t.id}`}>
                 <button type="submit">Revoke</button>
-              </Form>
+              </form>
             ),
           ])}
         />
@@ -66,6 +68,22 @@ export function registerTokensPage(app: ConsoleApp) {
       ...outcome(answer, (t) => `Issued token ${t.id} (${scopes.join(", ")}).`),
       ...(answer.ok ? { secret: answer.data.token } : {}),
     });
+  });
+
+  app.get("/sites/:site/tokens/:id/revoke", (c) => {
+    const { site, id } = c.req.param();
+    return c.html(
+      <Confirm
+        title={`Revoke token ${id}?`}
+        session={c.get("session")}
+        site={site}
+        current="tokens"
+        question="Whatever uses it (a pay station, an enforcement tool) is refused from then on; this cannot be undone."
+        action={`/admin/sites/${site}/tokens/${id}/revoke`}
+        button={`Revoke token ${id}`}
+        back={`/admin/sites/${site}/tokens`}
+      />,
+    );
   });
 
   app.post("/sites/:site/tokens/:id/revoke", async (c) => {

@@ -7,9 +7,10 @@ import { acceptBody } from "../../http";
 import { registerDisconnectedPage } from "./disconnected";
 import { registerPayStationPage } from "./paystation";
 import { registerPermitPage } from "./permit";
-import { type ConsoleEnv, registerSession } from "./session";
+import { type ConsoleEnv, registerSession, requireSite } from "./session";
 import { registerSettingsPage } from "./settings";
 import { registerSitesPage } from "./sites";
+import { registerStandardPage } from "./standard";
 import { registerTasksPage } from "./tasks";
 import { registerTokensPage } from "./tokens";
 import { registerZonesPage } from "./zones";
@@ -43,11 +44,13 @@ consoleApp.onError((err, c) =>
 );
 
 registerSession(consoleApp);
+consoleApp.use("/sites/:site/*", requireSite);
 registerSitesPage(consoleApp);
 registerZonesPage(consoleApp);
 registerDisconnectedPage(consoleApp);
 registerSettingsPage(consoleApp);
 registerTasksPage(consoleApp);
 registerPayStationPage(consoleApp);
+registerStandardPage(consoleApp);
 registerPermitPage(consoleApp);
 registerTokensPage(consoleApp);
