@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { workersProject } from "./vitest.config";
+import { workersProject } from "./vitest.config.ts";
 
 // `npm run bench`: measurements inside the same workerd the tests use, reported as ratios to a baseline run beside them.
 export default defineConfig(() =>
