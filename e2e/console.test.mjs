@@ -5,8 +5,11 @@
 // Screenshots of every page visited: test-artifacts/e2e/.
 
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
+  ARTIFACTS,
   BASE,
   column,
   cookieHeader,
@@ -22,6 +25,7 @@ import {
   roleText,
   rowLocator,
   rowNames,
+  runCli,
   screenshots,
   serveHtml,
   startSandbox,
@@ -506,6 +510,57 @@ describe("admin console (e2e, Chromium)", () => {
       } finally {
         await replayTab.context.close();
       }
+    }),
+  );
+
+  it("j. the CLI: the usage of what is typed, errors named by their flags, CSV files as people save them", TEST, () =>
+    flow("j-cli", async () => {
+      const group = await runCli(["site"]);
+      assert.equal(group.code, 2, `"site" alone exits ${group.code}, not 2`);
+      assert.match(group.stderr, /site needs a command/);
+      assert.ok(group.stderr.includes("site create") && !group.stderr.includes("token create"), `"site" alone prints: ${group.stderr}`);
+
+      const badStart = await runCli([
+        "permit",
+        "add",
+        "--site",
+        SITE,
+        "--plate",
+        "X1",
+        "--zone",
+        "Lot 4",
+        "--start",
+        "2026-02-30T00:00:00",
+        "--end",
+        "2027-01-01T00:00:00",
+      ]);
+      assert.equal(badStart.code, 1);
+      assert.match(badStart.stderr, /^error 9033: --start must be a real UTC time/, `a bad --start reads: ${badStart.stderr}`);
+      assert.ok(!badStart.stderr.includes("permits.0"), `the error names the API's field: ${badStart.stderr}`);
+
+      const taken = await runCli(["zone", "add", "--site", SITE, "Lot 4"]);
+      assert.match(taken.stderr, /^error 9022 \(<name>\): Lot zone Lot 4 already exists/, `a taken zone reads: ${taken.stderr}`);
+
+      const semicolons = join(ARTIFACTS, `semicolons-${RUN}.csv`);
+      writeFileSync(semicolons, "plate;zone;startTime;endTime\nAB1;Lot 4;2026-09-01T00:00:00;2027-04-30T23:59:59\n");
+      const hinted = await runCli(["permit", "import", "--site", SITE, semicolons]);
+      assert.equal(hinted.code, 1);
+      assert.match(hinted.stderr, /separated by semicolons/, `a semicolon file gets no hint: ${hinted.stderr}`);
+
+      const upper = join(ARTIFACTS, `upper-${RUN}.csv`);
+      writeFileSync(upper, `Plate,ZONE,StartTime,EndTime,PermitNo\nCLI ${RUN},Lot 4,2026-09-01T00:00:00,2027-04-30T23:59:59,C-${RUN}\n`);
+      const imported = await runCli(["permit", "import", "--site", SITE, upper]);
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.match(imported.stdout, /Created 1 standard permit/);
+      const listed = await runCli(["permit", "list", "--site", SITE, "--type", "standard", "--plate", `CLI ${RUN}`]);
+      assert.match(listed.stdout, /1 of 1 permit/, listed.stdout);
+
+      const run = await runCli(["task", "run", "--site", SITE, "parkmobile"]);
+      assert.ok(!/\.\./.test(run.stdout), `the run's message has a doubled period: ${run.stdout}`);
+
+      const wrong = await runCli(["site", "list"], { ADMIN_TOKEN: "not-the-secret" });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /ADMIN_TOKEN environment variable was sent instead of the sandbox's secret/);
     }),
   );
 

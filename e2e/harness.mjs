@@ -24,7 +24,7 @@ export const ARTIFACTS = join(ROOT, "test-artifacts", "e2e");
  * The sandbox's data and secrets for this run: its own, emptied with the artifacts, never the user's .wrangler (a
  * run must not re-point the user's demo site, rewrite their token or leave its zones and permits behind).
  */
-const SANDBOX_DIR = join(ARTIFACTS, "sandbox");
+export const SANDBOX_DIR = join(ARTIFACTS, "sandbox");
 export const CHROMIUM = "/usr/bin/chromium";
 
 const NODE = join(ROOT, "node_modules", ".bin", "node");
@@ -38,6 +38,27 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export function freshArtifacts() {
   rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
+}
+
+/**
+ * Runs the admin CLI (npm run admin -- …) against this run's sandbox; resolves to { code, stdout, stderr }.
+ * `env` adds to (or, with undefined values, removes from) the environment it gets.
+ */
+export async function runCli(args, env = {}) {
+  const merged = { ...process.env, PORT: String(PORT), SANDBOX_DIR, ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
+  if (!("ADMIN_TOKEN" in env)) delete merged.ADMIN_TOKEN;
+  const child = spawn(NODE, [join(ROOT, "scripts", "admin.ts"), ...args], { cwd: ROOT, env: merged });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = await once(child, "exit");
+  return { code, stdout, stderr };
 }
 
 /**

@@ -47,6 +47,13 @@ export interface CommandSpec<T> {
 const command = <T>(spec: CommandSpec<T>) => spec as CommandSpec<unknown>;
 
 const SITE = { site: { value: "slug", required: true } } satisfies Record<string, OptionSpec>;
+/** A site's settings: its name, accepted currencies (the first is the default) and IANA time zone. */
+const SITE_OPTIONS = {
+  name: { value: "name" },
+  currencies: { value: "CAD,USD" },
+  "time-zone": { value: "America/Toronto", field: "timeZone" },
+} satisfies Record<string, OptionSpec>;
+
 const TASKS_GROUP = "Tasks (<task> is the task's key: parkmobile)";
 
 /** The filters of `permit list` and `permit export`: each fills the API's query parameter of its name. */
@@ -80,8 +87,8 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
   "site create": command({
     group: "Sites",
     args: ["slug"],
-    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
-    run: (api, a, o) => api.createSite({ slug: a.slug as string, name: o.name, currencies: list(o.currencies) }),
+    options: SITE_OPTIONS,
+    run: (api, a, o) => api.createSite({ slug: a.slug as string, name: o.name, currencies: list(o.currencies), timeZone: o["time-zone"] }),
     show: showSite,
   }),
   "site list": command({ group: "Sites", args: [], options: {}, run: (api) => api.listSites(), show: (r) => table(r.sites, SITE_COLUMNS) }),
@@ -89,9 +96,9 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
   "site update": command({
     group: "Sites",
     args: ["slug"],
-    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
+    options: SITE_OPTIONS,
     needsOneOption: true,
-    run: (api, a, o) => api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies) }),
+    run: (api, a, o) => api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies), timeZone: o["time-zone"] }),
     show: showSite,
   }),
   "token create": command({
@@ -453,6 +460,7 @@ const SITE_COLUMNS: Columns<Data<"getSite">> = {
   SLUG: "slug",
   NAME: "name",
   CURRENCIES: (s) => s.currencies.join(","),
+  "TIME ZONE": "timeZone",
   CREATED: "createdAt",
 };
 const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = { ID: "id", NAME: "name", CREATED: "createdAt" };
@@ -521,7 +529,11 @@ function table<R>(rows: R[], columns: Columns<R>) {
 
 /** Prints one site. */
 function showSite(site: Data<"getSite">) {
-  console.log(`Site ${site.slug}\n  name:       ${site.name}\n  currencies: ${site.currencies.join(",")}\n  created:    ${site.createdAt}`);
+  console.log(`Site ${site.slug}`);
+  console.log(`  name:       ${site.name}`);
+  console.log(`  currencies: ${site.currencies.join(",")}`);
+  console.log(`  time zone:  ${site.timeZone}`);
+  console.log(`  created:    ${site.createdAt}`);
 }
 
 /** Prints a token with its secret, which the API shows this once only. */

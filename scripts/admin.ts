@@ -52,9 +52,10 @@ function usage(prefix = ""): string {
     if (spec.help) lines.push(...spec.help.split("\n").map((line) => `      ${line}`));
     groups.set(spec.group, lines);
   }
+  if (COMMANDS[prefix]) return `Usage: ${PROGRAM} [--url <base>] [--json] ${[...groups.values()].flat().join("\n").trimStart()}`;
   const commands = [...groups].map(([group, lines]) => `${group}\n${lines.join("\n")}`).join("\n\n");
   return prefix
-    ? `Usage: ${PROGRAM} [--url <base>] [--json] ${commands.replace(/^[^\n]*\n {2}/, "")}`
+    ? `${commands}\n\n(${PROGRAM} --help lists every command and the options.)`
     : `Usage: ${PROGRAM} [--url <base>] [--json] <command> …\n\n${commands}\n\n${GLOBAL_HELP}`;
 }
 
