@@ -35,8 +35,18 @@ const READY_TIMEOUT_MS = 60_000;
 const ADMIN_TIMEOUT_MS = 120_000;
 
 const DEMO_SITE = { slug: "demo", name: "Demo site", currencies: ["CAD", "USD"] };
-const DEMO_ZONES = ["Lot 4", "Lot 01", "Lot 02"];
-const DEMO_SCOPES = ["push", "update", "delete", "stats", "lookup"] as const;
+/** The demo lot zones, with what an aggregator's sessions need: the number on the sign, a rate, the longest session. */
+const DEMO_ZONES = [
+  { name: "Lot 4", number: "104", ratePerHour: "2.50", currency: "CAD", maxMinutes: 240, timeZone: "America/Toronto", capacity: 120 },
+  { name: "Lot 01", number: "101", ratePerHour: "3.00", currency: "CAD", maxMinutes: 180, timeZone: "America/Toronto", capacity: 80 },
+  { name: "Lot 02", number: "102", ratePerHour: "1.75", currency: "CAD", maxMinutes: 600, timeZone: "America/Toronto", capacity: 200 },
+];
+const DEMO_SCOPES = ["push", "update", "delete", "stats", "lookup", "sessions"] as const;
+/** The demo OAuth client (an aggregator such as ParkOnce): rotated at each start, so its secret is fresh and printed. */
+const DEMO_CLIENT = { label: "ParkOnce (sandbox)", scopes: ["sessions", "lookup"] as ("sessions" | "lookup")[] };
+/** The demo client's id and secret of the latest start: CLIENT_ID=$(cat .wrangler/sandbox-client-id), likewise the secret. */
+const CLIENT_ID_FILE = join(ROOT, ".wrangler", "sandbox-client-id");
+const CLIENT_SECRET_FILE = join(ROOT, ".wrangler", "sandbox-client-secret");
 /** Lot zones named like the fake ParkMobile's zones 4410 and 4411; its zone 9999 is left unmatched on purpose. */
 const PARKMOBILE_ZONES = ["4410", "4411"];
 const PARKMOBILE_TASK = "parkmobile";
@@ -141,15 +151,29 @@ function expectOk<T>(what: string, answer: Answer<T>, allowed: number[] = []): T
   throw new Error(`${what}: ${describeError(answer.error)}`);
 }
 
-/** Creates the demo site and its lot zones if missing, and issues a fresh token for them. Returns the token's secret. */
-async function seed(api: AdminClient): Promise<string> {
+/**
+ * Creates the demo site and its lot zones if missing (and sets the zones' numbers and rates as documented), issues a
+ * fresh token, and gives the demo OAuth client a fresh secret (creating it on the first start). Returns the secrets.
+ */
+async function seed(api: AdminClient): Promise<{ token: string; clientId: string; clientSecret: string }> {
   expectOk("create the demo site", await api.createSite(DEMO_SITE), [ALREADY_EXISTS]);
-  for (const name of [...DEMO_ZONES, ...PARKMOBILE_ZONES]) {
-    expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, name), [ALREADY_EXISTS]);
+  for (const { name, ...metadata } of DEMO_ZONES) {
+    expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, { name }), [ALREADY_EXISTS]);
+    expectOk(`set lot zone ${name}'s number and rate`, await api.updateZone(DEMO_SITE.slug, name, metadata));
+  }
+  for (const name of PARKMOBILE_ZONES) {
+    expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, { name }), [ALREADY_EXISTS]);
   }
   const token = expectOk("issue the demo token", await api.createToken(DEMO_SITE.slug, { scopes: [...DEMO_SCOPES], label: "sandbox" }));
   writeFileSync(TOKEN_FILE, `${token?.token}\n`, { mode: 0o600 });
-  return token?.token as string;
+  const clients = expectOk("list the OAuth clients", await api.listClients(DEMO_SITE.slug))?.clients ?? [];
+  const existing = clients.find((c) => c.label === DEMO_CLIENT.label && c.revokedAt === null);
+  const client = existing
+    ? expectOk("rotate the demo OAuth client", await api.rotateClient(existing.clientId))
+    : expectOk("register the demo OAuth client", await api.createClient(DEMO_SITE.slug, DEMO_CLIENT));
+  writeFileSync(CLIENT_ID_FILE, `${client?.clientId}\n`, { mode: 0o600 });
+  writeFileSync(CLIENT_SECRET_FILE, `${client?.clientSecret}\n`, { mode: 0o600 });
+  return { token: token?.token as string, clientId: client?.clientId as string, clientSecret: client?.clientSecret as string };
 }
 
 /** The curl line that pushes seed 001's example permit with the demo token. */
@@ -271,8 +295,21 @@ function parkMobileCommands(): string {
   return commands.map(([command, what]) => `    ${CLI} ${command.padEnd(width)}   ${what}`).join("\n");
 }
 
+/** The curl line that gets an access token for the demo OAuth client. */
+function tokenExample(clientId: string, clientSecret: string): string {
+  return [`curl -sS -X POST ${SHOWN}/oauth/token`, `-u '${clientId}:${clientSecret}'`, `-d grant_type=client_credentials`].join(
+    " \\\n    ",
+  );
+}
+
 /** Tells the developer where the sandbox is and how to use it. */
-function printBanner(token: string, parkMobile: ParkMobileServer, parkMobileConfigured: boolean, cron: string) {
+function printBanner(
+  secrets: { token: string; clientId: string; clientSecret: string },
+  parkMobile: ParkMobileServer,
+  parkMobileConfigured: boolean,
+  cron: string,
+) {
+  const { token, clientId, clientSecret } = secrets;
   const rule = "─".repeat(72);
   const pending = parkMobileConfigured ? "" : "\n  (not set up yet: see the warning above; the sandbox tries again on the next round)";
   console.log(`
@@ -282,9 +319,17 @@ ${rule}
   Admin CLI (uses the sandbox admin secret in .wrangler/sandbox-admin-token):
     ${CLI} site list
 
-  Site "${DEMO_SITE.slug}", lot zones ${[...DEMO_ZONES, ...PARKMOBILE_ZONES].join(", ")}; a fresh API token (${DEMO_SCOPES.join(",")}):
+  Site "${DEMO_SITE.slug}", lot zones ${DEMO_ZONES.map((z) => `${z.name} (number ${z.number}, ${z.ratePerHour} ${z.currency}/h)`).join(", ")},
+  ${PARKMOBILE_ZONES.join(", ")}; a fresh API token (${DEMO_SCOPES.join(",")}):
     ${token}
   (also in .wrangler/sandbox-token: export TOKEN=$(cat .wrangler/sandbox-token) for the README's examples)
+
+  OAuth client "${DEMO_CLIENT.label}" (${DEMO_CLIENT.scopes.join(",")}), a fresh secret:
+    client_id:     ${clientId}
+    client_secret: ${clientSecret}
+  (also in .wrangler/sandbox-client-id and .wrangler/sandbox-client-secret)
+  Get an access token:
+    ${tokenExample(clientId, clientSecret)}
 
   Push a permit:
     ${pushExample(token)}
@@ -319,12 +364,12 @@ if (!(await waitUntilReady())) {
   stopWrangler(wrangler, `the Worker did not answer ${BASE}/openapi.json within ${READY_TIMEOUT_MS / 1000} s.`);
 } else {
   try {
-    const token = await seed(api);
+    const secrets = await seed(api);
     // The schedule is the Worker's own (the task list says it), so the sandbox fires what a deployment would.
     const task = expectOk("read the tasks", await api.listTasks(DEMO_SITE.slug))?.tasks.find((t) => t.task === PARKMOBILE_TASK);
     if (!task) throw new Error(`the Worker has no ${PARKMOBILE_TASK} task`);
     const configured = await setUpParkMobile(api, parkMobile);
-    printBanner(token, parkMobile, configured, task.schedule);
+    printBanner(secrets, parkMobile, configured, task.schedule);
     scheduleCron(api, parkMobile, task.schedule);
   } catch (error) {
     stopWrangler(wrangler, `seeding failed: ${(error as Error).message}`);

@@ -84,22 +84,33 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: ContentfulStatusCode;
   readonly field: string | undefined;
+  /** Headers the answer carries (e.g. `WWW-Authenticate` on a refused credential). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** More fields of the body, documented by the operation (e.g. the `session_id` a conflict names). */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; status?: ContentfulStatusCode } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { field?: string; status?: ContentfulStatusCode; headers?: Record<string, string>; details?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.name = "AppError";
     this.code = code;
     this.field = options.field;
     this.status = options.status ?? (byCode.get(code)?.statuses[0] as ContentfulStatusCode);
+    this.headers = options.headers ?? {};
+    this.details = options.details ?? {};
   }
 
-  /** The body every error answers with: OPS-COM's shape plus `status`, `field` and `requestId`. */
+  /** The body every error answers with: OPS-COM's shape plus `status`, `field`, the details and `requestId`. */
   toBody(requestId: string | undefined) {
     return {
       status: "error" as const,
       ErrorCode: this.code,
       ErrorMessage: this.message,
       ...(this.field === undefined ? {} : { field: this.field }),
+      ...this.details,
       ...(requestId === undefined ? {} : { requestId }),
     };
   }
@@ -113,7 +124,10 @@ export class AppError extends Error {
  */
 export function answerError<E extends AppEnv>(err: Error, c: Context<E>) {
   const id = c.get("requestId");
-  if (err instanceof AppError) return c.json(err.toBody(id), err.status);
+  if (err instanceof AppError) {
+    for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+    return c.json(err.toBody(id), err.status);
+  }
   if (err instanceof HTTPException && err.status < 500) {
     const message = err.status === 415 ? "Content-Type must be application/json." : err.message || "Bad request.";
     const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as ContentfulStatusCode });

@@ -4,6 +4,7 @@ import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
 import type { SourceRecord } from "../domain/permit";
+import { zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { type Fetch, ParkMobileClient, ParkMobileError } from "./client";
 import { mapRight } from "./mapping";
@@ -20,7 +21,8 @@ export const credentialContext = (siteId: number, field: "username" | "password"
 
 /**
  * "Fetch ParkMobile Stats" for one site: reads ParkMobile's zones, keeps
- * those whose signage zone code names a lot zone of the site (exactly),
+ * those whose signage zone code names a lot zone of the site (its number, or
+ * the name of a zone without a number, exactly),
  * fetches each one's parking rights and brings the site's ParkMobile permits
  * up to date (keyed by parkingRightId). Zones without a lot zone are skipped
  * and named in the log. Never two runs at once for a site: returns null if
@@ -61,10 +63,12 @@ export async function runParkMobileImport(
     );
     // Read from D1, not the cache: a lot zone added a moment ago must match at once.
     const site = await loadSiteConfig(env.DB, siteId);
-    const lotZones = new Set(site?.zones.map((z) => z.name));
+    // A signage code names the lot zone numbered so, else the one without a number named so (as a session's zone_number).
+    const lotZoneOf = (code: string) => zoneByKey(site?.zones ?? [], code);
     const remote = await client.zones();
-    const matched = [...new Set(remote.map((z) => z.signageZoneCode))].filter((code) => lotZones.has(code));
-    counts.skippedZones = [...new Set(remote.map((z) => z.signageZoneCode).filter((code) => !lotZones.has(code)))];
+    const codes = [...new Set(remote.map((z) => z.signageZoneCode))];
+    const matched = codes.filter((code) => lotZoneOf(code) !== undefined);
+    counts.skippedZones = codes.filter((code) => lotZoneOf(code) === undefined);
     counts.zonesMatched = matched.length;
     counts.zonesSkipped = counts.skippedZones.length;
 
@@ -95,6 +99,7 @@ export async function runParkMobileImport(
         siteId,
         source: PARKMOBILE_SOURCE,
         zoneName: code,
+        lotZoneId: lotZoneOf(code)?.id,
         currency: site?.currencies[0] ?? null,
         records: unique,
         actor: "job:parkmobile",

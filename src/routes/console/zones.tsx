@@ -1,9 +1,12 @@
+import type { z } from "zod";
+import type { ZoneUpdate } from "../admin/zones";
 import { Form, Page, Table } from "./layout";
 import { api, type ConsoleApp, type ConsoleContext, done, formField, outcome } from "./session";
 
 /** Adds a lot zone (from the zones page or the disconnected page) and reports what it reconnected. */
 export async function addZone(c: ConsoleContext, site: string, back: string) {
-  const answer = await api(c).addZone(site, await formField(c, "name"));
+  const number = (await formField(c, "number")).trim();
+  const answer = await api(c).addZone(site, { name: await formField(c, "name"), ...(number ? { number } : {}) });
   return done(
     c,
     back,
@@ -11,7 +14,29 @@ export async function addZone(c: ConsoleContext, site: string, back: string) {
   );
 }
 
-/** Lot zones: add, rename, remove. */
+/** A whole number typed in a form, as the API takes it; anything else is passed on for the API to name the rule. */
+const whole = (value: string) => (/^\d{1,9}$/.test(value) ? Number(value) : value);
+
+/**
+ * The metadata form's fields as an update: every field is sent, a blank one
+ * clears the value (null). Text that is not a number goes to the API as it
+ * is, which refuses it naming the field.
+ */
+async function metadataForm(c: ConsoleContext): Promise<z.input<typeof ZoneUpdate>> {
+  const field = async (name: string) => (await formField(c, name)).trim();
+  const orNull = <T,>(value: string, as: (v: string) => T) => (value === "" ? null : as(value));
+  return {
+    name: await field("name"),
+    number: orNull(await field("number"), String),
+    ratePerHour: orNull(await field("ratePerHour"), String),
+    currency: orNull(await field("currency"), String),
+    maxMinutes: orNull(await field("maxMinutes"), whole) as number | null,
+    timeZone: orNull(await field("timeZone"), String),
+    capacity: orNull(await field("capacity"), whole) as number | null,
+  };
+}
+
+/** Lot zones: add, rename, remove, and each zone's number, rate, maximum session, time zone and capacity. */
 export function registerZonesPage(app: ConsoleApp) {
   app.get("/sites/:site/zones", async (c) => {
     const site = c.req.param("site");
@@ -23,18 +48,29 @@ export function registerZonesPage(app: ConsoleApp) {
         <Form action={`/admin/sites/${site}/zones`} session={session} label="Add lot zone">
           <label for="new-zone">New lot zone</label>
           <input id="new-zone" name="name" required maxlength={200} />
+          <label for="new-number">Number (optional)</label>
+          <input id="new-number" name="number" maxlength={20} size={8} />
           <button type="submit">Add lot zone</button>
         </Form>
+        <p>Sessions find a zone by its number, or by its name when it has none. "Details" sets the number, rate and limits.</p>
         <Table
           id="zones"
-          headers={["Name", "Created (UTC)", "Rename", "Remove"]}
+          headers={["Name", "Number", "Rate / hour", "Max (min)", "Time zone", "Capacity", "Created (UTC)", "Rename", "Details", "Remove"]}
           rows={zones.map((z) => [
             z.name,
+            z.number ?? "",
+            z.ratePerHour ? `${z.ratePerHour} ${z.currency ?? ""}` : "",
+            z.maxMinutes ?? "",
+            z.timeZone ?? "",
+            z.capacity ?? "",
             z.createdAt,
             <Form action={`/admin/sites/${site}/zones/${z.id}/rename`} session={session} inline label={`Rename ${z.name}`}>
               <input name="name" value={z.name} required maxlength={200} aria-label={`New name for ${z.name}`} />
               <button type="submit">Rename</button>
             </Form>,
+            <a href={`/admin/sites/${site}/zones/${z.id}`} aria-label={`Details of ${z.name}`}>
+              Details
+            </a>,
             <Form action={`/admin/sites/${site}/zones/${z.id}/remove`} session={session} inline label={`Remove ${z.name}`}>
               <button type="submit">Remove</button>
             </Form>,
@@ -44,11 +80,57 @@ export function registerZonesPage(app: ConsoleApp) {
     );
   });
 
+  app.get("/sites/:site/zones/:id", async (c) => {
+    const { site, id } = c.req.param();
+    const session = c.get("session");
+    const answer = await api(c).listZones(site);
+    const zone = answer.ok ? answer.data.zones.find((z) => String(z.id) === id) : undefined;
+    const text = (name: string, label: string, value: string | number | null, attrs: Record<string, string | number> = {}) => (
+      <p>
+        <label for={`zone-${name}`}>{label}</label>{" "}
+        <input id={`zone-${name}`} name={name} value={value === null ? "" : String(value)} {...attrs} />
+      </p>
+    );
+    return c.html(
+      <Page title={zone ? `Lot zone ${zone.name}` : "Lot zone"} session={session} site={site} answer={answer}>
+        {answer.ok && !zone ? <p role="alert">No lot zone {id} on this site.</p> : null}
+        {zone ? (
+          <Form action={`/admin/sites/${site}/zones/${zone.id}`} session={session} label={`Details of ${zone.name}`}>
+            <fieldset>
+              <legend>What sessions need (all optional; empty clears)</legend>
+              {text("name", "Name", zone.name, { required: "", maxlength: 200 })}
+              {text("number", "Number on the sign", zone.number, { maxlength: 20 })}
+              {text("ratePerHour", "Rate per hour", zone.ratePerHour, { placeholder: "2.50", inputmode: "decimal", maxlength: 9 })}
+              {text("currency", "Currency", zone.currency, { placeholder: "the site's first", maxlength: 3 })}
+              {text("maxMinutes", "Longest session (minutes)", zone.maxMinutes, { inputmode: "numeric" })}
+              {text("timeZone", "Time zone (IANA)", zone.timeZone, { placeholder: "America/Toronto", maxlength: 64 })}
+              {text("capacity", "Capacity (vehicles)", zone.capacity, { inputmode: "numeric" })}
+              <button type="submit">Save</button>
+            </fieldset>
+          </Form>
+        ) : null}
+        <p>
+          <a href={`/admin/sites/${site}/zones`}>Back to the lot zones</a>
+        </p>
+      </Page>,
+    );
+  });
+
   app.post("/sites/:site/zones", (c) => addZone(c, c.req.param("site"), `/admin/sites/${c.req.param("site")}/zones`));
+
+  app.post("/sites/:site/zones/:id", async (c) => {
+    const { site, id } = c.req.param();
+    const answer = await api(c).updateZone(site, id, await metadataForm(c));
+    return done(
+      c,
+      answer.ok ? `/admin/sites/${site}/zones` : `/admin/sites/${site}/zones/${id}`,
+      outcome(answer, (zone) => `Saved lot zone ${zone.name}.`),
+    );
+  });
 
   app.post("/sites/:site/zones/:id/rename", async (c) => {
     const { site, id } = c.req.param();
-    const answer = await api(c).renameZone(site, id, await formField(c, "name"));
+    const answer = await api(c).updateZone(site, id, { name: await formField(c, "name") });
     return done(
       c,
       `/admin/sites/${site}/zones`,
