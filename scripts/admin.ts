@@ -475,6 +475,8 @@ function showPermit(p: Data<"getPermit">) {
     ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
     ["permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
     ["promo code", p.promoCode ?? "-"],
+    ["state / space", `${p.plateState ?? "-"} / ${p.spaceNumber ?? "-"}`],
+    ["stopped", p.stoppedAt ?? "-"],
     ["version", String(p.version)],
     ["deleted", p.deletedAt ?? "no"],
   ];

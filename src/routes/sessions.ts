@@ -44,12 +44,10 @@ const Plate = z
   .refine((s) => isValidNormalizedPlate(normalizePlate(s)), "must hold letters and digits (spaces, dashes and dots are ignored)")
   .openapi({ example: "ABC1234" });
 
-const ZoneNumber = z
-  .union([z.string().trim().min(1).max(200), z.number().int().nonnegative()])
-  .openapi({
-    description: "The zone's number (or, for a zone without one, its name); a JSON number is read as its digits.",
-    example: "104",
-  });
+const ZoneNumber = z.union([z.string().trim().min(1).max(200), z.number().int().nonnegative()]).openapi({
+  description: "The zone's number (or, for a zone without one, its name); a JSON number is read as its digits.",
+  example: "104",
+});
 
 const Money = z
   .union([z.string(), z.number()])
@@ -84,16 +82,10 @@ const SessionStart = z
       .nullish()
       .openapi({ example: "ON" }),
     space_number: z.string().trim().min(1).max(20).nullish().openapi({ example: "17" }),
-    receipt_email: z
-      .string()
-      .trim()
-      .max(254)
-      .regex(EMAIL, "must be an e-mail address")
-      .nullish()
-      .openapi({
-        description: "The driver's, for the receipt: shown to this client only, never to others.",
-        example: "driver@example.com",
-      }),
+    receipt_email: z.string().trim().max(254).regex(EMAIL, "must be an e-mail address").nullish().openapi({
+      description: "The driver's, for the receipt: shown to this client only, never to others.",
+      example: "driver@example.com",
+    }),
     amount: Money.nullish(),
     currency: Currency.nullish(),
   })

@@ -48,6 +48,7 @@ export function Page(props: { title: string; session?: ConsoleSession; site?: st
               <a href={`/admin/sites/${site}/tasks`}>Tasks</a>
               <a href={`/admin/sites/${site}/paystation`}>Pay Station Status</a>
               <a href={`/admin/sites/${site}/tokens`}>API tokens</a>
+              <a href={`/admin/sites/${site}/clients`}>OAuth clients</a>
             </nav>
           ) : null}
           <h1>{title}</h1>

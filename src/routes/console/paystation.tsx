@@ -3,7 +3,10 @@ import { api, type ConsoleApp } from "./session";
 
 const SEARCH_FIELDS = ["plate", "zone", "from", "to", "source", "promoCode"] as const;
 
-/** Pay Station Status: temporary permits by plate, zone, date range, source and promo code, 50 a page. */
+/**
+ * Pay Station Status: temporary permits by plate, zone, date range, source
+ * (push, ParkMobile, or an OAuth client's sessions) and promo code, 50 a page.
+ */
 export function registerPayStationPage(app: ConsoleApp) {
   app.get("/sites/:site/paystation", async (c) => {
     const site = c.req.param("site");
@@ -13,6 +16,9 @@ export function registerPayStationPage(app: ConsoleApp) {
     );
     const page = Math.max(1, Number(c.req.query("page")) || 1);
     const answer = await api(c).searchPermits(site, { ...query, page });
+    // Sessions carry their OAuth client's label as their source.
+    const clients = await api(c).listClients(site);
+    const sources = [...new Set(["push", "ParkMobile", ...(clients.ok ? clients.data.clients.map((cl) => cl.label) : [])])];
     const permits = answer.ok ? answer.data.permits : [];
     const link = (p: number) => `/admin/sites/${site}/paystation?${new URLSearchParams({ ...query, page: String(p) })}`;
     return c.html(
@@ -36,7 +42,7 @@ export function registerPayStationPage(app: ConsoleApp) {
               Source{" "}
               <select name="source">
                 <option value="">any</option>
-                {["push", "ParkMobile"].map((s) => (
+                {sources.map((s) => (
                   <option value={s} selected={query.source === s}>
                     {s}
                   </option>

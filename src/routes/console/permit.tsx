@@ -16,6 +16,8 @@ export function registerPermitPage(app: ConsoleApp) {
           ["Amount", p.amount ? `${p.amount} ${p.currency ?? ""}` : ""],
           ["Permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
           ["Promo code", p.promoCode ?? ""],
+          ["Plate state / space", `${p.plateState ?? "-"} / ${p.spaceNumber ?? "-"}`],
+          ["Stopped (UTC)", p.stoppedAt ?? ""],
           ["Version", p.version],
           ["Deleted", p.deletedAt ?? "no"],
         ]

@@ -1,0 +1,104 @@
+import { CLIENT_SCOPES } from "../../auth/scopes";
+import { Form, Page, Table } from "./layout";
+import { api, type ConsoleApp, done, outcome } from "./session";
+
+/** OAuth clients (aggregators such as ParkOnce): register (the secret shown once), list, rotate, revoke. */
+export function registerClientsPage(app: ConsoleApp) {
+  app.get("/sites/:site/clients", async (c) => {
+    const site = c.req.param("site");
+    const session = c.get("session");
+    const answer = await api(c).listClients(site);
+    const clients = answer.ok ? answer.data.clients : [];
+    return c.html(
+      <Page title="OAuth clients" session={session} site={site} answer={answer}>
+        {session.flash?.secret ? (
+          <section aria-label="New client secret">
+            <p>Store this client secret now: it is shown this once and cannot be read back, only rotated.</p>
+            <output id="new-secret">{session.flash.secret}</output>
+          </section>
+        ) : null}
+        <p>
+          An aggregator gets access tokens from <code>POST /oauth/token</code> with its client_id and client_secret (client credentials),
+          and starts sessions whose source is the client's label.
+        </p>
+        <Form action={`/admin/sites/${site}/clients`} session={session} label="Register a client">
+          <fieldset>
+            <legend>Register a client</legend>
+            <p>
+              <label for="client-label">Label</label>
+              <input id="client-label" name="label" required maxlength={100} placeholder="ParkOnce" />
+            </p>
+            {CLIENT_SCOPES.map((scope) => (
+              <label>
+                <input type="checkbox" name="scopes" value={scope} checked={scope === "sessions"} /> {scope}
+              </label>
+            ))}
+            <p>
+              <button type="submit">Register client</button>
+            </p>
+          </fieldset>
+        </Form>
+        <Table
+          id="clients"
+          headers={["Client id", "Label", "Scopes", "Secret starts with", "Created (UTC)", "Last used", "Rotate", "Revoke"]}
+          rows={clients.map((cl) => [
+            cl.clientId,
+            cl.label,
+            cl.scopes.join(", "),
+            `${cl.secretPrefix}…`,
+            cl.createdAt,
+            cl.lastUsedAt ?? "never",
+            cl.revokedAt ? (
+              ""
+            ) : (
+              <Form action={`/admin/sites/${site}/clients/${cl.clientId}/rotate`} session={session} inline label={`Rotate ${cl.clientId}`}>
+                <button type="submit">Rotate secret</button>
+              </Form>
+            ),
+            cl.revokedAt ? (
+              `revoked ${cl.revokedAt}`
+            ) : (
+              <Form action={`/admin/sites/${site}/clients/${cl.clientId}/revoke`} session={session} inline label={`Revoke ${cl.clientId}`}>
+                <button type="submit">Revoke</button>
+              </Form>
+            ),
+          ])}
+        />
+      </Page>,
+    );
+  });
+
+  app.post("/sites/:site/clients", async (c) => {
+    const site = c.req.param("site");
+    const form = await c.req.parseBody({ all: true });
+    const scopes = ([] as unknown[])
+      .concat(form.scopes ?? [])
+      .filter((s): s is (typeof CLIENT_SCOPES)[number] => typeof s === "string" && (CLIENT_SCOPES as readonly string[]).includes(s));
+    const label = typeof form.label === "string" ? form.label : "";
+    if (scopes.length === 0) return done(c, `/admin/sites/${site}/clients`, { kind: "error", text: "Choose at least one scope." });
+    const answer = await api(c).createClient(site, { label, scopes });
+    return done(c, `/admin/sites/${site}/clients`, {
+      ...outcome(answer, (cl) => `Registered OAuth client ${cl.label}: client_id ${cl.clientId} (${cl.scopes.join(", ")}).`),
+      ...(answer.ok ? { secret: answer.data.clientSecret } : {}),
+    });
+  });
+
+  app.post("/sites/:site/clients/:id/rotate", async (c) => {
+    const { site, id } = c.req.param();
+    const answer = await api(c).rotateClient(id);
+    return done(c, `/admin/sites/${site}/clients`, {
+      ...outcome(answer, (cl) => `Rotated the secret of ${cl.clientId}; the old secret and its access tokens no longer work.`),
+      ...(answer.ok ? { secret: answer.data.clientSecret } : {}),
+    });
+  });
+
+  app.post("/sites/:site/clients/:id/revoke", async (c) => {
+    const { site, id } = c.req.param();
+    const answer = await api(c).revokeClient(id);
+    return done(
+      c,
+      `/admin/sites/${site}/clients`,
+      outcome(answer, () => `Revoked OAuth client ${id}; its access tokens no longer work.`),
+    );
+  });
+}
