@@ -281,7 +281,7 @@ describe("starting a session: every bad input is refused, naming the field, writ
     ["zone missing", { zone_number: undefined }, 400, 9031, "zone_number"],
     ["zone blank", { zone_number: " " }, 400, 9032, "zone_number"],
     ["zone of the wrong type", { zone_number: true }, 400, 9033, "zone_number"],
-    ["zone a negative number", { zone_number: -4 }, 400, 9033, "zone_number"],
+    ["zone a negative number", { zone_number: -4 }, 400, 9032, "zone_number"],
     ["plate missing", { license_plate: undefined }, 400, 9031, "license_plate"],
     ["plate too long", { license_plate: "A".repeat(26) }, 400, 9030, "license_plate"],
     ["plate without letters or digits", { license_plate: "-- --" }, 400, 9033, "license_plate"],

@@ -212,8 +212,8 @@ const formOrJson = <T extends z.ZodType>(schema: T) => ({
 
 oauth.openAPIRegistry.registerPath({
   method: "post",
-  path: "/oauth/token",
-  operationId: "issueToken",
+  path: "/token",
+  operationId: "issueAccessToken",
   tags: ["OAuth 2.0"],
   summary: "Client credentials grant: an access token for an OAuth client (RFC 6749 §4.4)",
   description: `The client authenticates with HTTP Basic or with client_id and client_secret in the body (form or JSON). The access token is opaque, valid ${ACCESS_TOKEN_SECONDS / 60} minutes, for the scopes asked (all the client's by default); no refresh token: ask again. Errors are RFC 6749 §5.2's; answers carry Cache-Control: no-store.`,
@@ -247,8 +247,8 @@ const RevokeRequest = z
 
 oauth.openAPIRegistry.registerPath({
   method: "post",
-  path: "/oauth/revoke",
-  operationId: "revokeToken",
+  path: "/revoke",
+  operationId: "revokeAccessToken",
   tags: ["OAuth 2.0"],
   summary: "Revoke an access token (RFC 7009)",
   description:

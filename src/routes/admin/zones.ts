@@ -89,8 +89,9 @@ export const ZoneUpdate = z
 
 /**
  * The columns a zone body sets: the rate in cents, the currency one the
- * site accepts (upper-cased; the site's first when a rate comes alone), the
- * time zone's canonical name. A rate cleared takes its currency with it.
+ * site accepts (upper-cased; the site's first for a rate without one), the
+ * time zone's canonical name. A rate cleared takes its currency with it; a
+ * currency without a rate is refused.
  */
 function zoneColumns(input: z.infer<typeof ZoneUpdate>, site: Site, zone?: LotZone): ZoneColumns {
   const { ratePerHour, currency, timeZone, ...rest } = input;
@@ -103,10 +104,17 @@ function zoneColumns(input: z.infer<typeof ZoneUpdate>, site: Site, zone?: LotZo
       throw new AppError(ErrorCode.Invalid, `currency must be one of ${currencies.join(", ")}.`, { field: "currency" });
     }
     out.currency = code;
-  } else if (currency === null || ratePerHour === null) {
+  } else if (currency === null) {
     out.currency = null;
   }
-  if (out.rateCents != null && out.currency === undefined && !zone?.rateCurrency) out.currency = currencies[0] ?? null;
+  // A currency belongs to a rate: a rate without one is in the site's first currency; a zone without a rate has none.
+  const rate = out.rateCents !== undefined ? out.rateCents : (zone?.rateCents ?? null);
+  const rateCurrency = out.currency !== undefined ? out.currency : (zone?.rateCurrency ?? null);
+  if (rate !== null && rateCurrency === null) out.currency = currencies[0] ?? null;
+  if (rate === null && rateCurrency !== null) {
+    if (currency) throw new AppError(ErrorCode.Invalid, "currency is the rate's: set ratePerHour with it.", { field: "currency" });
+    out.currency = null;
+  }
   if (timeZone !== undefined) out.timeZone = timeZone === null ? null : (canonicalTimeZone(timeZone) as string);
   return out;
 }
