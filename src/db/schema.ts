@@ -188,7 +188,7 @@ export const permitEvents = sqliteTable(
     action: text("action", { enum: ["create", "update", "delete"] }).notNull(),
     /** JSON: `{ field: [before, after] }`; a create holds `{ field: [null, value] }`. */
     changes: text("changes", { mode: "json" }).$type<Changes>().notNull(),
-    /** `token:<id>`, `admin`, or `job:<name>`. */
+    /** `token:<id>`, `oauth:<client id>`, `admin`, or `job:<name>`. */
     actor: text("actor").notNull(),
     at: epoch("at").notNull(),
   },

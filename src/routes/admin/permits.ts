@@ -13,7 +13,7 @@ const HistoryEntry = z.object({
   version: z.number().int(),
   action: z.enum(["create", "update", "delete"]),
   changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])).openapi({ description: "field: [before, after]" }),
-  actor: z.string().openapi({ description: "token:<id>, admin, or job:<name>" }),
+  actor: z.string().openapi({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" }),
   at: z.string(),
 });
 
