@@ -145,6 +145,61 @@ describe("pushPermit, exclusive (a session start)", () => {
   });
 });
 
+describe("a session start costs one D1 round trip", () => {
+  /** A D1 binding that counts what reaches the database: batches and single statements. */
+  function counted() {
+    const calls: string[] = [];
+    const db = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch") return (statements: D1PreparedStatement[]) => (calls.push("batch"), target.batch(statements));
+        if (key === "exec") return (query: string) => (calls.push("exec"), target.exec(query));
+        if (key === "prepare") {
+          return (query: string) => {
+            const statement = target.prepare(query);
+            return new Proxy(statement, {
+              get(s, k) {
+                const value = Reflect.get(s, k);
+                if (k === "bind") return (...args: unknown[]) => counting(value.apply(s, args) as D1PreparedStatement);
+                return typeof value === "function" ? value.bind(s) : value;
+              },
+            });
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    /** A bound statement whose run/all/first/raw count as a query of their own (inside a batch they are not called). */
+    function counting(statement: D1PreparedStatement): D1PreparedStatement {
+      return new Proxy(statement, {
+        get(s, k) {
+          const value = Reflect.get(s, k);
+          if (typeof value !== "function") return value;
+          if (k === "run" || k === "all" || k === "first" || k === "raw")
+            return (...args: unknown[]) => (calls.push(String(k)), value.apply(s, args));
+          return value.bind(s);
+        },
+      });
+    }
+    return { db, calls };
+  }
+
+  it("with or without an Idempotency-Key, and when refused for a running session", async () => {
+    const { siteId, lot4 } = await site();
+    const ctx = { actor: OWNER, now: NOW, lotZoneId: lot4, exclusive: true };
+    for (const run of [
+      (db: D1Database) => pushPermit(db, session(siteId), ctx),
+      (db: D1Database) => pushPermit(db, session(siteId), ctx),
+      (db: D1Database) =>
+        pushPermit(db, session(siteId, { plate: "K 1", plateNorm: "K1" }), { ...ctx, idempotency: { key: "one", requestHash: "h" } }),
+    ]) {
+      const { db, calls } = counted();
+      expect((await run(db)).ok !== undefined).toBe(true);
+      expect(calls).toEqual(["batch"]);
+    }
+  });
+});
+
 describe("stopSession and extendSession", () => {
   async function running(over: Partial<NewPermit> = {}) {
     const { siteId, lot4 } = await site();

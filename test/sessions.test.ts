@@ -334,6 +334,23 @@ describe("starting a session: every bad input is refused, naming the field, writ
   });
 });
 
+describe("extending a session: every bad input is refused, naming the field, writing nothing", () => {
+  const cases: [string, unknown, number, number, string][] = [
+    ["duration missing", {}, 400, 9031, "duration"],
+    ["duration not whole minutes", { duration: 2.5 }, 400, 9033, "duration"],
+    ["duration zero", { duration: 0 }, 400, 9032, "duration"],
+    ["duration a string", { duration: "5" }, 400, 9033, "duration"],
+    ["amount malformed", { duration: 5, amount: "1.5" }, 400, 9033, "amount"],
+    ["currency the site does not take", { duration: 5, amount: "1.00", currency: "EUR" }, 400, 9033, "currency"],
+    ["a body that is not an object", [5], 400, 9003, ""],
+  ];
+  it.each(cases)("%s", async (_, body, status, code, field) => {
+    const s = await sessionSite();
+    const { session_id } = await started(s.access);
+    await refuses(() => post(`/api/v1/sessions/${session_id}/extend`, body, bearer(s.access)), status, code, field || undefined);
+  });
+});
+
 describe("one running session per plate, zone and client", () => {
   it("a second start of the plate (however spelled) in the zone is 409 9022 naming the running session", async () => {
     const s = await sessionSite();
