@@ -151,8 +151,18 @@ describe("a session start costs one D1 round trip", () => {
     const calls: string[] = [];
     const db = new Proxy(env.DB, {
       get(target, key) {
-        if (key === "batch") return (statements: D1PreparedStatement[]) => (calls.push("batch"), target.batch(statements));
-        if (key === "exec") return (query: string) => (calls.push("exec"), target.exec(query));
+        if (key === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            calls.push("batch");
+            return target.batch(statements);
+          };
+        }
+        if (key === "exec") {
+          return (query: string) => {
+            calls.push("exec");
+            return target.exec(query);
+          };
+        }
         if (key === "prepare") {
           return (query: string) => {
             const statement = target.prepare(query);
@@ -175,8 +185,12 @@ describe("a session start costs one D1 round trip", () => {
         get(s, k) {
           const value = Reflect.get(s, k);
           if (typeof value !== "function") return value;
-          if (k === "run" || k === "all" || k === "first" || k === "raw")
-            return (...args: unknown[]) => (calls.push(String(k)), value.apply(s, args));
+          if (k === "run" || k === "all" || k === "first" || k === "raw") {
+            return (...args: unknown[]) => {
+              calls.push(String(k));
+              return value.apply(s, args);
+            };
+          }
           return value.bind(s);
         },
       });
