@@ -570,6 +570,7 @@ describe("admin console (e2e, Chromium)", () => {
       const found = await adminApi(`/sites/${SITE}/permits?source=ParkMobile`);
       const reference = found.permits[0]?.reference_id;
       assert.ok(reference, "the demo site has no ParkMobile permit to open");
+      const zoneId = (await adminApi(`/sites/${SITE}/zones`)).zones[0]?.id;
       const paths = [
         "/docs",
         "/admin",
@@ -580,6 +581,8 @@ describe("admin console (e2e, Chromium)", () => {
         `${SITE_PATH}/settings`,
         `${SITE_PATH}/tasks`,
         `${SITE_PATH}/tokens`,
+        `${SITE_PATH}/clients`,
+        `${SITE_PATH}/zones/${zoneId}`,
         `${SITE_PATH}/permits/${reference}`,
         `${SITE_PATH}/permits/${reference}/end`,
       ];

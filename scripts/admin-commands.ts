@@ -47,6 +47,37 @@ export interface CommandSpec<T> {
 const command = <T>(spec: CommandSpec<T>) => spec as CommandSpec<unknown>;
 
 const SITE = { site: { value: "slug", required: true } } satisfies Record<string, OptionSpec>;
+/** A zone's metadata options (zone add, zone update); --rate fills the API's ratePerHour. */
+const ZONE_OPTIONS = {
+  number: { value: "n" },
+  rate: { value: "2.50", field: "ratePerHour" },
+  currency: { value: "CAD" },
+  "max-minutes": { value: "min" },
+  "time-zone": { value: "IANA name" },
+  capacity: { value: "n" },
+} satisfies Record<string, OptionSpec>;
+
+/**
+ * The zone options as the API's body: absent stays absent; in an update, ''
+ * clears (null). A count that is not digits goes to the API as text, which
+ * refuses it naming the rule.
+ */
+function zoneInput(o: Record<string, string | undefined>, clearing: boolean) {
+  const text = (v: string | undefined) => (v === undefined || (v === "" && !clearing) ? undefined : v === "" ? null : v);
+  const count = (v: string | undefined) => {
+    const t = text(v);
+    return typeof t === "string" && /^\d{1,9}$/.test(t) ? Number(t) : (t as number | null | undefined);
+  };
+  return {
+    number: text(o.number),
+    ratePerHour: text(o.rate),
+    currency: text(o.currency),
+    maxMinutes: count(o["max-minutes"]),
+    timeZone: text(o["time-zone"]),
+    capacity: count(o.capacity),
+  };
+}
+
 /** A site's settings: its name, accepted currencies (the first is the default) and IANA time zone. */
 const SITE_OPTIONS = {
   name: { value: "name" },
@@ -129,12 +160,46 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     run: (api, a) => api.rotateToken(a.id as string),
     show: (r) => showNewToken(r, "Rotated; the old secret no longer works"),
   }),
+  "client create": command({
+    group: "OAuth clients",
+    args: [],
+    options: { ...SITE, label: { value: "label", required: true }, scopes: { value: "sessions,lookup", required: true } },
+    help: "an aggregator's client_credentials client; the label is the source of its sessions",
+    run: (api, _, o) =>
+      api.createClient(o.site as string, { label: o.label as string, scopes: list(o.scopes) as Data<"createClient">["scopes"] }),
+    show: (r) => showNewClient(r, "Registered"),
+  }),
+  "client list": command({
+    group: "OAuth clients",
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.listClients(o.site as string),
+    show: (r) => table(r.clients, CLIENT_COLUMNS),
+  }),
+  "client revoke": command({
+    group: "OAuth clients",
+    args: ["client id"],
+    options: {},
+    run: (api, a) => api.revokeClient(a["client id"] as string),
+    show: (r) => console.log(`Revoked OAuth client ${r.clientId} (${r.label}) at ${r.revokedAt}; its access tokens no longer work.`),
+  }),
+  "client rotate": command({
+    group: "OAuth clients",
+    args: ["client id"],
+    options: {},
+    run: (api, a) => api.rotateClient(a["client id"] as string),
+    show: (r) => showNewClient(r, "Rotated; the old secret and its access tokens no longer work"),
+  }),
   "zone add": command({
     group: "Lot zones",
     args: ["name"],
-    options: SITE,
-    run: (api, a, o) => api.addZone(o.site as string, a.name as string),
-    show: (r) => console.log(`Added lot zone "${r.name}" (id ${r.id}); ${r.reconnected} disconnected record(s) reconnected.`),
+    options: { ...SITE, ...ZONE_OPTIONS },
+    help: "the options are optional: see zone update",
+    run: (api, a, o) => api.addZone(o.site as string, { name: a.name as string, ...zoneInput(o, false) }),
+    show: (r) => {
+      console.log(`Added lot zone "${r.name}" (id ${r.id}); ${r.reconnected} disconnected record(s) reconnected.`);
+      showZone(r);
+    },
   }),
   "zone list": command({
     group: "Lot zones",
@@ -143,12 +208,28 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     run: (api, _, o) => api.listZones(o.site as string),
     show: (r) => table(r.zones, ZONE_COLUMNS),
   }),
+  "zone update": command({
+    group: "Lot zones",
+    args: ["name or id"],
+    argFields: { zone: "name or id" },
+    options: { ...SITE, name: { value: "new name" }, ...ZONE_OPTIONS },
+    needsOneOption: true,
+    help: `what sessions need of a zone: the number on its sign (sessions and the
+ParkMobile import find a zone by its number, else by its name), the rate per
+hour (like 2.50, in --currency, by default the site's first), the longest
+session in minutes, the IANA time zone and the capacity. '' clears a value.`,
+    run: (api, a, o) => api.updateZone(o.site as string, a["name or id"] as string, { name: o.name, ...zoneInput(o, true) }),
+    show: (r) => {
+      console.log(`Updated lot zone "${r.name}" (id ${r.id}).`);
+      showZone(r);
+    },
+  }),
   "zone rename": command({
     group: "Lot zones",
     args: ["old name or id", "new name"],
     argFields: { name: "new name", zone: "old name or id" },
     options: SITE,
-    run: (api, a, o) => api.renameZone(o.site as string, a["old name or id"] as string, a["new name"] as string),
+    run: (api, a, o) => api.updateZone(o.site as string, a["old name or id"] as string, { name: a["new name"] as string }),
     show: (r) => console.log(`Lot zone ${r.id} is now "${r.name}"; ${r.reconnected} disconnected record(s) reconnected.`),
   }),
   "zone remove": command({
@@ -401,6 +482,8 @@ function showPermit(p: Data<"getPermit">) {
     ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
     ["permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
     ["promo code", p.promoCode ?? "-"],
+    ["state / space", `${p.plateState ?? "-"} / ${p.spaceNumber ?? "-"}`],
+    ["stopped", p.stoppedAt ?? "-"],
     ["version", String(p.version)],
     ["deleted", p.deletedAt ?? "no"],
   ];
@@ -463,7 +546,25 @@ const SITE_COLUMNS: Columns<Data<"getSite">> = {
   "TIME ZONE": "timeZone",
   CREATED: "createdAt",
 };
-const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = { ID: "id", NAME: "name", CREATED: "createdAt" };
+const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = {
+  ID: "id",
+  NAME: "name",
+  NUMBER: (z) => z.number ?? "",
+  "RATE/H": (z) => (z.ratePerHour ? `${z.ratePerHour} ${z.currency ?? ""}` : ""),
+  "MAX MIN": (z) => z.maxMinutes ?? "",
+  "TIME ZONE": (z) => z.timeZone ?? "",
+  CAPACITY: (z) => z.capacity ?? "",
+  CREATED: "createdAt",
+};
+const CLIENT_COLUMNS: Columns<Data<"listClients">["clients"][number]> = {
+  "CLIENT ID": "clientId",
+  LABEL: "label",
+  SCOPES: (c) => c.scopes.join(","),
+  SECRET: (c) => `${c.secretPrefix}…`,
+  CREATED: "createdAt",
+  "LAST USED": (c) => c.lastUsedAt ?? "never",
+  REVOKED: (c) => c.revokedAt ?? "",
+};
 const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
   ID: "id",
   PREFIX: "prefix",
@@ -534,6 +635,25 @@ function showSite(site: Data<"getSite">) {
   console.log(`  currencies: ${site.currencies.join(",")}`);
   console.log(`  time zone:  ${site.timeZone}`);
   console.log(`  created:    ${site.createdAt}`);
+}
+
+/** Prints a zone's metadata, one line. */
+function showZone(z: Data<"addZone">) {
+  const parts = [
+    `number ${z.number ?? "none"}`,
+    `rate ${z.ratePerHour ? `${z.ratePerHour} ${z.currency ?? ""}/h` : "none"}`,
+    `longest session ${z.maxMinutes === null ? "default" : `${z.maxMinutes} min`}`,
+    `time zone ${z.timeZone ?? "none"}`,
+    `capacity ${z.capacity ?? "none"}`,
+  ];
+  console.log(`  ${parts.join("; ")}.`);
+}
+
+/** Prints a client with its secret, which the API shows this once only. */
+function showNewClient(client: Data<"createClient">, what: string) {
+  console.log(`${what}: OAuth client "${client.label}" for scopes ${client.scopes.join(",")}.`);
+  console.log(`\n  client_id:     ${client.clientId}\n  client_secret: ${client.clientSecret}`);
+  console.log("\nThe secret is shown once, store it now: it cannot be read back, only rotated.");
 }
 
 /** Prints a token with its secret, which the API shows this once only. */

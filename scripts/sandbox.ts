@@ -45,8 +45,18 @@ const READY_TIMEOUT_MS = 60_000;
 const ADMIN_TIMEOUT_MS = 120_000;
 
 const DEMO_SITE = { slug: "demo", name: "Demo site", currencies: ["CAD", "USD"] };
-const DEMO_ZONES = ["Lot 4", "Lot 01", "Lot 02"];
-const DEMO_SCOPES = ["push", "update", "delete", "stats", "lookup"] as const;
+/** The demo lot zones, with what an aggregator's sessions need: the number on the sign, a rate, the longest session. */
+const DEMO_ZONES = [
+  { name: "Lot 4", number: "104", ratePerHour: "2.50", currency: "CAD", maxMinutes: 240, timeZone: "America/Toronto", capacity: 120 },
+  { name: "Lot 01", number: "101", ratePerHour: "3.00", currency: "CAD", maxMinutes: 180, timeZone: "America/Toronto", capacity: 80 },
+  { name: "Lot 02", number: "102", ratePerHour: "1.75", currency: "CAD", maxMinutes: 600, timeZone: "America/Toronto", capacity: 200 },
+];
+const DEMO_SCOPES = ["push", "update", "delete", "stats", "lookup", "sessions"] as const;
+/** The demo OAuth client (an aggregator such as ParkOnce). */
+const DEMO_CLIENT = { label: "ParkOnce (sandbox)", scopes: ["sessions", "lookup"] as ("sessions" | "lookup")[] };
+/** The demo client's id and secret: CLIENT_ID=$(cat .wrangler/sandbox-client-id), likewise the secret. */
+const CLIENT_ID_FILE = join(SANDBOX_DIR, "sandbox-client-id");
+const CLIENT_SECRET_FILE = join(SANDBOX_DIR, "sandbox-client-secret");
 /** Lot zones named like the fake ParkMobile's zones 4410 and 4411; its zone 9999 is left unmatched on purpose. */
 const PARKMOBILE_ZONES = ["4410", "4411"];
 const PARKMOBILE_TASK = "parkmobile";
@@ -154,14 +164,22 @@ function expectOk<T>(what: string, answer: Answer<T>, allowed: number[] = []): T
 
 const DEMO_TOKEN_LABEL = "sandbox";
 
+/** The file's first line, or "" when there is no such file. */
+const savedLine = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").trim() : "");
+
 /**
- * Creates the demo site and its lot zones if missing. Returns the demo token's secret: the one of the last start
- * while it is live, else a new one (and any other live demo token is revoked, so restarts do not pile them up).
+ * Creates the demo site and its lot zones if missing (and sets the zones' numbers and rates as documented). Returns
+ * the demo token's secret: the one of the last start while it is live, else a new one (and any other live demo
+ * token is revoked, so restarts do not pile them up).
  */
 async function seed(api: AdminClient): Promise<string> {
   expectOk("create the demo site", await api.createSite(DEMO_SITE), [ALREADY_EXISTS]);
-  for (const name of [...DEMO_ZONES, ...PARKMOBILE_ZONES]) {
-    expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, name), [ALREADY_EXISTS]);
+  for (const { name, ...metadata } of DEMO_ZONES) {
+    expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, { name }), [ALREADY_EXISTS]);
+    expectOk(`set lot zone ${name}'s number and rate`, await api.updateZone(DEMO_SITE.slug, name, metadata));
+  }
+  for (const name of PARKMOBILE_ZONES) {
+    expectOk(`add lot zone ${name}`, await api.addZone(DEMO_SITE.slug, { name }), [ALREADY_EXISTS]);
   }
   const previous = existsSync(TOKEN_FILE) ? readFileSync(TOKEN_FILE, "utf8").trim() : "";
   const live = (expectOk("list the demo tokens", await api.listTokens(DEMO_SITE.slug))?.tokens ?? []).filter(
@@ -175,6 +193,38 @@ async function seed(api: AdminClient): Promise<string> {
   );
   writeFileSync(TOKEN_FILE, `${token?.token}\n`, { mode: 0o600 });
   return token?.token as string;
+}
+
+/**
+ * The demo OAuth client's id and secret: those of the last start while the token endpoint still takes them, else the
+ * live demo client with a new secret (created on the first start).
+ */
+async function seedClient(api: AdminClient): Promise<{ clientId: string; clientSecret: string }> {
+  const [clientId, clientSecret] = [savedLine(CLIENT_ID_FILE), savedLine(CLIENT_SECRET_FILE)];
+  if (clientId && clientSecret) {
+    const check = await fetch(`${BASE}/oauth/token`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(`${clientId}:${clientSecret}`)}`, "content-type": "application/x-www-form-urlencoded" },
+      body: "grant_type=client_credentials",
+    });
+    await check.body?.cancel();
+    if (check.ok) return { clientId, clientSecret };
+  }
+  const clients = expectOk("list the OAuth clients", await api.listClients(DEMO_SITE.slug))?.clients ?? [];
+  const existing = clients.find((c) => c.label === DEMO_CLIENT.label && c.revokedAt === null);
+  const client = existing
+    ? expectOk("rotate the demo OAuth client", await api.rotateClient(existing.clientId))
+    : expectOk("register the demo OAuth client", await api.createClient(DEMO_SITE.slug, DEMO_CLIENT));
+  writeFileSync(CLIENT_ID_FILE, `${client?.clientId}\n`, { mode: 0o600 });
+  writeFileSync(CLIENT_SECRET_FILE, `${client?.clientSecret}\n`, { mode: 0o600 });
+  return { clientId: client?.clientId as string, clientSecret: client?.clientSecret as string };
+}
+
+/** The curl line that gets an access token for the demo OAuth client. */
+function tokenExample(clientId: string, clientSecret: string): string {
+  return [`curl -sS -X POST ${SHOWN}/oauth/token`, `-u '${clientId}:${clientSecret}'`, `-d grant_type=client_credentials`].join(
+    " \\\n    ",
+  );
 }
 
 /** The curl line that pushes seed 001's example permit with the demo token. */
@@ -297,7 +347,13 @@ function parkMobileCommands(): string {
 }
 
 /** Tells the developer where the sandbox is and how to use it. */
-function printBanner(token: string, parkMobile: ParkMobileServer, parkMobileConfigured: boolean, cron: string) {
+function printBanner(
+  secrets: { token: string; clientId: string; clientSecret: string },
+  parkMobile: ParkMobileServer,
+  parkMobileConfigured: boolean,
+  cron: string,
+) {
+  const { token, clientId, clientSecret } = secrets;
   const rule = "─".repeat(72);
   const pending = parkMobileConfigured ? "" : "\n  (not set up yet: see the warning above; the sandbox tries again on the next round)";
   console.log(`
@@ -307,9 +363,17 @@ ${rule}
   Admin CLI (uses the sandbox admin secret in .wrangler/sandbox-admin-token):
     ${CLI} site list
 
-  Site "${DEMO_SITE.slug}", lot zones ${[...DEMO_ZONES, ...PARKMOBILE_ZONES].join(", ")}; its API token (${DEMO_SCOPES.join(",")}):
+  Site "${DEMO_SITE.slug}", lot zones ${DEMO_ZONES.map((z) => `${z.name} (number ${z.number}, ${z.ratePerHour} ${z.currency}/h)`).join(", ")},
+  ${PARKMOBILE_ZONES.join(", ")}; its API token (${DEMO_SCOPES.join(",")}):
     ${token}
   (also in .wrangler/sandbox-token: export TOKEN=$(cat .wrangler/sandbox-token) for the README's examples)
+
+  OAuth client "${DEMO_CLIENT.label}" (${DEMO_CLIENT.scopes.join(",")}):
+    client_id:     ${clientId}
+    client_secret: ${clientSecret}
+  (also in .wrangler/sandbox-client-id and .wrangler/sandbox-client-secret)
+  Get an access token:
+    ${tokenExample(clientId, clientSecret)}
 
   Push a permit:
     ${pushExample(token)}
@@ -348,12 +412,12 @@ if (!(await waitUntilReady())) {
   stopWrangler(wrangler, `the Worker did not answer ${BASE}/openapi.json within ${READY_TIMEOUT_MS / 1000} s.`);
 } else {
   try {
-    const token = await seed(api);
+    const secrets = { token: await seed(api), ...(await seedClient(api)) };
     // The schedule is the Worker's own (the task list says it), so the sandbox fires what a deployment would.
     const task = expectOk("read the tasks", await api.listTasks(DEMO_SITE.slug))?.tasks.find((t) => t.task === PARKMOBILE_TASK);
     if (!task) throw new Error(`the Worker has no ${PARKMOBILE_TASK} task`);
     const configured = await setUpParkMobile(api, parkMobile);
-    printBanner(token, parkMobile, configured, task.schedule);
+    printBanner(secrets, parkMobile, configured, task.schedule);
     scheduleCron(api, parkMobile, task.schedule);
   } catch (error) {
     stopWrangler(wrangler, `seeding failed: ${(error as Error).message}`);

@@ -1,13 +1,16 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import type { CLIENT_SCOPES } from "./auth/scopes";
 import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
 import { lookup } from "./routes/lookup";
+import { oauth } from "./routes/oauth";
 import { ocToma } from "./routes/oc-toma";
+import { sessions } from "./routes/sessions";
 
 export const OPENAPI_CONFIG = {
   openapi: "3.1.0",
@@ -45,7 +48,7 @@ export function buildApp() {
       origin: "*",
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       allowHeaders: ["Content-Type", "Accept", "Cache-Control", "Authorization", "Idempotency-Key", "X-Api-Key"],
-      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id"],
+      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id", "WWW-Authenticate"],
       maxAge: 86400,
     }),
   );
@@ -53,6 +56,8 @@ export function buildApp() {
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);
   app.route("/api/v1", lookup);
+  app.route("/api/v1", sessions);
+  app.route("/oauth", oauth);
   app.route("/admin", consoleApp);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
@@ -66,6 +71,24 @@ export function buildApp() {
     description: "An API token of the site, with the scope the call needs.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-Api-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
+    type: "oauth2",
+    description: "OAuth 2.0 client credentials: an access token from /oauth/token, sent as Authorization: Bearer.",
+    flows: {
+      clientCredentials: {
+        tokenUrl: "/oauth/token",
+        scopes: {
+          sessions: "Run parking sessions and read the zones they need.",
+          lookup: "Check plates: the lookup and a plate's rights.",
+        } satisfies Record<(typeof CLIENT_SCOPES)[number], string>,
+      },
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "clientBasic", {
+    type: "http",
+    scheme: "basic",
+    description: "An OAuth client's client_id and client_secret (RFC 6749 §2.3.1), at the token and revocation endpoints.",
+  });
   app.doc31("/openapi.json", OPENAPI_CONFIG);
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
   app.get("/", (c) => c.redirect("/docs"));

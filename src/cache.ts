@@ -13,8 +13,12 @@ export const MEMO_TTL_MS = 5_000;
 export const cacheKeys = {
   /** token:v1:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} */
   token: (tokenHash: string) => `token:v1:${tokenHash}`,
-  /** site:v1:<site id> → {@link import("./domain/site").SiteConfig} */
-  site: (siteId: number) => `site:v1:${siteId}`,
+  /** site:v2:<site id> → {@link import("./domain/site").SiteConfig} (v2: zones carry their number, rate, maximum, time zone, capacity) */
+  site: (siteId: number) => `site:v2:${siteId}`,
+  /** oauth-token:v1:<sha256 of the access token> → {@link import("./db/oauth").AccessGrant} */
+  accessToken: (tokenHash: string) => `oauth-token:v1:${tokenHash}`,
+  /** oauth-client:v1:<client id> → {@link import("./db/oauth").ClientGrant} of a live client */
+  oauthClient: (clientId: string) => `oauth-client:v1:${clientId}`,
 };
 
 const memo = new Map<string, { value: unknown; expires: number }>();

@@ -15,12 +15,13 @@ const codes = {
   TokenMissing: {
     code: 9001,
     statuses: [401],
-    summary: "API token missing (`apiToken`, the lookup's `Authorization`/`X-Api-Key`, or the admin API's `Authorization`)",
+    summary:
+      "API token missing (`apiToken`; `Authorization`/`X-Api-Key` on the lookup, zones, sessions and rights; or the admin API's `Authorization`)",
   },
   NoPermission: {
     code: 9002,
     statuses: [401, 403],
-    summary: "token unknown, revoked or malformed (401); token lacks the scope for the call (403)",
+    summary: "token unknown, revoked, expired (an OAuth access token) or malformed (401); token lacks the scope for the call (403)",
   },
   Unparseable: {
     code: 9003,
@@ -30,8 +31,9 @@ const codes = {
   EndRequired: { code: 9004, statuses: [400], summary: "end time missing" },
   EndInvalid: {
     code: 9005,
-    statuses: [400],
-    summary: "end time invalid, or not after the start (push: the sent start; update: the record's start)",
+    statuses: [400, 409],
+    summary:
+      "end time invalid, or not after the start (push: the sent start; update: the record's start) (400); a session stopped or expired, whose end can no longer change (stop, extend) (409)",
   },
   PlateRequired: { code: 9006, statuses: [400], summary: "plate missing" },
   StartInvalid: { code: 9007, statuses: [400], summary: "start time invalid" },
@@ -40,24 +42,34 @@ const codes = {
     code: 9009,
     statuses: [404, 405],
     summary:
-      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); an admin site, zone, token, permit or task; an unknown route (404), or a method the route does not take (405, with `Allow`)",
+      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); a session that does not exist or is another site's or another client's; an admin site, zone, token, OAuth client, permit or task; an unknown route (404), or a method the route does not take (405, with `Allow`)",
   },
   AlreadyExists: {
     code: 9022,
     statuses: [409],
-    summary: "already exists (site slug, zone name), an `Idempotency-Key` reused with a different request, or a task run already under way",
+    summary:
+      "already exists (site slug, zone name or number), an `Idempotency-Key` reused with a different request, a running session of the plate in the zone from the same client (its `session_id` in the body), or a task run already under way",
   },
-  TooLong: { code: 9030, statuses: [400], summary: "maximum characters exceeded" },
-  Required: { code: 9031, statuses: [400], summary: "required field missing (push start time; the lookup's plate; admin fields)" },
+  TooLong: {
+    code: 9030,
+    statuses: [400],
+    summary: "maximum characters exceeded, or a number above its maximum (a session longer than a week)",
+  },
+  Required: {
+    code: 9031,
+    statuses: [400],
+    summary: "required field missing (push start time; the lookup's plate; the sessions API's fields; admin fields)",
+  },
   TooShort: {
     code: 9032,
     statuses: [400],
-    summary: "below minimum (empty lookup plate; admin fields: empty name, empty list, a limit below 1)",
+    summary: "below minimum (empty lookup plate; a duration below 1 minute; admin fields: empty name, empty list, a limit below 1)",
   },
   Invalid: {
     code: 9033,
     statuses: [400],
-    summary: "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree",
+    summary:
+      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum",
   },
   Internal: {
     code: 9999,
@@ -84,22 +96,33 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: ContentfulStatusCode;
   readonly field: string | undefined;
+  /** Headers the answer carries (e.g. `WWW-Authenticate` on a refused credential). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** More fields of the body, documented by the operation (e.g. the `session_id` a conflict names). */
+  readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; status?: ContentfulStatusCode } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { field?: string; status?: ContentfulStatusCode; headers?: Record<string, string>; details?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.name = "AppError";
     this.code = code;
     this.field = options.field;
     this.status = options.status ?? (byCode.get(code)?.statuses[0] as ContentfulStatusCode);
+    this.headers = options.headers ?? {};
+    this.details = options.details ?? {};
   }
 
-  /** The body every error answers with: OPS-COM's shape plus `status`, `field` and `requestId`. */
+  /** The body every error answers with: OPS-COM's shape plus `status`, `field`, the details and `requestId`. */
   toBody(requestId: string | undefined) {
     return {
       status: "error" as const,
       ErrorCode: this.code,
       ErrorMessage: this.message,
       ...(this.field === undefined ? {} : { field: this.field }),
+      ...this.details,
       ...(requestId === undefined ? {} : { requestId }),
     };
   }
@@ -113,7 +136,10 @@ export class AppError extends Error {
  */
 export function answerError<E extends AppEnv>(err: Error, c: Context<E>) {
   const id = c.get("requestId");
-  if (err instanceof AppError) return c.json(err.toBody(id), err.status);
+  if (err instanceof AppError) {
+    for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
+    return c.json(err.toBody(id), err.status);
+  }
   if (err instanceof HTTPException && err.status < 500) {
     const message = err.status === 415 ? "Content-Type must be application/json." : err.message || "Bad request.";
     const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as ContentfulStatusCode });
@@ -161,7 +187,22 @@ function fromZodIssue(error: z.ZodError, input: unknown): AppError {
       : origin === "string"
         ? `must be ${word} ${n} character${n === 1 ? "" : "s"} long`
         : `must be ${word} ${n}`;
+  // A JSON body that is not an object (an array, a number) is unparseable, as on every surface.
+  if (issue.path.length === 0 && issue.code === "invalid_type") {
+    return new AppError(ErrorCode.Unparseable, "The body must be a JSON object.");
+  }
   switch (issue.code) {
+    case "invalid_union": {
+      if (value === undefined) return new AppError(ErrorCode.Required, `${field} is required.`, { field });
+      // Each alternative's expected type: "a string or a number".
+      const expected = [
+        ...new Set(
+          issue.errors.flatMap((branch) => branch.flatMap((i) => (i.code === "invalid_type" && i.path.length === 0 ? [i.expected] : []))),
+        ),
+      ];
+      const types = expected.length > 0 ? expected.map((t) => `a ${t}`).join(" or ") : "valid";
+      return new AppError(ErrorCode.Invalid, `${field} must be ${types}.`, { field });
+    }
     case "invalid_type":
       return value === undefined
         ? new AppError(ErrorCode.Required, `${field} is required.`, { field })

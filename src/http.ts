@@ -13,6 +13,20 @@ export const MAX_BODY_BYTES = 32 * 1024;
 /** Admin bodies may carry a standard-permit import of up to 5,000 rows. */
 export const MAX_ADMIN_BODY_BYTES = 2 * 1024 * 1024;
 
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The request's `Idempotency-Key` header, if any: 1 to 255 visible ASCII
+ * characters, else 9033 naming the header.
+ */
+export function idempotencyKey(c: Context): string | undefined {
+  const key = c.req.header("idempotency-key");
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new AppError(ErrorCode.Invalid, "Idempotency-Key must be 1 to 255 visible ASCII characters.", { field: "Idempotency-Key" });
+  }
+  return key;
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**

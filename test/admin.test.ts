@@ -99,7 +99,7 @@ describe("admin: sites", () => {
     const json = await error(await adminCall("POST", "/sites", { slug: "ok", currencies: [] }), 400, 9032, "currencies");
     expect(json.ErrorMessage).toBe("currencies must have at least 1 item.");
     const scope = await error(await adminCall("POST", "/sites/nope/tokens", { scopes: ["fly"] }), 400, 9033, "scopes.0");
-    expect(scope.ErrorMessage).toBe("scopes.0 must be one of push, update, delete, stats, lookup, admin.");
+    expect(scope.ErrorMessage).toBe("scopes.0 must be one of push, update, delete, stats, lookup, sessions, admin.");
   });
 
   it("a taken slug is 9022 (409); an unknown one 9009 (404)", async () => {

@@ -74,3 +74,63 @@ export async function ocTomaOk(path: string, body: Record<string, unknown>): Pro
   expect(res.status, JSON.stringify(json)).toBe(200);
   return json;
 }
+
+/** Registers an OAuth client on a site through the admin API; returns its id and secret. */
+export async function newClient(slug: string, options: { scopes?: string[]; label?: string } = {}) {
+  const res = await adminCall("POST", `/sites/${slug}/clients`, {
+    label: options.label ?? "ParkOnce",
+    scopes: options.scopes ?? ["sessions", "lookup"],
+  });
+  if (res.status !== 201) throw new Error(`client create: ${res.status} ${await res.text()}`);
+  const client = (await res.json()) as { clientId: string; clientSecret: string };
+  return { clientId: client.clientId, clientSecret: client.clientSecret };
+}
+
+/** POSTs a form-encoded body (what RFC 6749 clients send). */
+export function postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** HTTP Basic credentials of a client (RFC 6749 §2.3.1: each half form-urlencoded first). */
+export function basic(clientId: string, clientSecret: string): Record<string, string> {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, "+");
+  return { authorization: `Basic ${btoa(`${enc(clientId)}:${enc(clientSecret)}`)}` };
+}
+
+/** An access token for a client (client credentials, HTTP Basic); the request must succeed. */
+export async function accessToken(client: { clientId: string; clientSecret: string }, scope?: string): Promise<string> {
+  const res = await postForm(
+    "/oauth/token",
+    { grant_type: "client_credentials", ...(scope ? { scope } : {}) },
+    basic(client.clientId, client.clientSecret),
+  );
+  const json = (await res.json()) as { access_token: string };
+  expect(res.status, JSON.stringify(json)).toBe(200);
+  return json.access_token;
+}
+
+/** The Authorization header of a bearer token. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * A site set up for sessions: lot zone "Lot 4" numbered 104 (2.50 CAD an hour, at most 240 minutes, America/Toronto,
+ * capacity 120), "Lot 01" without a number, a client "ParkOnce" (sessions, lookup) with an access token, and an API
+ * token with every non-admin scope.
+ */
+export async function sessionSite() {
+  const site = await newSite({ scopes: ["push", "update", "delete", "stats", "lookup", "sessions"] });
+  const res = await adminCall("PATCH", `/sites/${site.slug}/zones/Lot%204`, {
+    number: "104",
+    ratePerHour: "2.50",
+    maxMinutes: 240,
+    timeZone: "America/Toronto",
+    capacity: 120,
+  });
+  if (res.status !== 200) throw new Error(`zone update: ${res.status} ${await res.text()}`);
+  const client = await newClient(site.slug);
+  return { ...site, client, access: await accessToken(client) };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adminCall, call, newSite, post, seedPush } from "./helpers";
+import { accessToken, adminCall, basic, bearer, call, newSite, post, postForm, seedPush, sessionSite } from "./helpers";
 
 type Schema = { properties?: Record<string, unknown>; required?: string[]; $ref?: string; allOf?: Schema[] };
 type Doc = {
@@ -9,12 +9,14 @@ type Doc = {
     Record<
       string,
       {
+        operationId?: string;
+        security?: Record<string, string[]>[];
         requestBody?: { content: Record<string, { schema: Schema }> };
         responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
       }
     >
   >;
-  components: { schemas: Record<string, Schema> };
+  components: { schemas: Record<string, Schema>; securitySchemes: Record<string, Record<string, unknown>> };
 };
 
 async function doc(): Promise<Doc> {
@@ -100,6 +102,89 @@ describe("OpenAPI 3.1 document", () => {
       const schema = d.paths[`/api/admin/v1${template}`]?.[method]?.responses[status]?.content?.["application/json"]?.schema as Schema;
       conforms(d, schema, (await res.json()) as Record<string, unknown>);
     }
+  });
+
+  it("names every operation once and documents an error answer for each", async () => {
+    const d = await doc();
+    const ids: string[] = [];
+    for (const [path, methods] of Object.entries(d.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        expect(op.operationId, `${method} ${path}`).toEqual(expect.any(String));
+        ids.push(op.operationId as string);
+        expect(
+          Object.keys(op.responses).some((s) => Number(s) >= 400),
+          `${method} ${path}`,
+        ).toBe(true);
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("declares OAuth 2.0 client credentials, and each header-token operation accepts it for its scope", async () => {
+    const d = await doc();
+    expect(d.components.securitySchemes.oauth2).toEqual({
+      type: "oauth2",
+      description: expect.any(String),
+      flows: { clientCredentials: { tokenUrl: "/oauth/token", scopes: { sessions: expect.any(String), lookup: expect.any(String) } } },
+    });
+    expect(d.paths["/api/v1/sessions"]?.post?.security).toEqual([{ bearer: [] }, { apiKey: [] }, { oauth2: ["sessions"] }]);
+    expect(d.paths["/api/v1/rights"]?.get?.security).toContainEqual({ oauth2: ["lookup"] });
+    expect(Object.keys(d.paths["/oauth/token"]?.post?.requestBody?.content ?? {})).toEqual([
+      "application/x-www-form-urlencoded",
+      "application/json",
+    ]);
+  });
+
+  it("describes the sessions, rights, zones and OAuth answers actually sent", async () => {
+    const d = await doc();
+    const s = await sessionSite();
+    const check = async (method: string, template: string, res: Response) => {
+      const op = d.paths[template]?.[method];
+      const schema = op?.responses[String(res.status)]?.content?.["application/json"]?.schema as Schema;
+      expect(schema, `${method} ${template} ${res.status}`).toBeDefined();
+      conforms(d, schema, (await res.json()) as Record<string, unknown>);
+    };
+    const auth = bearer(s.access);
+    const started = await post("/api/v1/sessions", { zone_number: "104", license_plate: "DOC 1", duration: 30 }, auth);
+    const { session_id: id } = (await started.clone().json()) as { session_id: string };
+    await check("post", "/api/v1/sessions", started);
+    await check(
+      "post",
+      "/api/v1/sessions",
+      await post("/api/v1/sessions", { zone_number: "104", license_plate: "DOC 1", duration: 30 }, auth),
+    );
+    await check("post", "/api/v1/sessions", await post("/api/v1/sessions", { zone_number: "104" }, auth));
+    await check("get", "/api/v1/sessions/{id}", await call(`/api/v1/sessions/${id}`, { headers: auth }));
+    await check("get", "/api/v1/sessions/{id}", await call("/api/v1/sessions/unknown", { headers: auth }));
+    await check("get", "/api/v1/sessions", await call("/api/v1/sessions?limit=1", { headers: auth }));
+    await check("post", "/api/v1/sessions/{id}/extend", await post(`/api/v1/sessions/${id}/extend`, { duration: 5 }, auth));
+    await check("post", "/api/v1/sessions/{id}/stop", await post(`/api/v1/sessions/${id}/stop`, {}, auth));
+    await check("post", "/api/v1/sessions/{id}/extend", await post(`/api/v1/sessions/${id}/extend`, { duration: 5 }, auth));
+    await check("get", "/api/v1/zones", await call("/api/v1/zones", { headers: auth }));
+    await check("get", "/api/v1/zones", await call("/api/v1/zones"));
+    await check("get", "/api/v1/rights", await call("/api/v1/rights?license_plate=DOC1", { headers: auth }));
+    await check(
+      "get",
+      "/api/v1/rights",
+      await call("/api/v1/rights?license_plate=DOC1", { headers: bearer(await accessToken(s.client, "sessions")) }),
+    );
+    const tokenAuth = basic(s.client.clientId, s.client.clientSecret);
+    await check("post", "/oauth/token", await postForm("/oauth/token", { grant_type: "client_credentials" }, tokenAuth));
+    await check("post", "/oauth/token", await postForm("/oauth/token", { grant_type: "password" }, tokenAuth));
+    await check("post", "/oauth/token", await postForm("/oauth/token", { grant_type: "client_credentials" }));
+    await check("post", "/oauth/revoke", await postForm("/oauth/revoke", {}, tokenAuth));
+    const clients = await adminCall("GET", `/sites/${s.slug}/clients`);
+    await check("get", "/api/admin/v1/sites/{site}/clients", clients);
+    await check(
+      "post",
+      "/api/admin/v1/sites/{site}/clients",
+      await adminCall("POST", `/sites/${s.slug}/clients`, { label: "Doc", scopes: ["lookup"] }),
+    );
+    await check(
+      "patch",
+      "/api/admin/v1/sites/{site}/zones/{zone}",
+      await adminCall("PATCH", `/sites/${s.slug}/zones/Lot%2001`, { capacity: 5 }),
+    );
   });
 
   it("renders a docs page with every operation, without outside assets", async () => {

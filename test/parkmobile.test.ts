@@ -251,6 +251,24 @@ describe("importing", () => {
     expect(shown).toMatchObject({ source: "ParkMobile", history: [{ version: 1, action: "create", actor: "job:parkmobile" }] });
   });
 
+  it("matches a signage code to the zone numbered so (a zone named Downtown, number 4410), else to the zone named so", async () => {
+    const { slug, siteId } = await configuredSite();
+    // 4410 is now the number of "Downtown"; the zone named 4410 is renamed away and 4411 keeps matching by its name.
+    expect((await adminCall("PATCH", `/sites/${slug}/zones/4410`, { name: "Old 4410" })).status).toBe(200);
+    expect((await adminCall("POST", `/sites/${slug}/zones`, { name: "Downtown", number: "4410" })).status).toBe(201);
+    const t = now();
+    const a = fake.addRight("4410", { plate: "NUM 1", start: t - 60, minutes: 30 });
+    fake.addRight("4411", { plate: "NAME 1", start: t - 60, minutes: 30 });
+    expect((await runNow(slug)).counts).toMatchObject({ zonesMatched: 2, skippedZones: ["9999"], created: 2 });
+    const row = await env.DB.prepare(
+      "SELECT p.zone_name, z.name AS lot_zone FROM permits p JOIN lot_zones z ON z.id = p.lot_zone_id WHERE p.site_id = ? AND p.external_id = ?",
+    )
+      .bind(siteId, String(a.parkingRightId))
+      .first();
+    expect(row).toEqual({ zone_name: "4410", lot_zone: "Downtown" });
+    expect(await count("permits", "site_id = ? AND zone_name = '4411' AND lot_zone_id IS NOT NULL", siteId)).toBe(1);
+  });
+
   it("a repeated run writes nothing; an extension is a new version in the history", async () => {
     const { slug, siteId } = await configuredSite();
     const t = now();

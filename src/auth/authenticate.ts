@@ -1,15 +1,27 @@
 import { cacheKeys, readThrough } from "../cache";
+import { findAccessGrant, findClientGrant } from "../db/oauth";
 import { loadSiteConfig } from "../db/sites";
 import { findGrant, type TokenGrant } from "../db/tokens";
 import type { SiteConfig } from "../domain/site";
+import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
 import type { Scope } from "./scopes";
 import { sha256Hex } from "./secrets";
 
-/** A request's caller: the token's grant and its site. */
+/**
+ * A request's caller: the credential's grant and its site, whichever
+ * credential it was: an API token, or an OAuth client's access token (then
+ * `grant.tokenId` is the client's id, the same for all its access tokens).
+ */
 export interface Caller {
   grant: TokenGrant;
   site: SiteConfig;
+  /** `token` (an API token) or `oauth` (an OAuth client, through an access token). */
+  kind: "token" | "oauth";
+  /** Who acts, as the history records it and as a session's owner: `token:<token id>` or `oauth:<client id>`. */
+  actor: string;
+  /** Who the credential is, in words (a session's source): the token's or client's label, else its id. */
+  label: string;
 }
 
 /** Where a request carried its token: the OC-TOMA body's `apiToken`, or a header. Errors name it as the client sent it. */
@@ -17,30 +29,60 @@ export type TokenSource = "apiToken" | "Authorization" | "X-Api-Key";
 
 const named = (from: TokenSource) => (from === "apiToken" ? "apiToken" : `The token in ${from}`);
 
-/**
- * Resolves a token to its grant and site through the caches (isolate memo,
- * then KV, then D1) and checks it holds `scope`. Warm, this is two memo hits
- * and no I/O. Unknown or revoked: 9002 (401); lacking the scope: 9002 (403);
- * either names `from`.
- */
-export async function authenticate(env: Env, token: string, scope: Scope, from: TokenSource = "apiToken"): Promise<Caller> {
-  const tokenHash = await sha256Hex(token);
-  const grant = await readThrough(env.CACHE, cacheKeys.token(tokenHash), () => findGrant(env.DB, tokenHash));
-  if (!grant) throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
+/** Checks the grant holds `scope` (9002, 403) and loads its site through the caches (9002, 401 if the site is gone). */
+async function callerOf(env: Env, grant: TokenGrant, scope: Scope, from: TokenSource, who: Omit<Caller, "grant" | "site">) {
   if (!grant.scopes.includes(scope)) {
     throw new AppError(ErrorCode.NoPermission, `${named(from)} lacks the ${scope} scope for this call.`, { field: from, status: 403 });
   }
   const site = await readThrough(env.CACHE, cacheKeys.site(grant.siteId), () => loadSiteConfig(env.DB, grant.siteId));
   if (!site) throw new AppError(ErrorCode.NoPermission, `${named(from)} belongs to a site that no longer exists.`, { field: from });
-  return { grant, site };
+  return { grant, site, ...who };
+}
+
+/**
+ * Resolves an API token to its grant and site through the caches (isolate
+ * memo, then KV, then D1) and checks it holds `scope`. Warm, this is two memo
+ * hits and no I/O. Unknown or revoked: 9002 (401); lacking the scope: 9002
+ * (403); either names `from`.
+ */
+export async function authenticate(env: Env, token: string, scope: Scope, from: TokenSource = "apiToken"): Promise<Caller> {
+  const tokenHash = await sha256Hex(token);
+  const grant = await readThrough(env.CACHE, cacheKeys.token(tokenHash), () => findGrant(env.DB, tokenHash));
+  if (!grant) throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
+  return callerOf(env, grant, scope, from, { kind: "token", actor: `token:${grant.tokenId}`, label: grant.label ?? grant.tokenId });
+}
+
+/**
+ * Resolves an OAuth access token (from `POST /oauth/token`) to the same
+ * caller an API token gives: its client's site, the token's scopes, the
+ * client as actor and label. Two cached reads: the token (its client,
+ * scopes, expiry and the client's generation when issued) and the live
+ * client (gone once revoked; a rotation moves its generation on). Warm,
+ * three memo hits and no I/O. Unknown, expired, revoked, or issued before a
+ * rotation: 9002 (401); lacking the scope: 9002 (403).
+ */
+export async function authenticateAccessToken(env: Env, token: string, scope: Scope, from: TokenSource): Promise<Caller> {
+  const tokenHash = await sha256Hex(token);
+  const access = await readThrough(env.CACHE, cacheKeys.accessToken(tokenHash), () => findAccessGrant(env.DB, tokenHash));
+  if (!access) throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
+  if (access.expiresAt <= nowSeconds()) {
+    throw new AppError(ErrorCode.NoPermission, `${named(from)} has expired: request a new one from /oauth/token.`, { field: from });
+  }
+  const client = await readThrough(env.CACHE, cacheKeys.oauthClient(access.clientId), () => findClientGrant(env.DB, access.clientId));
+  if (!client || client.generation !== access.generation) {
+    throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
+  }
+  const grant: TokenGrant = { tokenId: client.clientId, siteId: client.siteId, scopes: access.scopes, label: client.label };
+  return callerOf(env, grant, scope, from, { kind: "oauth", actor: `oauth:${client.clientId}`, label: client.label });
 }
 
 const touched = new Map<string, number>();
 
 /**
- * Whether this request should record its token's last use: true at most once
- * a minute per token and isolate, so most requests skip that write. The SQL
- * guard (`last_used_at < now - 60`) keeps isolates from writing more often.
+ * Whether this request should record its credential's last use: true at
+ * most once a minute per credential and isolate, so most requests skip that
+ * write. The SQL guard (`last_used_at < now - 60`) keeps isolates from
+ * writing more often.
  */
 export function shouldTouch(tokenId: string, now: number): boolean {
   const last = touched.get(tokenId) ?? 0;

@@ -50,8 +50,22 @@ export const lotZones = sqliteTable(
       .references(() => sites.id),
     name: text("name").notNull(),
     createdAt: epoch("created_at").notNull(),
+    /** The zone number drivers enter or read on the sign; a zone is found by it when it has one, else by its name. */
+    number: text("number"),
+    /** The price of an hour of parking, in cents of `rate_currency`. */
+    rateCents: integer("rate_cents"),
+    rateCurrency: text("rate_currency"),
+    /** The longest session the zone allows, in minutes. */
+    maxMinutes: integer("max_minutes"),
+    /** IANA time zone name (e.g. America/Toronto). */
+    timeZone: text("time_zone"),
+    /** How many vehicles the zone holds. */
+    capacity: integer("capacity"),
   },
-  (t) => [uniqueIndex("lot_zones_site_name").on(t.siteId, t.name)],
+  (t) => [
+    uniqueIndex("lot_zones_site_name").on(t.siteId, t.name),
+    uniqueIndex("lot_zones_site_number").on(t.siteId, t.number).where(sql`number IS NOT NULL`),
+  ],
 );
 
 /**
@@ -86,6 +100,19 @@ export const permits = sqliteTable(
     externalId: text("external_id"),
     /** When the source last changed the record (ParkMobile's modifiedDateUtc). */
     sourceModifiedAt: epoch("source_modified_at"),
+    /** The plate's state, province or country, as sent (sessions). */
+    plateState: text("plate_state"),
+    /** The space (stall) number, as sent (sessions). */
+    spaceNumber: text("space_number"),
+    /**
+     * Set on a session (a permit started through the sessions API): the credential that started it and alone may read,
+     * stop or extend it, as `oauth:<client id>` or `token:<token id>`.
+     */
+    owner: text("owner"),
+    /** The driver's e-mail for a session's receipt: shown only to the session's owner, never kept in the history. */
+    receiptEmail: text("receipt_email"),
+    /** When a session was stopped early (its end was set to that moment); null while it runs or after it expired. */
+    stoppedAt: epoch("stopped_at"),
     version: integer("version").notNull().default(1),
     createdAt: epoch("created_at").notNull(),
     updatedAt: epoch("updated_at").notNull(),
@@ -98,11 +125,58 @@ export const permits = sqliteTable(
     // Pay Station Status: a site's temporary permits, newest first.
     index("permits_site_start").on(t.siteId, t.type, t.startAt),
     index("permits_disconnected").on(t.siteId, t.zoneName).where(sql`lot_zone_id IS NULL AND zone_name IS NOT NULL`),
+    // A client's sessions, newest first (the sessions list).
+    index("permits_owner").on(t.siteId, t.owner, t.startAt, t.id).where(sql`owner IS NOT NULL`),
     uniqueIndex("permits_external").on(t.siteId, t.source, t.externalId).where(sql`external_id IS NOT NULL`),
     uniqueIndex("permits_receipt_live")
       .on(t.siteId, t.receipt, t.plateNorm, t.startAt)
       .where(sql`receipt IS NOT NULL AND deleted_at IS NULL`),
   ],
+);
+
+/** OAuth 2.0 clients (client credentials): only the SHA-256 of the secret is kept. */
+export const oauthClients = sqliteTable(
+  "oauth_clients",
+  {
+    /** The public client_id (`oc_…`). */
+    id: text("id").primaryKey(),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    /** Who the client is (e.g. ParkOnce): the source of the sessions it starts. */
+    label: text("label").notNull(),
+    /** Comma list of the scopes the client may ask for. */
+    scopes: text("scopes").notNull(),
+    secretHash: text("secret_hash").notNull().unique(),
+    /** The first characters of the secret, to tell secrets apart in lists. */
+    secretPrefix: text("secret_prefix").notNull(),
+    /** Moved on at every rotation: access tokens issued under an older generation stop working. */
+    generation: integer("generation").notNull().default(1),
+    createdAt: epoch("created_at").notNull(),
+    lastUsedAt: epoch("last_used_at"),
+    revokedAt: epoch("revoked_at"),
+  },
+  (t) => [index("oauth_clients_site").on(t.siteId)],
+);
+
+/** Access tokens issued to OAuth clients: only the SHA-256 of the token is kept. */
+export const oauthTokens = sqliteTable(
+  "oauth_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    clientId: text("client_id")
+      .notNull()
+      .references(() => oauthClients.id),
+    siteId: integer("site_id").notNull(),
+    /** Comma list: the scopes granted (a subset of the client's). */
+    scopes: text("scopes").notNull(),
+    /** The client's generation when the token was issued. */
+    generation: integer("generation").notNull(),
+    issuedAt: epoch("issued_at").notNull(),
+    expiresAt: epoch("expires_at").notNull(),
+    revokedAt: epoch("revoked_at"),
+  },
+  (t) => [index("oauth_tokens_client").on(t.clientId, t.expiresAt)],
 );
 
 /** Every change to a permit, one row per version. */
@@ -116,7 +190,7 @@ export const permitEvents = sqliteTable(
     action: text("action", { enum: ["create", "update", "delete"] }).notNull(),
     /** JSON: `{ field: [before, after] }`; a create holds `{ field: [null, value] }`. */
     changes: text("changes", { mode: "json" }).$type<Changes>().notNull(),
-    /** `token:<id>`, `admin`, or `job:<name>`. */
+    /** `token:<id>`, `oauth:<client id>`, `admin`, or `job:<name>`. */
     actor: text("actor").notNull(),
     at: epoch("at").notNull(),
   },

@@ -59,7 +59,20 @@ export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<Si
   const db = database(d1);
   const [site, zones] = await db.batch([
     db.select({ slug: sites.slug, currencies: sites.currencies }).from(sites).where(eq(sites.id, siteId)),
-    db.select({ id: lotZones.id, name: lotZones.name }).from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name)),
+    db
+      .select({
+        id: lotZones.id,
+        name: lotZones.name,
+        number: lotZones.number,
+        rateCents: lotZones.rateCents,
+        currency: lotZones.rateCurrency,
+        maxMinutes: lotZones.maxMinutes,
+        timeZone: lotZones.timeZone,
+        capacity: lotZones.capacity,
+      })
+      .from(lotZones)
+      .where(eq(lotZones.siteId, siteId))
+      .orderBy(asc(lotZones.name)),
   ]);
   const row = site[0];
   if (!row) return null;

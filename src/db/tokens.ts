@@ -7,9 +7,12 @@ import { apiTokens } from "./schema";
 
 /** What a valid token grants; cached in KV under `token:v1:<hash>`. */
 export interface TokenGrant {
+  /** The credential's id: an API token's (`tk_…`), or for an OAuth access token its client's (`oc_…`). */
   tokenId: string;
   siteId: number;
   scopes: Scope[];
+  /** The token's label (absent in entries cached before labels were; read as none). */
+  label?: string | null;
 }
 
 /** A token as admins see it: never the secret, never its hash. */
@@ -105,11 +108,11 @@ export async function rotateToken(d1: D1Database, row: TokenRow): Promise<(Token
 /** The grant of a live token by the hash of its secret, or null. */
 export async function findGrant(d1: D1Database, tokenHash: string): Promise<TokenGrant | null> {
   const row = await database(d1)
-    .select({ id: apiTokens.id, siteId: apiTokens.siteId, scopes: apiTokens.scopes })
+    .select({ id: apiTokens.id, siteId: apiTokens.siteId, scopes: apiTokens.scopes, label: apiTokens.label })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
     .get();
-  return row ? { tokenId: row.id, siteId: row.siteId, scopes: row.scopes.split(",") as Scope[] } : null;
+  return row ? { tokenId: row.id, siteId: row.siteId, scopes: row.scopes.split(",") as Scope[], label: row.label } : null;
 }
 
 /**

@@ -1,6 +1,8 @@
-import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, ne, notExists, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import type { ZoneMetadata } from "../domain/site";
 import { nowSeconds } from "../domain/time";
-import { database, isUniqueViolation } from "./client";
+import { database, isUniqueViolation, statement } from "./client";
 import { lotZones, permits } from "./schema";
 
 export type LotZone = typeof lotZones.$inferSelect;
@@ -25,44 +27,127 @@ export async function findZone(d1: D1Database, siteId: number, nameOrId: string)
   return row ?? null;
 }
 
+/** What adding or changing a zone answers: the zone, or which of its keys another zone of the site already holds. */
+export type ZoneResult = { ok: true; zone: LotZone; reconnected: number } | { ok: false; reason: "name-taken" | "number-taken" };
+
+/** A zone's metadata as columns; undefined leaves a column as it is. */
+export type ZoneChange = Partial<ZoneMetadata> & { name?: string };
+
+const columns = (m: Partial<ZoneMetadata>) => ({
+  number: m.number,
+  rateCents: m.rateCents,
+  rateCurrency: m.currency,
+  maxMinutes: m.maxMinutes,
+  timeZone: m.timeZone,
+  capacity: m.capacity,
+});
+
+/**
+ * Whether another zone of the site (not `exceptId`) is found by `key`: its
+ * number is `key`, or it has no number and `key` is its name. Every zone must
+ * be found by its key (number, else name) alone, so such a zone forbids the key.
+ */
+function keyTaken(d1: D1Database, siteId: number, key: string, exceptId: number) {
+  const other = alias(lotZones, "other");
+  return database(d1)
+    .select({ one: sql`1` })
+    .from(other)
+    .where(
+      and(eq(other.siteId, siteId), ne(other.id, exceptId), or(eq(other.number, key), and(isNull(other.number), eq(other.name, key)))),
+    );
+}
+
+/** Why a write refused by a unique index was refused. */
+function takenBy(error: unknown): "name-taken" | "number-taken" | null {
+  if (!isUniqueViolation(error)) return null;
+  return /number/.test(String((error as Error).message) + String((error as { cause?: unknown }).cause ?? ""))
+    ? "number-taken"
+    : "name-taken";
+}
+
 /**
  * Adds a lot zone and, in the same transaction, reconnects the disconnected
- * records that named it. Null when the site already has a zone by that name.
+ * records that named it. Refused when the site already has a zone by that
+ * name or number, or one found by the new zone's key (its number, else its
+ * name).
  */
-export async function addZone(d1: D1Database, siteId: number, name: string): Promise<{ zone: LotZone; reconnected: number } | null> {
+export async function addZone(d1: D1Database, siteId: number, input: ZoneChange & { name: string }): Promise<ZoneResult> {
   const db = database(d1);
+  const { name } = input;
+  const key = input.number ?? name;
+  const c = columns(input);
   try {
-    const [inserted, reconnected] = await db.batch([
-      db.insert(lotZones).values({ siteId, name, createdAt: nowSeconds() }).returning(),
-      db
-        .update(permits)
-        .set({ lotZoneId: sql`(SELECT id FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})` })
-        .where(and(eq(permits.siteId, siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name))),
+    const [inserted, reconnected] = await d1.batch<Record<string, unknown>>([
+      // Raw: drizzle has no INSERT … SELECT … WHERE NOT EXISTS (the key check must be in the same statement as the write).
+      statement(
+        d1,
+        sql`INSERT INTO lot_zones (site_id, name, created_at, number, rate_cents, rate_currency, max_minutes, time_zone, capacity)
+            SELECT ${siteId}, ${name}, ${nowSeconds()}, ${c.number ?? null}, ${c.rateCents ?? null}, ${c.rateCurrency ?? null},
+                   ${c.maxMinutes ?? null}, ${c.timeZone ?? null}, ${c.capacity ?? null}
+            WHERE NOT EXISTS ${keyTaken(d1, siteId, key, -1)}
+            RETURNING id`,
+      ),
+      statement(
+        d1,
+        db
+          .update(permits)
+          .set({ lotZoneId: sql`(SELECT id FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})` })
+          .where(
+            and(
+              eq(permits.siteId, siteId),
+              isNull(permits.lotZoneId),
+              eq(permits.zoneName, name),
+              sql`EXISTS (SELECT 1 FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})`,
+            ),
+          ),
+      ),
     ]);
-    return { zone: inserted[0] as LotZone, reconnected: reconnected.meta.changes };
+    const id = inserted?.results[0]?.id as number | undefined;
+    if (id === undefined) return { ok: false, reason: input.number != null ? "number-taken" : "name-taken" };
+    const zone = (await db.select().from(lotZones).where(eq(lotZones.id, id)).get()) as LotZone;
+    return { ok: true, zone, reconnected: reconnected?.meta.changes ?? 0 };
   } catch (error) {
-    if (isUniqueViolation(error)) return null;
+    const reason = takenBy(error);
+    if (reason) return { ok: false, reason };
     throw error;
   }
 }
 
 /**
- * Renames a lot zone; its records stay with it, and disconnected records that
- * used the new name join it. Null when another zone of the site has that name.
+ * Changes a lot zone's name and metadata. Its records stay with it, and
+ * disconnected records that used a new name join it. Refused as
+ * {@link addZone} refuses.
  */
-export async function renameZone(d1: D1Database, zone: LotZone, name: string): Promise<{ zone: LotZone; reconnected: number } | null> {
+export async function updateZone(d1: D1Database, zone: LotZone, change: ZoneChange): Promise<ZoneResult> {
   const db = database(d1);
+  const name = change.name ?? zone.name;
+  const number = change.number === undefined ? zone.number : change.number;
+  const key = number ?? name;
   try {
     const [updated, reconnected] = await db.batch([
-      db.update(lotZones).set({ name }).where(eq(lotZones.id, zone.id)).returning(),
+      db
+        .update(lotZones)
+        .set({ name: change.name, ...columns(change) })
+        .where(and(eq(lotZones.id, zone.id), notExists(keyTaken(d1, zone.siteId, key, zone.id))))
+        .returning(),
       db
         .update(permits)
         .set({ lotZoneId: zone.id })
-        .where(and(eq(permits.siteId, zone.siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name))),
+        .where(
+          and(
+            eq(permits.siteId, zone.siteId),
+            isNull(permits.lotZoneId),
+            eq(permits.zoneName, name),
+            sql`EXISTS (SELECT 1 FROM lot_zones WHERE id = ${zone.id} AND name = ${name})`,
+          ),
+        ),
     ]);
-    return { zone: updated[0] as LotZone, reconnected: reconnected.meta.changes };
+    const row = updated[0];
+    if (!row) return { ok: false, reason: number !== null ? "number-taken" : "name-taken" };
+    return { ok: true, zone: row, reconnected: reconnected.meta.changes };
   } catch (error) {
-    if (isUniqueViolation(error)) return null;
+    const reason = takenBy(error);
+    if (reason) return { ok: false, reason };
     throw error;
   }
 }

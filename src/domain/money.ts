@@ -23,7 +23,8 @@ export function parseAmount(value: string | number): { cents: number } | { error
   return { cents };
 }
 
-/** Formats cents as the wire's two-decimal string. */
+/** Formats cents as the wire's two-decimal string (a refund or a lowered amount keeps its minus sign). */
 export function formatCents(cents: number): string {
-  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+  const abs = Math.abs(cents);
+  return `${cents < 0 ? "-" : ""}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }

@@ -28,7 +28,17 @@ export interface NewPermit {
   externalId?: string | null;
   /** When the source last changed it. */
   sourceModifiedAt?: number | null;
+  /** Sessions: the plate's state or province, and the space number, as sent. */
+  plateState?: string | null;
+  spaceNumber?: string | null;
+  /** Sessions: the credential that started it (`oauth:<client id>` or `token:<token id>`). */
+  owner?: string | null;
+  /** Sessions: the driver's receipt e-mail, shown to the owner only and never written to the history. */
+  receiptEmail?: string | null;
 }
+
+/** Fields a permit keeps that its history never records (personal data only its owner may read back). */
+const UNRECORDED: ReadonlySet<string> = new Set(["receiptEmail"]);
 
 /** The fields an update may change, already validated and normalized. */
 export interface PermitChange {
@@ -56,7 +66,9 @@ export function receiptOf(p: Pick<NewPermit, "permitNo" | "ticketNumber" | "type
 
 /** The changes of a permit's creation event: every value it was created with, as `[null, value]`. */
 export function creationChanges(p: Omit<NewPermit, "siteId">): Changes {
-  return Object.fromEntries(Object.entries(p).flatMap(([k, v]) => (v === null || v === undefined ? [] : [[k, [null, v]]])));
+  return Object.fromEntries(
+    Object.entries(p).flatMap(([k, v]) => (v === null || v === undefined || UNRECORDED.has(k) ? [] : [[k, [null, v]]])),
+  );
 }
 
 /** Where a permit stands at `now`: deleted, not started yet, in force, or ended. */

@@ -1,8 +1,45 @@
-/** What every request of a site needs: its slug, accepted currencies and lot zones (cached in KV under `site:v1:<id>`). */
+/** What a session needs of a lot zone besides its name: all optional. */
+export interface ZoneMetadata {
+  /** The zone number drivers enter or read on the sign. */
+  number: string | null;
+  /** Price of an hour, in cents of `currency`. */
+  rateCents: number | null;
+  /** The rate's currency (one of the site's). */
+  currency: string | null;
+  /** The longest session, in minutes. */
+  maxMinutes: number | null;
+  /** IANA time zone name. */
+  timeZone: string | null;
+  /** How many vehicles the zone holds. */
+  capacity: number | null;
+}
+
+/** A lot zone as every request sees it. */
+export interface ZoneConfig extends ZoneMetadata {
+  id: number;
+  name: string;
+}
+
+/** What every request of a site needs: its slug, accepted currencies and lot zones (cached in KV under `site:v2:<id>`). */
 export interface SiteConfig {
   id: number;
   slug: string;
   /** Accepted currencies; the first is the default. */
   currencies: string[];
-  zones: { id: number; name: string }[];
+  zones: ZoneConfig[];
+}
+
+/** The key a zone is found by: its number when it has one, else its name. */
+export function zoneKey(zone: { number: string | null; name: string }): string {
+  return zone.number ?? zone.name;
+}
+
+/**
+ * The lot zone a zone number (a session's `zone_number`, a ParkMobile signage
+ * code) names: the zone with that number, else the zone without a number
+ * whose name it is, exactly. A site named its ParkMobile zones `4410` before
+ * zones had numbers, and a zone numbered 4410 named "Downtown" is found too.
+ */
+export function zoneByKey<Z extends { number: string | null; name: string }>(zones: readonly Z[], key: string): Z | undefined {
+  return zones.find((z) => z.number === key) ?? zones.find((z) => z.number === null && z.name === key);
 }

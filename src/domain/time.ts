@@ -37,13 +37,43 @@ export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** Whether `zone` is an IANA time zone name this runtime knows (`America/Toronto`, `UTC`). */
-export function isTimeZone(zone: string): boolean {
+/** Formats epoch seconds as RFC 3339 in UTC (`2026-11-22T20:00:00Z`), as the sessions API answers; null stays null. */
+export function formatRfc3339(epochSeconds: number): string;
+export function formatRfc3339(epochSeconds: number | null): string | null;
+export function formatRfc3339(epochSeconds: number | null): string | null {
+  return epochSeconds === null ? null : `${new Date(epochSeconds * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Parses an RFC 3339 date-time into epoch seconds (fractions dropped). The
+ * offset is required (`Z` or `±hh:mm`): a time without one names no instant.
+ * `undefined` when malformed or not a real calendar time.
+ */
+export function parseRfc3339(value: string): number | undefined {
+  const m = RFC3339.exec(value);
+  if (!m) return undefined;
+  const [, date, time, , offset] = m as unknown as [string, string, string, string | undefined, string];
+  const local = parseWireTime(`${date}T${time}`);
+  if (local === undefined) return undefined;
+  if (offset === "Z" || offset === "z") return local;
+  const [h, mi] = offset.slice(1).split(":").map(Number) as [number, number];
+  if (h > 23 || mi > 59) return undefined;
+  return local - (offset.startsWith("-") ? -1 : 1) * (h * 3600 + mi * 60);
+}
+
+/**
+ * The canonical IANA name of a time zone (`america/toronto` → `America/Toronto`),
+ * or undefined when the runtime's time zone database does not know it.
+ */
+export function canonicalTimeZone(name: string): string | undefined {
+  // Offsets such as "+05:00" are accepted by Intl but are not IANA zone names.
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return undefined;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

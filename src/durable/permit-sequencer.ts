@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { extendSession, type SessionExtension, type SessionStop, type SessionWriteResult, stopSession } from "../db/permits/sessions";
 import { deletePermit, type PermitDelete, type PermitUpdate, updatePermit, type VersionResult } from "../db/permits/versions";
 import { nowSeconds } from "../domain/time";
 
@@ -11,6 +12,12 @@ export type DeleteRequest = PermitDelete;
  * was written. A plain value, because errors do not cross RPC as classes.
  */
 export type WriteResult = VersionResult;
+/** What the Worker sends to stop a session (whose, which, who asks). */
+export type StopRequest = SessionStop;
+/** What the Worker sends to extend a session: also the minutes, and the amount and currency if the client sent them. */
+export type ExtendRequest = SessionExtension;
+/** What a session write answers (a plain value, as {@link WriteResult}). */
+export type SessionResult = SessionWriteResult;
 
 /**
  * One object per permit reference: updates and deletes of a reference run one
@@ -41,6 +48,20 @@ export class PermitSequencer extends DurableObject<Env> {
   /** Deletes the permit (a soft delete, kept with its history). */
   async remove(request: DeleteRequest): Promise<WriteResult> {
     return this.#inTurn(() => deletePermit(this.env.DB, request, nowSeconds()));
+  }
+
+  /**
+   * Stops the session (its end becomes now). The clock is read when its turn
+   * comes, so an extension queued before the stop is applied first and none
+   * queued after it can move the end again.
+   */
+  async stopSession(request: StopRequest): Promise<SessionResult> {
+    return this.#inTurn(() => stopSession(this.env.DB, request, nowSeconds()));
+  }
+
+  /** Extends the session by whole minutes, within its zone's maximum. */
+  async extendSession(request: ExtendRequest): Promise<SessionResult> {
+    return this.#inTurn(() => extendSession(this.env.DB, request, nowSeconds()));
   }
 }
 

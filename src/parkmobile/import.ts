@@ -4,6 +4,7 @@ import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
 import { SOURCES, type SourceRecord } from "../domain/permit";
+import { zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { type Fetch, ParkMobileClient, ParkMobileError, type ParkMobileZone } from "./client";
 import { mapRight } from "./mapping";
@@ -41,15 +42,21 @@ async function openClient(env: Env, siteId: number, fetchImpl: Fetch): Promise<P
 }
 
 /**
- * ParkMobile's zones split by whether a lot zone of the site imports them
- * (its name is the zone's signage code), each code once. Read from D1, not
- * the cache: a lot zone added a moment ago must match at once.
+ * ParkMobile's zones split by whether a lot zone of the site imports them,
+ * each code once: a signage code names the lot zone numbered so, else the one
+ * without a number named so (as a session's zone_number does). Read from D1,
+ * not the cache: a lot zone added a moment ago must match at once.
  */
 async function matchZones(env: Env, siteId: number, remote: ParkMobileZone[]) {
   const site = await loadSiteConfig(env.DB, siteId);
-  const lotZones = new Set(site?.zones.map((z) => z.name));
+  const lotZoneOf = (code: string) => zoneByKey(site?.zones ?? [], code);
   const codes = [...new Set(remote.map((z) => z.signageZoneCode))];
-  return { site, matched: codes.filter((code) => lotZones.has(code)), skipped: codes.filter((code) => !lotZones.has(code)) };
+  return {
+    site,
+    lotZoneOf,
+    matched: codes.filter((code) => lotZoneOf(code) !== undefined),
+    skipped: codes.filter((code) => lotZoneOf(code) === undefined),
+  };
 }
 
 /** What checking a site's ParkMobile settings found: the zones it would import and skip, or why it failed. */
@@ -73,7 +80,8 @@ export async function checkParkMobileConnection(env: Env, siteId: number, fetchI
 
 /**
  * "Fetch ParkMobile Stats" for one site: reads ParkMobile's zones, keeps
- * those whose signage zone code names a lot zone of the site (exactly),
+ * those whose signage zone code names a lot zone of the site (its number, or
+ * the name of a zone without a number, exactly),
  * fetches each one's parking rights and brings the site's ParkMobile permits
  * up to date (keyed by parkingRightId). Zones without a lot zone are skipped
  * and named in the log. Never two runs at once for a site: returns null if
@@ -96,7 +104,7 @@ export async function runParkMobileImport(
   const zoneFailures: string[] = [];
   try {
     const client = await openClient(env, siteId, fetchImpl);
-    const { site, matched, skipped } = await matchZones(env, siteId, await client.zones());
+    const { site, matched, skipped, lotZoneOf } = await matchZones(env, siteId, await client.zones());
     counts.skippedZones = skipped;
     counts.zonesMatched = matched.length;
     counts.zonesSkipped = counts.skippedZones.length;
@@ -128,6 +136,7 @@ export async function runParkMobileImport(
         siteId,
         source: SOURCES.parkmobile,
         zoneName: code,
+        lotZoneId: lotZoneOf(code)?.id,
         currency: site?.currencies[0] ?? null,
         records: unique,
         actor: "job:parkmobile",

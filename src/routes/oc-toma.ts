@@ -18,7 +18,7 @@ import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermi
 import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
-import { type AppEnv, acceptBody, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { type AppEnv, acceptBody, idempotencyKey, MAX_BODY_BYTES, readJsonObject } from "../http";
 import { authenticateRequest } from "./caller";
 
 /** OPS-COM's OC-TOMA v1 permits API, mounted at /api/OC-TOMA/v1. */
@@ -93,8 +93,6 @@ function endpoint<E extends EndpointAttributes>(
   });
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
 const PermitReference = z
   .object({
     status: z.literal("success"),
@@ -122,13 +120,10 @@ endpoint(
   },
   async (c, { caller, input }) => {
     const permit = { ...toNewPermit(input, caller.site), type: "temp" as const, source: SOURCES.push };
-    const key = c.req.header("idempotency-key");
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new AppError(ErrorCode.Invalid, "Idempotency-Key must be 1 to 255 visible ASCII characters.", { field: "Idempotency-Key" });
-    }
+    const key = idempotencyKey(c);
     const now = nowSeconds();
     const outcome = await pushPermit(c.env.DB, permit, {
-      actor: `token:${caller.grant.tokenId}`,
+      actor: caller.actor,
       now,
       idempotency: key === undefined ? undefined : { key, requestHash: await sha256Hex(JSON.stringify(permit)) },
     });
@@ -193,7 +188,7 @@ endpoint(
       writer: "vendor",
       change: toPermitChange(input, caller.site),
       defaultCurrency: caller.site.currencies[0] ?? null,
-      actor: `token:${caller.grant.tokenId}`,
+      actor: caller.actor,
     });
     return c.json(written(reference, result, { reference: input.names.referenceId, end: input.names.endTime }));
   },
@@ -218,7 +213,7 @@ endpoint(
       siteId: caller.site.id,
       reference,
       writer: "vendor",
-      actor: `token:${caller.grant.tokenId}`,
+      actor: caller.actor,
     });
     return c.json(written(reference, result, { reference: input.names.referenceId }));
   },

@@ -13,7 +13,8 @@ import { permits } from "../schema";
 /** D1 allows 2 MB per bound string: rows travel as JSON in chunks well under it. */
 const ROWS_PER_STATEMENT = 1_000;
 
-type InsertRow = Omit<NewPermit, "siteId"> & { id: string };
+/** A row to insert; `lotZoneId` when its lot zone was resolved already (by number), else its zone name is matched. */
+type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
 
 /**
  * A field of the JSON row `j.value` in a `json_each` statement. A history
@@ -45,7 +46,8 @@ function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx
                                  start_at, end_at, permit_no, ticket_number, promo_code, receipt, external_id, source_modified_at,
                                  version, created_at, updated_at)
             SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("zoneName")},
-                   (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")}),
+                   COALESCE((SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.id = ${field("lotZoneId")}),
+                            (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")})),
                    ${field("amountCents")}, ${field("currency")}, ${field("startAt")}, ${field("endAt")}, ${field("permitNo")},
                    ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, ${field("externalId")}, ${field("sourceModifiedAt")},
                    1, ${ctx.now}, ${ctx.now}
@@ -97,7 +99,18 @@ export async function insertPermits(
  */
 export async function syncSourceRecords(
   d1: D1Database,
-  input: { siteId: number; source: string; zoneName: string; currency: string | null; records: SourceRecord[]; actor: string; now: number },
+  input: {
+    siteId: number;
+    source: string;
+    /** The zone as the source names it (kept as the records' raw zone name). */
+    zoneName: string;
+    /** The lot zone that name was resolved to (by number, else by name). */
+    lotZoneId?: number;
+    currency: string | null;
+    records: SourceRecord[];
+    actor: string;
+    now: number;
+  },
 ): Promise<{ created: number; updated: number; unchanged: number }> {
   const { siteId, source, records, now } = input;
   if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
@@ -140,6 +153,7 @@ export async function syncSourceRecords(
         plate: r.plate,
         plateNorm: r.plateNorm,
         zoneName: input.zoneName,
+        lotZoneId: input.lotZoneId,
         amountCents: r.amountCents,
         currency: r.amountCents === null ? null : input.currency,
         startAt: r.startAt,

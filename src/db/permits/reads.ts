@@ -2,10 +2,11 @@ import { and, asc, count, desc, eq, getTableColumns, gt, isNotNull, isNull, lt, 
 import { database, statement } from "../client";
 import { lotZones, permitEvents, permits, sites } from "../schema";
 
-/** A permit as reads return it: every column, and the current name of the lot zone it matched (null: none). */
-export type PermitRow = typeof permits.$inferSelect & { lotZone: string | null };
+/** A permit as reads return it: every column, and the current name and number of the lot zone it matched (null: none). */
+export type PermitRow = typeof permits.$inferSelect & { lotZone: string | null; lotZoneNumber: string | null };
 
-const withLotZone = { ...getTableColumns(permits), lotZone: lotZones.name };
+/** The columns of a {@link PermitRow}: a select over permits left-joined to lot_zones. */
+export const withLotZone = { ...getTableColumns(permits), lotZone: lotZones.name, lotZoneNumber: lotZones.number };
 
 /** "Active now": started, not yet ended, not deleted. The one definition stats and lookups share. */
 const activeAt = (now: number) => and(lte(permits.startAt, now), gt(permits.endAt, now), isNull(permits.deletedAt));
@@ -54,6 +55,18 @@ export function activeByPlate(d1: D1Database, siteId: number, plateNorm: string,
     )
     .orderBy(desc(permits.endAt))
     .limit(100);
+}
+
+/**
+ * The rights a plate (normalized) holds on a site at `now`, whatever their
+ * source (sessions, pushes, ParkMobile imports, standard permits),
+ * optionally in one lot zone: the plate check of `GET /api/v1/rights`. Today
+ * a right is exactly an active permit ({@link activeByPlate}); it is its own
+ * function so the rights' rule can grow (a grace period after the end, a
+ * confusable-character match) without touching the lookup's.
+ */
+export function rightsOfPlate(d1: D1Database, siteId: number, plateNorm: string, now: number, lotZoneId?: number): Promise<PermitRow[]> {
+  return activeByPlate(d1, siteId, plateNorm, now, lotZoneId);
 }
 
 /** The zone names pushes used that no lot zone matches, with how many live records and when last seen. */

@@ -40,7 +40,7 @@ export type VersionResult =
   | { ok: false; reason: "not-found" | "standard-permit" | "end-not-after-start" };
 
 /** A compare-and-set lost to another writer this many times in a row is reported, not retried forever. */
-const CAS_ATTEMPTS = 5;
+export const CAS_ATTEMPTS = 5;
 
 /** The columns an update may change, with what compare-and-set needs. */
 const readPermit = (d1: D1Database, reference: string) =>
@@ -63,14 +63,17 @@ const readPermit = (d1: D1Database, reference: string) =>
     .get();
 
 type Versioned = { id: string; version: number };
-type Settable = Partial<Pick<typeof permits.$inferInsert, "plate" | "plateNorm" | "amountCents" | "currency" | "endAt" | "deletedAt">>;
+/** The columns a new version may set. */
+export type Settable = Partial<
+  Pick<typeof permits.$inferInsert, "plate" | "plateNorm" | "amountCents" | "currency" | "endAt" | "deletedAt" | "stoppedAt">
+>;
 
 /**
  * Writes one new version of a permit: `UPDATE … WHERE version = <read>` and
  * the history event in one batch, the event inserted only if the update
  * changed a row. Returns false when another writer got there first.
  */
-async function compareAndSet(
+export async function compareAndSet(
   d1: D1Database,
   row: Versioned,
   set: Settable,

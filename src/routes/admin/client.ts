@@ -8,12 +8,13 @@
  */
 import type { z } from "zod";
 import type { ErrorBody } from "../../errors";
+import type { ClientCreate, ClientList, ClientView, NewClientView } from "./clients";
 import type { ConnectionCheck, ParkMobileInput, ParkMobileSettings } from "./parkmobile";
 import type { PermitEnded, PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { RunList, RunView, TaskList, TaskView } from "./tasks";
 import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
-import type { DisconnectedZones, ZoneChange, ZoneList, ZoneRemoval } from "./zones";
+import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
 /** An error answer of the admin API: its code, message and field. */
 export type AdminError = z.infer<typeof ErrorBody>;
@@ -53,9 +54,9 @@ export function adminClient(send: Send) {
     updateSite: (slug: string, input: z.input<typeof SiteUpdate>) => call<typeof SiteView>("PATCH", site(slug), input),
 
     listZones: (slug: string) => call<typeof ZoneList>("GET", `${site(slug)}/zones`),
-    addZone: (slug: string, name: string) => call<typeof ZoneChange>("POST", `${site(slug)}/zones`, { name }),
-    renameZone: (slug: string, zone: string, name: string) =>
-      call<typeof ZoneChange>("PATCH", `${site(slug)}/zones/${seg(zone)}`, { name }),
+    addZone: (slug: string, input: z.input<typeof ZoneInput>) => call<typeof ZoneChange>("POST", `${site(slug)}/zones`, input),
+    updateZone: (slug: string, zone: string, input: z.input<typeof ZoneUpdate>) =>
+      call<typeof ZoneChange>("PATCH", `${site(slug)}/zones/${seg(zone)}`, input),
     removeZone: (slug: string, zone: string) => call<typeof ZoneRemoval>("DELETE", `${site(slug)}/zones/${seg(zone)}`),
     listDisconnected: (slug: string) => call<typeof DisconnectedZones>("GET", `${site(slug)}/disconnected`),
 
@@ -63,6 +64,11 @@ export function adminClient(send: Send) {
     createToken: (slug: string, input: z.input<typeof TokenCreate>) => call<typeof NewTokenView>("POST", `${site(slug)}/tokens`, input),
     revokeToken: (id: string) => call<typeof TokenView>("DELETE", `/tokens/${seg(id)}`),
     rotateToken: (id: string) => call<typeof NewTokenView>("POST", `/tokens/${seg(id)}/rotate`),
+
+    listClients: (slug: string) => call<typeof ClientList>("GET", `${site(slug)}/clients`),
+    createClient: (slug: string, input: z.input<typeof ClientCreate>) => call<typeof NewClientView>("POST", `${site(slug)}/clients`, input),
+    revokeClient: (id: string) => call<typeof ClientView>("DELETE", `/clients/${seg(id)}`),
+    rotateClient: (id: string) => call<typeof NewClientView>("POST", `/clients/${seg(id)}/rotate`),
 
     createStandardPermits: (slug: string, input: z.input<typeof StandardPermits>) =>
       call<typeof PermitsCreated>("POST", `${site(slug)}/permits`, input),

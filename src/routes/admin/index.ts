@@ -1,3 +1,4 @@
+import { registerClientRoutes } from "./clients";
 import { registerParkMobileRoutes } from "./parkmobile";
 import { registerPermitRoutes } from "./permits";
 import { createAdminApp } from "./route";
@@ -12,6 +13,7 @@ export const admin = createAdminApp();
 registerSiteRoutes(admin);
 registerZoneRoutes(admin);
 registerTokenRoutes(admin);
+registerClientRoutes(admin);
 registerPermitRoutes(admin);
 registerParkMobileRoutes(admin);
 registerTaskRoutes(admin);

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { listClients } from "../../db/oauth";
 import { insertPermits } from "../../db/permits/bulk";
 import { disconnectedZones, everyPermit, type PermitSearch, permitWithHistory, searchPermits } from "../../db/permits/reads";
 import type { Site } from "../../db/sites";
@@ -19,7 +20,7 @@ const HistoryEntry = z.object({
   changes: z
     .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
     .openapi({ description: "field: [before, after], fields and values as the permit shows them (`amount`, `start`, …)" }),
-  actor: z.string().openapi({ description: "token:<id>, admin, or job:<name>" }),
+  actor: z.string().openapi({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" }),
   at: z.string(),
 });
 
@@ -141,9 +142,10 @@ async function searchOf(c: AdminContext, site: Site, q: z.infer<typeof SearchFil
     }
   }
   const source = given(q.source);
-  const sources: string[] = Object.values(SOURCES);
+  // Sessions carry their OAuth client's label as their source.
+  const sources = source === undefined ? [] : [...Object.values(SOURCES), ...(await listClients(c.env.DB, site.id)).map((cl) => cl.label)];
   if (source !== undefined && !sources.includes(source)) {
-    throw new AppError(ErrorCode.Invalid, `source must be one of ${sources.join(", ")}.`, { field: "source" });
+    throw new AppError(ErrorCode.Invalid, `source must be one of ${[...new Set(sources)].join(", ")}.`, { field: "source" });
   }
   return {
     type: q.type,

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { cacheKeys, invalidate } from "../../cache";
 import { createSite, listSites, type Site, updateSite } from "../../db/sites";
-import { formatWireTime, isTimeZone } from "../../domain/time";
+import { canonicalTimeZone, formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { type AdminApp, adminRoute, body, json, requireRoot, SiteParam, Slug, siteOf } from "./route";
 
@@ -39,7 +39,8 @@ const SiteName = z.string().trim().min(1).max(200);
 const TimeZone = z
   .string()
   .max(64)
-  .refine(isTimeZone, "must be an IANA time zone such as America/Toronto")
+  .refine((tz) => canonicalTimeZone(tz) !== undefined, "must be an IANA time zone name such as America/Toronto")
+  .transform((tz) => canonicalTimeZone(tz) as string)
   .openapi({ description: "IANA time zone; UTC by default.", example: "America/Toronto" });
 
 export const SiteCreate = z.object({

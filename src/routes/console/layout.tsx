@@ -38,6 +38,7 @@ const SITE_PAGES = [
   ["settings", "Settings"],
   ["tasks", "Tasks"],
   ["tokens", "API tokens"],
+  ["clients", "OAuth clients"],
 ] as const;
 export type SitePage = (typeof SITE_PAGES)[number][0];
 

@@ -28,11 +28,16 @@ export async function permitListPage(
   const session = c.get("session");
   const filters = filtersOf(c);
   const page = Math.max(1, Number(c.req.query("page")) || 1);
-  const answer = await api(c).searchPermits(site.slug, { ...filters, type: view.type, page });
+  const [answer, clients] = await Promise.all([
+    api(c).searchPermits(site.slug, { ...filters, type: view.type, page }),
+    api(c).listClients(site.slug),
+  ]);
   const result = answer.ok ? answer.data : undefined;
   const base = `/admin/sites/${site.slug}/${view.page}`;
   const link = (p: number) => `${base}?${new URLSearchParams({ ...filters, page: String(p) })}`;
-  const sources = view.type === "standard" ? [SOURCES.admin] : [SOURCES.push, SOURCES.parkmobile];
+  // Sessions carry their OAuth client's label as their source.
+  const labels = clients.ok ? clients.data.clients.map((client) => client.label) : [];
+  const sources = view.type === "standard" ? [SOURCES.admin] : [...new Set([SOURCES.push, SOURCES.parkmobile, ...labels])];
   return c.html(
     <Page title={view.title} session={session} site={site.slug} current={view.page} answer={answer}>
       {view.before}

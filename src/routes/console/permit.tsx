@@ -25,6 +25,8 @@ export function registerPermitPage(app: ConsoleApp) {
           ["Amount", p.amount ? `${p.amount} ${p.currency ?? ""}` : ""],
           ["Permit / ticket", `${p.permitNo ?? "-"} / ${p.ticketNumber ?? "-"}`],
           ["Promo code", p.promoCode ?? ""],
+          ["Plate state / space", `${p.plateState ?? "-"} / ${p.spaceNumber ?? "-"}`],
+          ["Stopped (UTC)", p.stoppedAt ? <Time utc={p.stoppedAt} /> : ""],
           ["Version", p.version],
           ["Deleted", p.deletedAt ? <Time utc={p.deletedAt} /> : "no"],
         ]
