@@ -1,15 +1,17 @@
-import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { ClientErrorStatusCode, ContentfulStatusCode, ServerErrorStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
 import type { AppEnv } from "./http";
+
+// The one home of errors, for every layer: the domain throws AppError too, so this module imports nothing of Hono
+// at run time (its types only), and builds its OpenAPI schema only when the routes first ask for it.
 
 /**
  * Every error this Worker answers, on every surface, carries one of these
  * codes: OPS-COM's own (their "API Error Codes" page), plus 9999 for the
  * unexpected. Each code has the HTTP statuses it answers with (the first is
  * its default) and one line saying what it means; the README's error table
- * is checked against this one (test/errors.test.ts).
+ * is checked against this one (test/sources-agree.test.ts).
  */
 const codes = {
   TokenMissing: {
@@ -140,7 +142,7 @@ export function answerError<E extends AppEnv>(err: Error, c: Context<E>) {
     for (const [name, value] of Object.entries(err.headers)) c.header(name, value);
     return c.json(err.toBody(id), err.status);
   }
-  if (err instanceof HTTPException && err.status < 500) {
+  if (isHttpException(err) && err.status < 500) {
     const message = err.status === 415 ? "Content-Type must be application/json." : err.message || "Bad request.";
     const error = new AppError(ErrorCode.Unparseable, message, { status: err.status as ContentfulStatusCode });
     return c.json(error.toBody(id), error.status);
@@ -231,25 +233,43 @@ export function throwValidationError(result: { success: boolean; error?: z.ZodEr
   if (!result.success && result.error) throw fromZodIssue(result.error, result.data);
 }
 
-/** The error body in the OpenAPI document. */
-export const ErrorBody = z
-  .object({
-    status: z.literal("error"),
-    ErrorCode: z
-      .number()
-      .int()
-      .openapi({ description: errorTable.map((row) => `${row.code}: ${row.summary}`).join("\n") }),
-    ErrorMessage: z.string(),
-    field: z.string().optional().openapi({ description: "The attribute at fault, under the name the client used." }),
-    requestId: z.string().optional(),
-  })
-  .openapi("Error");
+let errorBodySchema: ReturnType<typeof buildErrorBody> | undefined;
+
+function buildErrorBody() {
+  return z
+    .object({
+      status: z.literal("error"),
+      ErrorCode: z
+        .number()
+        .int()
+        .openapi({ description: errorTable.map((row) => `${row.code}: ${row.summary}`).join("\n") }),
+      ErrorMessage: z.string(),
+      field: z.string().optional().openapi({ description: "The attribute at fault, under the name the client used." }),
+      requestId: z.string().optional(),
+    })
+    .openapi("Error");
+}
+
+/**
+ * The error body in the OpenAPI document, built on first use: by then the
+ * routes have loaded @hono/zod-openapi, which gives zod its `.openapi()`.
+ */
+export function errorBody() {
+  errorBodySchema ??= buildErrorBody();
+  return errorBodySchema;
+}
+
+/** A Hono HTTPException, told by its shape (`status` and `getResponse()`), so this module needs no Hono at run time. */
+function isHttpException(err: Error): err is Error & { status: number } {
+  const e = err as { status?: unknown; getResponse?: unknown };
+  return typeof e.status === "number" && typeof e.getResponse === "function";
+}
 
 /** An HTTP status an error answers with. */
 export type ErrorStatus = ClientErrorStatusCode | ServerErrorStatusCode;
 
 /** The documented error answers of an operation, one entry per HTTP status. */
 export function errorResponses<const S extends readonly ErrorStatus[]>(statuses: S) {
-  const response = { description: "An error, in the one error shape", content: { "application/json": { schema: ErrorBody } } };
+  const response = { description: "An error, in the one error shape", content: { "application/json": { schema: errorBody() } } };
   return Object.fromEntries(statuses.map((s) => [s, response])) as Record<S[number], typeof response>;
 }

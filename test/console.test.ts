@@ -78,7 +78,7 @@ describe("admin console", () => {
     const token = await csrfOf(`/admin/sites/${slug}/zones`, session);
     const crossSite = await submit(`/admin/sites/${slug}/zones`, session, { _csrf: token, name: "evil" }, "https://evil.example");
     expect(crossSite.status).toBe(403);
-    expect(await crossSite.json()).toMatchObject({ ErrorCode: 9003, ErrorMessage: "Refused: this form was posted from another site." });
+    expect(await crossSite.text()).toMatch(/role="alert">Refused: this form was posted from another site\. \(error 9003/);
     expect((await submit(`/admin/sites/${slug}/zones`, session, { name: "evil" })).status).toBe(403);
     expect((await submit(`/admin/sites/${slug}/zones`, session, { _csrf: "guess", name: "evil" })).status).toBe(403);
     expect(await count("lot_zones", "name = 'evil'")).toBe(0);
@@ -222,5 +222,25 @@ describe("admin console: what a person meets", () => {
     const csv = await page(`/admin/sites/${slug}/standard.csv?plate=con1`, session);
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect((await csv.text()).split("\r\n").filter(Boolean)).toHaveLength(2);
+  });
+});
+
+describe("admin console: errors are pages", () => {
+  it("an address no page answers is a page saying so, signed in or not", async () => {
+    const { session } = await signIn();
+    const res = await page("/admin/no-such-page", session);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("No such page");
+    expect((await page("/admin/no-such-page", "")).headers.get("location")).toBe("/admin/login");
+  });
+
+  it("a 403 raised inside the console that is not a cross-site post is not reported as one", async () => {
+    const { slug } = await newSite();
+    const { session } = await signIn();
+    // A form token that does not match: the console's own refusal, not csrf()'s.
+    const res = await submit(`/admin/sites/${slug}/zones`, session, { _csrf: "wrong", name: "x" });
+    expect(res.status).toBe(403);
+    expect(await res.text()).not.toContain("posted from another site");
   });
 });

@@ -20,7 +20,7 @@ import {
 import { type SiteConfig, type ZoneConfig, zoneByKey, zoneKey } from "../domain/site";
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
-import { AppError, ErrorBody, ErrorCode, throwValidationError } from "../errors";
+import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
 import { idempotencyKey } from "../http";
 import { apiRoute, type CallerEnv } from "./caller";
 
@@ -127,7 +127,7 @@ const SessionFields = z.object({
 const Session = SessionFields.extend({ transactions: z.array(Transaction) }).openapi("Session");
 const SessionSummary = SessionFields.openapi("SessionSummary");
 
-const SessionConflict = ErrorBody.extend({
+const SessionConflict = errorBody().extend({
   session_id: z.string().optional().openapi({ description: "The running session of this plate in this zone (9022): extend it instead." }),
 }).openapi("SessionConflict");
 

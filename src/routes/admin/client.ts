@@ -7,7 +7,7 @@
  * import nothing at run time, only types.
  */
 import type { z } from "zod";
-import type { ErrorBody } from "../../errors";
+import type { errorBody } from "../../errors";
 import type { ClientCreate, ClientList, ClientView, NewClientView } from "./clients";
 import type { ConnectionCheck, ParkMobileInput, ParkMobileSettings } from "./parkmobile";
 import type { PermitEnded, PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
@@ -17,7 +17,7 @@ import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
 import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
 /** An error answer of the admin API: its code, message and field. */
-export type AdminError = z.infer<typeof ErrorBody>;
+export type AdminError = z.infer<ReturnType<typeof errorBody>>;
 
 /** An answer: the data, or the error with its HTTP status. */
 export type Answer<T> = { ok: true; data: T } | { ok: false; status: number; error: AdminError };

@@ -1,9 +1,9 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { csrf } from "hono/csrf";
-import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError, answerError, ErrorCode } from "../../errors";
 import { acceptBody } from "../../http";
+import { Page } from "./layout";
 import { registerClientsPage } from "./clients";
 import { registerDisconnectedPage } from "./disconnected";
 import { registerPayStationPage } from "./paystation";
@@ -31,18 +31,39 @@ export const consoleApp = new Hono<ConsoleEnv>();
 /** The console's forms are a few fields. */
 const MAX_FORM_BYTES = 64 * 1024;
 
-// Cross-site form posts are refused before anything runs; frames and sniffing are off; forms are small and UTF-8.
-consoleApp.use(csrf(), secureHeaders(), acceptBody(MAX_FORM_BYTES));
+const checkOrigin = csrf();
 
-// In the console, the one 403 a middleware raises is csrf()'s: say what it means.
-consoleApp.onError((err, c) =>
-  answerError(
-    err instanceof HTTPException && err.status === 403
-      ? new AppError(ErrorCode.Unparseable, "Refused: this form was posted from another site.", { status: 403 })
-      : err,
-    c,
-  ),
-);
+/** Refuses a form posted from another site (hono's csrf(): the Origin, or Sec-Fetch-Site), saying so. */
+const sameOrigin: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  let allowed = false;
+  await checkOrigin(c, async () => {
+    allowed = true;
+  }).catch(() => undefined);
+  if (!allowed) throw new AppError(ErrorCode.Unparseable, "Refused: this form was posted from another site.", { status: 403 });
+  await next();
+};
+
+// Cross-site form posts are refused before anything runs; frames and sniffing are off; forms are small and UTF-8.
+consoleApp.use(sameOrigin, secureHeaders(), acceptBody(MAX_FORM_BYTES));
+
+// People read the console's errors: a page with the error's message, with the status and request id of the API's.
+consoleApp.onError(async (err, c) => {
+  const answer = answerError(err, c);
+  const body = (await answer.clone().json()) as { ErrorCode: number; ErrorMessage: string; requestId?: string };
+  return c.html(
+    <Page title="That did not work">
+      <p role="alert">
+        {body.ErrorMessage} (error {body.ErrorCode}
+        {body.requestId ? `, request ${body.requestId}` : ""})
+      </p>
+      <p>
+        <a href="/admin">Back to the console</a>
+      </p>
+    </Page>,
+    answer.status as 400,
+  );
+});
+
 
 registerSession(consoleApp);
 consoleApp.use("/sites/:site/*", requireSite);
@@ -56,3 +77,15 @@ registerStandardPage(consoleApp);
 registerPermitPage(consoleApp);
 registerTokensPage(consoleApp);
 registerClientsPage(consoleApp);
+
+// Last: a console address no page answers is a page saying so (the API's unknown routes answer JSON, the console's HTML).
+consoleApp.all("*", (c) =>
+  c.html(
+    <Page title="No such page" session={c.get("session")}>
+      <p>
+        <a href="/admin">Back to the console</a>
+      </p>
+    </Page>,
+    404,
+  ),
+);
