@@ -248,7 +248,7 @@ The first save needs all three; later ones change only what is given.`,
     options: { ...SITE, limit: { value: "n" } },
     help: "the latest runs, newest first",
     run: (api, a, o) => api.listRuns(o.site as string, a.task as string, o.limit),
-    show: (r) => table(r.runs, RUN_COLUMNS),
+    show: (r) => table(r.runs, runColumns(r.runs)),
   }),
 };
 
@@ -467,21 +467,41 @@ const TASK_COLUMNS: Columns<Data<"setTaskEnabled">> = {
   ENABLED: (t) => (t.enabled ? "yes" : "no"),
   "LAST RUN": (t) => runSummary(t.lastRun),
 };
-const RUN_COLUMNS: Columns<Run> = {
+type ImportCounts = Extract<Run["counts"], { zonesMatched: number }>;
+type RetentionCounts = Extract<Run["counts"], { anonymized: number }>;
+const RUN_START: Columns<Run> = {
   ID: "id",
   TRIGGER: "trigger",
   STARTED: "startedAt",
   FINISHED: (r) => r.finishedAt ?? "-",
   OUTCOME: "outcome",
-  MATCHED: (r) => r.counts.zonesMatched,
-  SKIPPED: (r) => r.counts.zonesSkipped,
-  FETCHED: (r) => r.counts.rightsFetched,
-  CREATED: (r) => r.counts.created,
-  UPDATED: (r) => r.counts.updated,
-  UNCHANGED: (r) => r.counts.unchanged,
-  REJECTED: (r) => r.counts.rejected,
+};
+/** Import runs: zones and rights. */
+const importCount = (pick: (c: ImportCounts) => number) => (r: Run) => pick(r.counts as ImportCounts);
+const IMPORT_RUN_COLUMNS: Columns<Run> = {
+  ...RUN_START,
+  MATCHED: importCount((c) => c.zonesMatched),
+  SKIPPED: importCount((c) => c.zonesSkipped),
+  FETCHED: importCount((c) => c.rightsFetched),
+  CREATED: importCount((c) => c.created),
+  UPDATED: importCount((c) => c.updated),
+  UNCHANGED: importCount((c) => c.unchanged),
+  REJECTED: importCount((c) => c.rejected),
   MESSAGE: (r) => r.message ?? "",
 };
+/** Retention runs: what was anonymized, archived, deleted and pruned. */
+const retentionCount = (pick: (c: RetentionCounts) => number) => (r: Run) => pick(r.counts as RetentionCounts);
+const RETENTION_RUN_COLUMNS: Columns<Run> = {
+  ...RUN_START,
+  ANONYMIZED: retentionCount((c) => c.anonymized),
+  ARCHIVED: retentionCount((c) => c.archivedPermits),
+  OBJECTS: retentionCount((c) => c.archives.length),
+  DELETED: retentionCount((c) => c.deletedPermits),
+  PRUNED: retentionCount((c) => c.feedChangesPruned + c.idempotencyKeysPruned + c.taskRunsPruned),
+  MESSAGE: (r) => r.message ?? "",
+};
+/** The run log's columns for the task the runs are of. */
+const runColumns = (runs: Run[]) => (runs[0]?.task === "retention" ? RETENTION_RUN_COLUMNS : IMPORT_RUN_COLUMNS);
 
 /** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
 function list(value: string | undefined): string[] | undefined {

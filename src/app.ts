@@ -4,10 +4,13 @@ import { requestId } from "hono/request-id";
 import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
+import { BOOKMARK_HEADER, sendBookmark } from "./routes/bookmark";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
 import { lookup } from "./routes/lookup";
 import { ocToma } from "./routes/oc-toma";
+import { pbp } from "./routes/pbp";
+import { validatePlate } from "./routes/validate-plate";
 
 export const OPENAPI_CONFIG = {
   openapi: "3.1.0",
@@ -44,15 +47,28 @@ export function buildApp() {
     cors({
       origin: "*",
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Accept", "Cache-Control", "Authorization", "Idempotency-Key", "X-Api-Key"],
-      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id"],
+      allowHeaders: [
+        "Content-Type",
+        "Accept",
+        "Cache-Control",
+        "Authorization",
+        "Idempotency-Key",
+        "X-Api-Key",
+        "X-ApiKey",
+        BOOKMARK_HEADER,
+      ],
+      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id", BOOKMARK_HEADER, "Retry-After"],
       maxAge: 86400,
     }),
   );
+  // Every answer of a surface that read or wrote through a D1 session carries its bookmark (routes/bookmark.ts).
+  app.use("/api/*", sendBookmark());
 
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);
   app.route("/api/v1", lookup);
+  app.route("/api/v1", validatePlate);
+  app.route("/api/pbp/v2014-06", pbp);
   app.route("/admin", consoleApp);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
@@ -66,6 +82,12 @@ export function buildApp() {
     description: "An API token of the site, with the scope the call needs.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-Api-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "pbpApiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-ApiKey",
+    description: "Genetec Pay-by-Plate's header: an API token of the site with the lookup scope.",
+  });
   app.doc31("/openapi.json", OPENAPI_CONFIG);
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
   app.get("/", (c) => c.redirect("/docs"));

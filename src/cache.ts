@@ -13,8 +13,8 @@ export const MEMO_TTL_MS = 5_000;
 export const cacheKeys = {
   /** token:v1:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} */
   token: (tokenHash: string) => `token:v1:${tokenHash}`,
-  /** site:v1:<site id> → {@link import("./domain/site").SiteConfig} */
-  site: (siteId: number) => `site:v1:${siteId}`,
+  /** site:v2:<site id> → {@link import("./domain/site").SiteConfig} (v2: with the grace period) */
+  site: (siteId: number) => `site:v2:${siteId}`,
 };
 
 const memo = new Map<string, { value: unknown; expires: number }>();

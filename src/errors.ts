@@ -12,6 +12,7 @@ import type { AppEnv } from "./http";
  * is checked against this one (test/errors.test.ts).
  */
 const codes = {
+  ClientMissing: { code: 9000, statuses: [400], summary: "client code missing (validate/plate's `client`)" },
   TokenMissing: {
     code: 9001,
     statuses: [401],
@@ -61,8 +62,9 @@ const codes = {
   },
   Internal: {
     code: 9999,
-    statuses: [500],
-    summary: "our own code, not OPS-COM's: an unexpected failure, logged with the request id; retrying is safe",
+    statuses: [500, 503],
+    summary:
+      "our own code, not OPS-COM's: an unexpected failure, logged with the request id (500); an answer that cannot be known now, the permits of a zone whose ParkMobile import has not succeeded for 15 minutes (503, with `Retry-After`); retrying is safe",
   },
 } as const satisfies Record<string, { code: number; statuses: readonly ContentfulStatusCode[]; summary: string }>;
 

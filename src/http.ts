@@ -5,7 +5,11 @@ import { AppError, ErrorCode } from "./errors";
 /** The Hono environment every route shares. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string };
+  Variables: {
+    requestId: string;
+    /** The request's D1 session, once a handler asked for it (`d1Session` in routes/bookmark.ts). */
+    d1?: import("./routes/bookmark").RequestSession;
+  };
 }
 
 /** OC-TOMA bodies are small; anything bigger is refused before it is read (9003, 413). */

@@ -12,10 +12,13 @@ export interface Caller {
   site: SiteConfig;
 }
 
-/** Where a request carried its token: the OC-TOMA body's `apiToken`, or a header. Errors name it as the client sent it. */
-export type TokenSource = "apiToken" | "Authorization" | "X-Api-Key";
+/**
+ * Where a request carried its token: the OC-TOMA body's `apiToken`, OPS-COM's validate/plate body's `api_token`,
+ * or a header (Genetec's Pay-by-Plate sends `X-ApiKey`). Errors name it as the client sent it.
+ */
+export type TokenSource = "apiToken" | "api_token" | "Authorization" | "X-Api-Key" | "X-ApiKey";
 
-const named = (from: TokenSource) => (from === "apiToken" ? "apiToken" : `The token in ${from}`);
+const named = (from: TokenSource) => (from === "apiToken" || from === "api_token" ? from : `The token in ${from}`);
 
 /**
  * Resolves a token to its grant and site through the caches (isolate memo,

@@ -1,12 +1,12 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import { nowSeconds } from "../domain/time";
-import { database, isUniqueViolation } from "./client";
-import { lotZones, permits } from "./schema";
+import { type D1Binding, database, isUniqueViolation } from "./client";
+import { lotZones, permitChanges, permits } from "./schema";
 
 export type LotZone = typeof lotZones.$inferSelect;
 
 /** A site's lot zones by name. */
-export function listZones(d1: D1Database, siteId: number): Promise<LotZone[]> {
+export function listZones(d1: D1Binding, siteId: number): Promise<LotZone[]> {
   return database(d1).select().from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name));
 }
 
@@ -37,9 +37,11 @@ export async function addZone(d1: D1Database, siteId: number, name: string): Pro
       db
         .update(permits)
         .set({ lotZoneId: sql`(SELECT id FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})` })
-        .where(and(eq(permits.siteId, siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name))),
+        .where(and(eq(permits.siteId, siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name)))
+        .returning({ id: permits.id }),
     ]);
-    return { zone: inserted[0] as LotZone, reconnected: reconnected.meta.changes };
+    // Counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
+    return { zone: inserted[0] as LotZone, reconnected: reconnected.length };
   } catch (error) {
     if (isUniqueViolation(error)) return null;
     throw error;
@@ -58,21 +60,27 @@ export async function renameZone(d1: D1Database, zone: LotZone, name: string): P
       db
         .update(permits)
         .set({ lotZoneId: zone.id })
-        .where(and(eq(permits.siteId, zone.siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name))),
+        .where(and(eq(permits.siteId, zone.siteId), isNull(permits.lotZoneId), eq(permits.zoneName, name)))
+        .returning({ id: permits.id }),
     ]);
-    return { zone: updated[0] as LotZone, reconnected: reconnected.meta.changes };
+    return { zone: updated[0] as LotZone, reconnected: reconnected.length };
   } catch (error) {
     if (isUniqueViolation(error)) return null;
     throw error;
   }
 }
 
-/** Removes a lot zone; its records keep their zone name and become disconnected. */
+/**
+ * Removes a lot zone; its records keep their zone name and become
+ * disconnected. The zone's feed change log goes with it (a removed zone has
+ * no feed: it answers 404).
+ */
 export async function removeZone(d1: D1Database, zone: LotZone): Promise<{ disconnected: number }> {
   const db = database(d1);
   const [disconnected] = await db.batch([
-    db.update(permits).set({ lotZoneId: null }).where(eq(permits.lotZoneId, zone.id)),
+    db.update(permits).set({ lotZoneId: null }).where(eq(permits.lotZoneId, zone.id)).returning({ id: permits.id }),
+    db.delete(permitChanges).where(eq(permitChanges.lotZoneId, zone.id)),
     db.delete(lotZones).where(eq(lotZones.id, zone.id)),
   ]);
-  return { disconnected: disconnected.meta.changes };
+  return { disconnected: disconnected.length };
 }

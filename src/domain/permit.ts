@@ -12,6 +12,8 @@ export interface NewPermit {
   source: string;
   plate: string;
   plateNorm: string;
+  /** The plate's state or jurisdiction, when the source sent one (normalized, see `normalizePlateState`). */
+  plateState?: string | null;
   /** The zone name as sent; matched against the site's lot zones when stored. */
   zoneName: string | null;
   amountCents: number | null;
@@ -70,6 +72,8 @@ export interface SourceRecord {
   externalId: string;
   plate: string;
   plateNorm: string;
+  /** The plate's state or jurisdiction, if the source says (ParkMobile's lpnState). */
+  plateState: string | null;
   startAt: number;
   endAt: number;
   amountCents: number | null;

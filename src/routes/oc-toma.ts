@@ -18,6 +18,7 @@ import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { d1Session } from "./bookmark";
 import { authenticateRequest } from "./caller";
 
 /** OPS-COM's OC-TOMA v1 permits API, mounted at /api/OC-TOMA/v1. */
@@ -126,7 +127,7 @@ endpoint(
       throw new AppError(ErrorCode.Invalid, "Idempotency-Key must be 1 to 255 visible ASCII characters.", { field: "Idempotency-Key" });
     }
     const now = nowSeconds();
-    const outcome = await pushPermit(c.env.DB, permit, {
+    const outcome = await pushPermit(d1Session(c), permit, {
       actor: `token:${caller.grant.tokenId}`,
       now,
       idempotency: key === undefined ? undefined : { key, requestHash: await sha256Hex(JSON.stringify(permit)) },
@@ -189,6 +190,7 @@ endpoint(
       defaultCurrency: caller.site.currencies[0] ?? null,
       actor: `token:${caller.grant.tokenId}`,
     });
+    d1Session(c, result.bookmark);
     return c.json(written(reference, result, { reference: input.names.referenceId, end: input.names.endTime }));
   },
 );
@@ -213,6 +215,7 @@ endpoint(
       reference,
       actor: `token:${caller.grant.tokenId}`,
     });
+    d1Session(c, result.bookmark);
     return c.json(written(reference, result, { reference: input.names.referenceId }));
   },
 );
@@ -261,7 +264,7 @@ endpoint(
       unknown = names.filter((n) => !byName.has(n));
     }
     const counts = await countActive(
-      c.env.DB,
+      d1Session(c),
       caller.site.id,
       requested.map((z) => z.id),
       nowSeconds(),

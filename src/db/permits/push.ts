@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { creationChanges, isDisconnected, type NewPermit, receiptOf } from "../../domain/permit";
-import { database, statement } from "../client";
+import { type D1Binding, database, statement } from "../client";
 import { permits } from "../schema";
 
 /** An Idempotency-Key and the hash of the request it came with. */
@@ -41,7 +41,7 @@ type Found = { id: string; lot_zone_id: number | null; zone_name: string | null 
  * The writes are raw SQL: drizzle has no INSERT … SELECT … ON CONFLICT.
  */
 export async function pushPermit(
-  d1: D1Database,
+  d1: D1Binding,
   p: NewPermit,
   ctx: { actor: string; now: number; idempotency?: Idempotency },
 ): Promise<PushOutcome> {
@@ -62,9 +62,9 @@ export async function pushPermit(
   const insertPermit = statement(
     d1,
     sql`
-    INSERT INTO permits (id, site_id, type, source, plate, plate_norm, zone_name, lot_zone_id, amount_cents, currency,
+    INSERT INTO permits (id, site_id, type, source, plate, plate_norm, plate_state, zone_name, lot_zone_id, amount_cents, currency,
                          start_at, end_at, permit_no, ticket_number, promo_code, receipt, version, created_at, updated_at)
-    SELECT ${id}, ${siteId}, ${p.type}, ${p.source}, ${p.plate}, ${p.plateNorm}, ${p.zoneName},
+    SELECT ${id}, ${siteId}, ${p.type}, ${p.source}, ${p.plate}, ${p.plateNorm}, ${p.plateState ?? null}, ${p.zoneName},
            (SELECT id FROM lot_zones WHERE site_id = ${siteId} AND name = ${p.zoneName}),
            ${p.amountCents}, ${p.currency}, ${p.startAt}, ${p.endAt}, ${p.permitNo}, ${p.ticketNumber}, ${p.promoCode},
            ${receipt}, 1, ${now}, ${now}

@@ -1,5 +1,6 @@
 import { registerParkMobileRoutes } from "./parkmobile";
 import { registerPermitRoutes } from "./permits";
+import { registerRetentionRoutes } from "./retention";
 import { createAdminApp } from "./route";
 import { registerSiteRoutes } from "./sites";
 import { registerTaskRoutes } from "./tasks";
@@ -15,3 +16,4 @@ registerTokenRoutes(admin);
 registerPermitRoutes(admin);
 registerParkMobileRoutes(admin);
 registerTaskRoutes(admin);
+registerRetentionRoutes(admin);

@@ -1,12 +1,21 @@
 import { z } from "@hono/zod-openapi";
 import { cacheKeys, invalidate } from "../../cache";
 import { createSite, listSites, type Site, updateSite } from "../../db/sites";
+import { MAX_GRACE_MINUTES } from "../../domain/feed";
 import { formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { type AdminApp, adminRoute, body, json, requireRoot, SiteParam, Slug, siteOf } from "./route";
 
 export const SiteView = z
-  .object({ slug: z.string(), name: z.string(), currencies: z.array(z.string()), createdAt: z.string() })
+  .object({
+    slug: z.string(),
+    name: z.string(),
+    currencies: z.array(z.string()),
+    graceMinutes: z.number().int().openapi({
+      description: "Plate checks also return permits that ended less than this many minutes ago, flagged expired-within-grace.",
+    }),
+    createdAt: z.string(),
+  })
   .openapi("Site");
 export const SiteList = z.object({ sites: z.array(SiteView) }).openapi("SiteList");
 
@@ -14,6 +23,7 @@ const siteView = (s: Site): z.infer<typeof SiteView> => ({
   slug: s.slug,
   name: s.name,
   currencies: s.currencies.split(","),
+  graceMinutes: s.graceMinutes,
   createdAt: formatWireTime(s.createdAt),
 });
 
@@ -26,9 +36,16 @@ const Currencies = z
 const SiteName = z.string().trim().min(1).max(200);
 
 export const SiteCreate = z.object({ slug: Slug, name: SiteName.optional(), currencies: Currencies.optional() });
+const GraceMinutes = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_GRACE_MINUTES)
+  .openapi({ description: `0 to ${MAX_GRACE_MINUTES} (a day); 15 by default.`, example: 15 });
+
 export const SiteUpdate = z
-  .object({ name: SiteName.optional(), currencies: Currencies.optional() })
-  .refine((b) => b.name !== undefined || b.currencies !== undefined, "needs name or currencies to change");
+  .object({ name: SiteName.optional(), currencies: Currencies.optional(), graceMinutes: GraceMinutes.optional() })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), "needs name, currencies or graceMinutes to change");
 
 /** Sites (OPS-COM's clients): list, create, read, update. */
 export function registerSiteRoutes(app: AdminApp) {
@@ -84,7 +101,7 @@ export function registerSiteRoutes(app: AdminApp) {
       method: "patch",
       path: "/sites/{site}",
       operationId: "updateSite",
-      summary: "Change a site's name or accepted currencies",
+      summary: "Change a site's name, accepted currencies or grace period",
       request: {
         params: SiteParam,
         body: body(SiteUpdate),

@@ -1,0 +1,35 @@
+import { isValidNormalizedPlate, normalizePlate, normalizePlateState } from "../domain/plate";
+import type { SiteConfig } from "../domain/site";
+import { AppError, ErrorCode } from "../errors";
+
+/**
+ * What the plate-check surfaces (lookup, validate/plate, the Pay-by-Plate
+ * calls) take from a request, each named by the field the client used.
+ */
+
+/** A plate to check, normalized; 9032 when empty, 9033 when it is not letters and digits (spaces, dashes, dots ignored). */
+export function plateToCheck(raw: string, field: string): string {
+  const normalized = normalizePlate(raw);
+  if (normalized === "") throw new AppError(ErrorCode.TooShort, `${field} must hold at least one letter or digit.`, { field });
+  if (!isValidNormalizedPlate(normalized)) {
+    throw new AppError(ErrorCode.Invalid, `${field} must hold letters and digits (spaces and dashes are ignored).`, { field });
+  }
+  return normalized;
+}
+
+/** A plate state to narrow a check with (upper-cased), or undefined when none was sent; 9033 when it is not 1 to 10 letters, digits or dashes. */
+export function stateToCheck(raw: string | undefined | null, field: string): string | undefined {
+  const state = normalizePlateState(raw);
+  if (state === undefined)
+    throw new AppError(ErrorCode.Invalid, `${field} must be 1 to 10 letters, digits or dashes (e.g. ON).`, { field });
+  return state ?? undefined;
+}
+
+/** The site's grace period in seconds. */
+export function graceSeconds(site: SiteConfig): number {
+  return site.graceMinutes * 60;
+}
+
+/** A flag sent in a query string: true, false, 1 or 0. */
+export const FLAG_VALUES = ["true", "false", "1", "0"] as const;
+export const isSet = (flag: (typeof FLAG_VALUES)[number] | undefined) => flag === "true" || flag === "1";
