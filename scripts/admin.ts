@@ -70,9 +70,12 @@ const COMMANDS: Record<string, CommandSpec<unknown>> = {
   "site update": command({
     group: "Sites",
     args: ["slug"],
-    options: { name: { value: "name" }, currencies: { value: "CAD,USD" } },
+    options: { name: { value: "name" }, currencies: { value: "CAD,USD" }, "grace-minutes": { value: "0-1440" } },
     needsOneOption: true,
-    run: (api, a, o) => api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies) }),
+    help: "--grace-minutes: how long after its end a permit still answers plate checks, flagged (15 by default)",
+    run: (api, a, o) =>
+      api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies), graceMinutes: number(o["grace-minutes"]) }),
+    explain: (message) => message.replace(/\bgraceMinutes\b/g, "grace-minutes"),
     show: showSite,
   }),
   "token create": command({
@@ -211,29 +214,61 @@ The first save needs all three; later ones change only what is given.`,
       showParkMobile(r, options.site as string);
     },
   }),
+  "retention show": command({
+    group: "Retention",
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.getRetention(o.site as string),
+    show: (r, { options }) => showRetention(r, options.site as string),
+  }),
+  "retention set": command({
+    group: "Retention",
+    args: [],
+    options: { ...SITE, "anonymize-after-days": { value: "days" }, "archive-after-months": { value: "months" } },
+    needsOneOption: true,
+    help: `plates of permits ended more than <days> ago are removed (90 by default); permits
+ended more than <months> ago are archived to R2 by month, then deleted (13 by default).
+The daily task applies it; \`task run --site <slug> retention\` applies it now.`,
+    run: (api, _, o) =>
+      api.setRetention(o.site as string, {
+        anonymizeAfterDays: number(o["anonymize-after-days"]),
+        archiveAfterMonths: number(o["archive-after-months"]),
+      }),
+    explain: (message) =>
+      message.replace(/\banonymizeAfterDays\b/g, "anonymize-after-days").replace(/\barchiveAfterMonths\b/g, "archive-after-months"),
+    show: (r, { options }) => showRetention(r, options.site as string),
+  }),
+  "archive list": command({
+    group: "Retention",
+    args: [],
+    options: SITE,
+    help: "the site's monthly archives in R2 (download one: GET /api/admin/v1/sites/<slug>/archives/<YYYY-MM>)",
+    run: (api, _, o) => api.listArchives(o.site as string),
+    show: (r) => table(r.archives, { MONTH: "month", PERMITS: "permits", BYTES: "bytes", WRITTEN: "uploadedAt", KEY: "key" }),
+  }),
   "task list": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
+    group: "Tasks (<task> is the task's key: parkmobile or retention)",
     args: [],
     options: SITE,
     run: (api, _, o) => api.listTasks(o.site as string),
     show: (r) => table(r.tasks, TASK_COLUMNS),
   }),
   "task enable": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
+    group: "Tasks (<task> is the task's key: parkmobile or retention)",
     args: ["task"],
     options: SITE,
     run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, true),
     show: showTask,
   }),
   "task disable": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
+    group: "Tasks (<task> is the task's key: parkmobile or retention)",
     args: ["task"],
     options: SITE,
     run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, false),
     show: showTask,
   }),
   "task run": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
+    group: "Tasks (<task> is the task's key: parkmobile or retention)",
     args: ["task"],
     options: SITE,
     help: "runs it now and prints the run; exits 1 if the run failed",
@@ -243,7 +278,7 @@ The first save needs all three; later ones change only what is given.`,
     exitCode: (r) => (r.outcome === "failed" ? 1 : 0),
   }),
   "task log": command({
-    group: "Tasks (<task> is the task's key: parkmobile)",
+    group: "Tasks (<task> is the task's key: parkmobile or retention)",
     args: ["task"],
     options: { ...SITE, limit: { value: "n" } },
     help: "the latest runs, newest first",
@@ -383,7 +418,8 @@ function showPermit(p: Data<"getPermit">) {
     ["reference", p.reference_id],
     ["site", p.site],
     ["type / source", `${p.type} / ${p.source}`],
-    ["plate", `${p.plate} (${p.plateNormalized})`],
+    ["plate", p.anonymizedAt ? `removed by retention at ${p.anonymizedAt}` : `${p.plate} (${p.plateNormalized})`],
+    ["plate state", p.plateState ?? "unknown"],
     ["zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "none")],
     ["valid", `${p.start} to ${p.end} UTC`],
     ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
@@ -448,6 +484,7 @@ const SITE_COLUMNS: Columns<Data<"getSite">> = {
   SLUG: "slug",
   NAME: "name",
   CURRENCIES: (s) => s.currencies.join(","),
+  GRACE: (s) => `${s.graceMinutes} min`,
   CREATED: "createdAt",
 };
 const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = { ID: "id", NAME: "name", CREATED: "createdAt" };
@@ -503,6 +540,20 @@ const RETENTION_RUN_COLUMNS: Columns<Run> = {
 /** The run log's columns for the task the runs are of. */
 const runColumns = (runs: Run[]) => (runs[0]?.task === "retention" ? RETENTION_RUN_COLUMNS : IMPORT_RUN_COLUMNS);
 
+/** A number option; undefined stays undefined (the API keeps the value), and what is not a number travels as null for the API to name. */
+function number(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return value.trim() === "" ? Number.NaN : Number(value);
+}
+
+/** Prints a site's retention policy. */
+function showRetention(r: Data<"getRetention">, site: string) {
+  console.log(`Retention of site ${site}`);
+  console.log(`  anonymize plates after: ${r.anonymizeAfterDays} days`);
+  console.log(`  archive and delete after: ${r.archiveAfterMonths} months`);
+  console.log(`  daily run (${r.schedule}): ${r.enabled ? "enabled" : "disabled (task enable --site <slug> retention)"}`);
+}
+
 /** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
 function list(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(",").map((item) => item.trim());
@@ -525,7 +576,9 @@ function table<R>(rows: R[], columns: Columns<R>) {
 
 /** Prints one site. */
 function showSite(site: Data<"getSite">) {
-  console.log(`Site ${site.slug}\n  name:       ${site.name}\n  currencies: ${site.currencies.join(",")}\n  created:    ${site.createdAt}`);
+  console.log(
+    `Site ${site.slug}\n  name:       ${site.name}\n  currencies: ${site.currencies.join(",")}\n  grace:      ${site.graceMinutes} minutes\n  created:    ${site.createdAt}`,
+  );
 }
 
 /** Prints a token with its secret, which the API shows this once only. */

@@ -46,6 +46,7 @@ export function Page(props: { title: string; session?: ConsoleSession; site?: st
               <a href={`/admin/sites/${site}/disconnected`}>Disconnected</a>
               <a href={`/admin/sites/${site}/settings`}>Settings</a>
               <a href={`/admin/sites/${site}/tasks`}>Tasks</a>
+              <a href={`/admin/sites/${site}/retention`}>Retention</a>
               <a href={`/admin/sites/${site}/paystation`}>Pay Station Status</a>
               <a href={`/admin/sites/${site}/tokens`}>API tokens</a>
             </nav>

@@ -10,7 +10,8 @@ export function registerPermitPage(app: ConsoleApp) {
     const rows: [string, string | number][] = p
       ? [
           ["Type / source", `${p.type} / ${p.source}`],
-          ["Plate", `${p.plate} (${p.plateNormalized})`],
+          ["Plate", p.anonymizedAt ? `removed by retention at ${p.anonymizedAt} UTC` : `${p.plate} (${p.plateNormalized})`],
+          ["Plate state", p.plateState ?? "unknown"],
           ["Zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "")],
           ["Valid (UTC)", `${p.start} to ${p.end}`],
           ["Amount", p.amount ? `${p.amount} ${p.currency ?? ""}` : ""],

@@ -103,6 +103,15 @@ export function outcome<T>(answer: Answer<T>, ok: (data: T) => string): Flash {
   return answer.ok ? { kind: "ok", text: ok(answer.data) } : { kind: "error", text: describeError(answer.error) };
 }
 
+/**
+ * One number field of the posted form: a blank or non-numeric entry becomes NaN, which travels as null, so the admin
+ * API names the field and the rule ("must be a number").
+ */
+export async function formNumber(c: ConsoleContext, name: string): Promise<number> {
+  const value = (await formField(c, name)).trim();
+  return value === "" ? Number.NaN : Number(value);
+}
+
 /** One text field of the posted form ("" when absent). */
 export async function formField(c: ConsoleContext, name: string): Promise<string> {
   const value = (await c.req.parseBody({ all: true }))[name];
