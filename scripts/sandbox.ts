@@ -256,23 +256,22 @@ function nextFire(cron: string, now: number): number {
 
 /** Fires `fire` at each time the cron schedule names, until the sandbox stops. */
 function scheduleCron(cron: string, fire: () => Promise<void>) {
-  setTimeout(
-    async () => {
-      if (stopping) return;
-      try {
-        await fire();
-      } catch (error) {
-        if (!stopping) warn(`cron ${cron}: ${(error as Error).message}`);
-      }
-      scheduleCron(cron, fire);
-    },
-    nextFire(cron, Date.now()) - Date.now(),
-  ).unref();
+  setTimeout(async () => {
+    if (stopping) return;
+    try {
+      await fire();
+    } catch (error) {
+      if (!stopping) warn(`cron ${cron}: ${(error as Error).message}`);
+    }
+    scheduleCron(cron, fire);
+  }, nextFire(cron, Date.now()) - Date.now()).unref();
 }
 
 /** The daily Cron Trigger: runs retention for every site that has it enabled, then prints the demo site's run. */
 async function fireRetention(api: AdminClient, cron: string) {
-  const response = await fetch(`${BASE}/__scheduled?${new URLSearchParams({ cron })}`, { signal: AbortSignal.timeout(SCHEDULED_TIMEOUT_MS) });
+  const response = await fetch(`${BASE}/__scheduled?${new URLSearchParams({ cron })}`, {
+    signal: AbortSignal.timeout(SCHEDULED_TIMEOUT_MS),
+  });
   if (!response.ok) return warn(`cron: the scheduled event failed: /__scheduled answered HTTP ${response.status}`);
   const [run] = expectOk("read the retention log", await api.listRuns(DEMO_SITE.slug, RETENTION_TASK, 1))?.runs ?? [];
   if (run) say(describeRun(run));

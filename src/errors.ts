@@ -16,12 +16,13 @@ const codes = {
   TokenMissing: {
     code: 9001,
     statuses: [401],
-    summary: "API token missing (`apiToken`, the lookup's `Authorization`/`X-Api-Key`, or the admin API's `Authorization`)",
+    summary:
+      "API token missing (`apiToken`, validate/plate's `api_token`, the lookup's `Authorization`/`X-Api-Key`, Pay-by-Plate's `X-ApiKey`, or the admin API's `Authorization`)",
   },
   NoPermission: {
     code: 9002,
     statuses: [401, 403],
-    summary: "token unknown, revoked or malformed (401); token lacks the scope for the call (403)",
+    summary: "token unknown, revoked or malformed (401); token lacks the scope for the call, or is not the validate/plate `client`'s (403)",
   },
   Unparseable: {
     code: 9003,
@@ -41,7 +42,7 @@ const codes = {
     code: 9009,
     statuses: [404, 405],
     summary:
-      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); an admin site, zone, token, permit or task; an unknown route (404), or a method the route does not take (405, with `Allow`)",
+      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); an admin site, zone, token, permit, task or archive; a Pay-by-Plate zone that is not the site's, or a search that found nothing; an unknown route (404), or a method the route does not take (405, with `Allow`)",
   },
   AlreadyExists: {
     code: 9022,
@@ -49,16 +50,21 @@ const codes = {
     summary: "already exists (site slug, zone name), an `Idempotency-Key` reused with a different request, or a task run already under way",
   },
   TooLong: { code: 9030, statuses: [400], summary: "maximum characters exceeded" },
-  Required: { code: 9031, statuses: [400], summary: "required field missing (push start time; the lookup's plate; admin fields)" },
+  Required: {
+    code: 9031,
+    statuses: [400],
+    summary: "required field missing (push start time; the lookup's plate; Pay-by-Plate's `PlateNumbers`, `PlateNumber`; admin fields)",
+  },
   TooShort: {
     code: 9032,
     statuses: [400],
-    summary: "below minimum (empty lookup plate; admin fields: empty name, empty list, a limit below 1)",
+    summary: "below minimum (an empty plate to check; admin fields: empty name, empty list, a limit below 1)",
   },
   Invalid: {
     code: 9033,
     statuses: [400],
-    summary: "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree",
+    summary:
+      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one",
   },
   Internal: {
     code: 9999,

@@ -102,6 +102,65 @@ describe("OpenAPI 3.1 document", () => {
     }
   });
 
+  it("gives every operation a unique operationId and documents its error answers", async () => {
+    const d = await doc();
+    const operations = Object.entries(d.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({
+        path,
+        method,
+        ...(op as { operationId?: string; responses: Record<string, unknown> }),
+      })),
+    );
+    const ids = operations.map((o) => o.operationId);
+    expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of operations) {
+      expect(
+        Object.keys(op.responses).some((status) => /^[45]\d\d$/.test(status)),
+        `${op.method} ${op.path}`,
+      ).toBe(true);
+    }
+    for (const id of [
+      "pbpListZones",
+      "pbpZonePermits",
+      "pbpSearchPermits",
+      "pbpIsValid",
+      "validatePlate",
+      "getRetention",
+      "setRetention",
+      "listArchives",
+      "getArchive",
+    ]) {
+      expect(ids).toContain(id);
+    }
+    const feed = operations.find((o) => o.operationId === "pbpZonePermits");
+    expect(Object.keys(feed?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "404", "503"]);
+  });
+
+  it("describes the enforcement answers actually sent", async () => {
+    const d = await doc();
+    const { token } = await newSite({ scopes: ["push", "lookup"] });
+    const zones = await call("/api/pbp/v2014-06/zones", { headers: { "x-apikey": token } });
+    const zoneList = (await zones.json()) as { Zones: { ZoneId: string }[] };
+    const schema = (path: string, method: string, status: string) =>
+      d.paths[path]?.[method]?.responses[status]?.content?.["application/json"]?.schema as Schema;
+    conforms(d, schema("/api/pbp/v2014-06/zones", "get", "200"), zoneList);
+    const zoneId = zoneList.Zones[0]?.ZoneId as string;
+    const feed = await call(`/api/pbp/v2014-06/zones/${zoneId}/permits`, { headers: { "x-apikey": token } });
+    conforms(d, schema("/api/pbp/v2014-06/zones/{zoneId}/permits", "get", "200"), (await feed.json()) as Record<string, unknown>);
+    const isValid = await call("/api/pbp/v2014-06/isvalid", {
+      method: "POST",
+      headers: { "x-apikey": token, "content-type": "application/json" },
+      body: JSON.stringify({ PlateNumber: "PL8RDR" }),
+    });
+    conforms(d, schema("/api/pbp/v2014-06/isvalid", "post", "200"), (await isValid.json()) as Record<string, unknown>);
+    const lookup = await call("/api/v1/lookup?plate=PL8RDR", { headers: { authorization: `Bearer ${token}` } });
+    conforms(d, schema("/api/v1/lookup", "get", "200"), (await lookup.json()) as Record<string, unknown>);
+    const missing = await call(`/api/pbp/v2014-06/zones/0/permits`, { headers: { "x-apikey": token } });
+    expect(missing.status).toBe(404);
+    conforms(d, schema("/api/pbp/v2014-06/zones/{zoneId}/permits", "get", "404"), (await missing.json()) as Record<string, unknown>);
+  });
+
   it("renders a docs page with every operation, without outside assets", async () => {
     const res = await call("/docs");
     expect(res.status).toBe(200);

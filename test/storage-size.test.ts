@@ -26,77 +26,90 @@ function documented(label: string): number {
   return value;
 }
 
-it(
-  "bytes per permit and per history event, as docs/scaling.md says",
-  async () => {
-    const { slug } = await newSite({ zones: ["4410"] });
-    const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(slug).first<{ id: number }>())?.id as number;
-    const now = Math.floor(Date.now() / 1000);
-    const records = (endAt: number, amount: number): SourceRecord[] =>
-      Array.from({ length: N }, (_, i) => ({
-        externalId: String(700_000_000 + i),
-        plate: `CFK ${String(1000 + (i % 9000))}`,
-        plateNorm: `CFK${String(1000 + (i % 9000))}`,
-        plateState: "ON",
-        startAt: now - 3600 + (i % 600),
-        endAt: endAt + (i % 600),
-        amountCents: amount,
-        modifiedAt: now - 3600 + (i % 600),
-      }));
-    const sync = (list: SourceRecord[]) =>
-      syncSourceRecords(env.DB, { siteId, source: "ParkMobile", zoneName: "4410", currency: "CAD", records: list, actor: "job:parkmobile", now });
+it("bytes per permit and per history event, as docs/scaling.md says", async () => {
+  const { slug } = await newSite({ zones: ["4410"] });
+  const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(slug).first<{ id: number }>())?.id as number;
+  const now = Math.floor(Date.now() / 1000);
+  const records = (endAt: number, amount: number): SourceRecord[] =>
+    Array.from({ length: N }, (_, i) => ({
+      externalId: String(700_000_000 + i),
+      plate: `CFK ${String(1000 + (i % 9000))}`,
+      plateNorm: `CFK${String(1000 + (i % 9000))}`,
+      plateState: "ON",
+      startAt: now - 3600 + (i % 600),
+      endAt: endAt + (i % 600),
+      amountCents: amount,
+      modifiedAt: now - 3600 + (i % 600),
+    }));
+  const sync = (list: SourceRecord[]) =>
+    syncSourceRecords(env.DB, {
+      siteId,
+      source: "ParkMobile",
+      zoneName: "4410",
+      currency: "CAD",
+      records: list,
+      actor: "job:parkmobile",
+      now,
+    });
 
-    // A permit, its creation event and its feed change-log row.
-    let before = await size();
-    expect(await sync(records(now + 3600, 650))).toMatchObject({ created: N });
-    const created = ((await size()) - before) / N;
+  // A permit, its creation event and its feed change-log row.
+  let before = await size();
+  expect(await sync(records(now + 3600, 650))).toMatchObject({ created: N });
+  const created = ((await size()) - before) / N;
 
-    // A later history event (an extension: end and amount changed), its change-log row, and the index entries moved.
-    before = await size();
-    const extended = records(now + 7200, 975).map((r) => ({ ...r, modifiedAt: (r.modifiedAt as number) + 60 }));
-    expect(await sync(extended)).toMatchObject({ updated: N });
-    const update = ((await size()) - before) / N;
+  // A later history event (an extension: end and amount changed), its change-log row, and the index entries moved.
+  before = await size();
+  const extended = records(now + 7200, 975).map((r) => ({ ...r, modifiedAt: (r.modifiedAt as number) + 60 }));
+  expect(await sync(extended)).toMatchObject({ updated: N });
+  const update = ((await size()) - before) / N;
 
-    // A creation event alone: copies of the ones written, as new versions.
-    before = await size();
-    await env.DB.prepare(
-      "INSERT INTO permit_events (permit_id, version, action, changes, actor, at) SELECT permit_id, 99, action, changes, actor, at FROM permit_events e WHERE version = 1 AND permit_id IN (SELECT id FROM permits WHERE site_id = ?)",
-    )
-      .bind(siteId)
-      .run();
-    const createEvent = ((await size()) - before) / N;
+  // A creation event alone: copies of the ones written, as new versions.
+  before = await size();
+  await env.DB.prepare(
+    "INSERT INTO permit_events (permit_id, version, action, changes, actor, at) SELECT permit_id, 99, action, changes, actor, at FROM permit_events e WHERE version = 1 AND permit_id IN (SELECT id FROM permits WHERE site_id = ?)",
+  )
+    .bind(siteId)
+    .run();
+  const createEvent = ((await size()) - before) / N;
 
-    // A change-log row alone.
-    before = await size();
-    await env.DB.prepare("INSERT INTO permit_changes (lot_zone_id, permit_id, at) SELECT lot_zone_id, id, ? FROM permits WHERE site_id = ?")
-      .bind(now, siteId)
-      .run();
-    const logRow = ((await size()) - before) / N;
+  // A change-log row alone.
+  before = await size();
+  await env.DB.prepare("INSERT INTO permit_changes (lot_zone_id, permit_id, at) SELECT lot_zone_id, id, ? FROM permits WHERE site_id = ?")
+    .bind(now, siteId)
+    .run();
+  const logRow = ((await size()) - before) / N;
 
-    // A run log row of the import (every 3 minutes per site that imports), with typical counts.
-    before = await size();
-    const counts = JSON.stringify({ zonesMatched: 2, zonesSkipped: 1, skippedZones: ["9999"], rightsFetched: 16, created: 1, updated: 2, unchanged: 13, rejected: 0 });
-    await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+  // A run log row of the import (every 3 minutes per site that imports), with typical counts.
+  before = await size();
+  const counts = JSON.stringify({
+    zonesMatched: 2,
+    zonesSkipped: 1,
+    skippedZones: ["9999"],
+    rightsFetched: 16,
+    created: 1,
+    updated: 2,
+    unchanged: 13,
+    rejected: 0,
+  });
+  await env.DB.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
        INSERT INTO task_runs (site_id, task, trigger, started_at, heartbeat_at, finished_at, outcome, message, counts, rejections)
        SELECT ?2, 'parkmobile', 'cron', ?3 + i * 180, ?3 + i * 180, ?3 + i * 180 + 2, 'succeeded', NULL, ?4, '[]' FROM n`,
-    )
-      .bind(N, siteId, now, counts)
-      .run();
-    const runRow = ((await size()) - before) / N;
+  )
+    .bind(N, siteId, now, counts)
+    .run();
+  const runRow = ((await size()) - before) / N;
 
-    const measured = {
-      "a permit (row and its indexes)": created - createEvent - logRow,
-      "its creation event": createEvent,
-      "a later history event (an extension, with the index entries it moves)": update - logRow,
-      "a feed change-log row (kept 25 hours)": logRow,
-      "an import run's log row": runRow,
-    };
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(measured).map(([k, v]) => [k, Math.round(v)]))));
-    for (const [label, bytes] of Object.entries(measured)) {
-      const doc = documented(label);
-      expect(Math.abs(bytes - doc) / doc, `${label}: measured ${Math.round(bytes)} bytes, documented ${doc}`).toBeLessThan(0.15);
-    }
-  },
-  120_000,
-);
+  const measured = {
+    "a permit (row and its indexes)": created - createEvent - logRow,
+    "its creation event": createEvent,
+    "a later history event (an extension, with the index entries it moves)": update - logRow,
+    "a feed change-log row (kept 25 hours)": logRow,
+    "an import run's log row": runRow,
+  };
+  console.log(JSON.stringify(Object.fromEntries(Object.entries(measured).map(([k, v]) => [k, Math.round(v)]))));
+  for (const [label, bytes] of Object.entries(measured)) {
+    const doc = documented(label);
+    expect(Math.abs(bytes - doc) / doc, `${label}: measured ${Math.round(bytes)} bytes, documented ${doc}`).toBeLessThan(0.15);
+  }
+}, 120_000);
