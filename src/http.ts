@@ -2,13 +2,19 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError, ErrorCode } from "./errors";
 
+/** A request's D1 session (see routes/bookmark.ts) and the bookmark it started from. */
+export interface RequestSession {
+  session: D1DatabaseSession;
+  since: string | null;
+}
+
 /** The Hono environment every route shares. */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
     /** The request's D1 session, once a handler asked for it (`d1Session` in routes/bookmark.ts). */
-    d1?: import("./routes/bookmark").RequestSession;
+    d1?: RequestSession;
   };
 }
 

@@ -25,12 +25,6 @@ export const BOOKMARK_HEADER = "x-d1-bookmark";
 /** D1's bookmarks: four dash-separated hex fields (e.g. `00000085-0000024c-00004c6d-8e61117bf38d7adb71b934ebbf891683`). */
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
 
-/** The session of a request and the bookmark it started from. */
-export interface RequestSession {
-  session: D1DatabaseSession;
-  since: string | null;
-}
-
 /**
  * The request's D1 session, opened on first use from the client's
  * `x-d1-bookmark` (9033, 400 if that is not a bookmark), or, with `after`,
