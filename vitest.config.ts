@@ -18,6 +18,7 @@ export async function workersProject(
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-secret",
             SETTINGS_KEY: "dGVzdC1zZXR0aW5ncy1rZXktMzItYnl0ZXMtbG9uZyE=",
+            FEED_TOKEN_KEY: "test-feed-token-key-of-at-least-32-characters",
           },
           ...options.miniflare,
         },

@@ -580,6 +580,7 @@ describe("admin console (e2e, Chromium)", () => {
         `${SITE_PATH}/standard`,
         `${SITE_PATH}/settings`,
         `${SITE_PATH}/tasks`,
+        `${SITE_PATH}/retention`,
         `${SITE_PATH}/tokens`,
         `${SITE_PATH}/clients`,
         `${SITE_PATH}/zones/${zoneId}`,

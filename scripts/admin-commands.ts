@@ -85,7 +85,7 @@ const SITE_OPTIONS = {
   "time-zone": { value: "America/Toronto", field: "timeZone" },
 } satisfies Record<string, OptionSpec>;
 
-const TASKS_GROUP = "Tasks (<task> is the task's key: parkmobile)";
+const TASKS_GROUP = "Tasks (<task> is the task's key: parkmobile or retention)";
 
 /** The filters of `permit list` and `permit export`: each fills the API's query parameter of its name. */
 const SEARCH_OPTIONS = {
@@ -127,9 +127,16 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
   "site update": command({
     group: "Sites",
     args: ["slug"],
-    options: SITE_OPTIONS,
+    options: { ...SITE_OPTIONS, "grace-minutes": { value: "0-1440", field: "graceMinutes" } },
     needsOneOption: true,
-    run: (api, a, o) => api.updateSite(a.slug as string, { name: o.name, currencies: list(o.currencies), timeZone: o["time-zone"] }),
+    help: "--grace-minutes: how long after its end a permit still answers plate checks, flagged (15 by default)",
+    run: (api, a, o) =>
+      api.updateSite(a.slug as string, {
+        name: o.name,
+        currencies: list(o.currencies),
+        timeZone: o["time-zone"],
+        graceMinutes: number(o["grace-minutes"]),
+      }),
     show: showSite,
   }),
   "token create": command({
@@ -362,6 +369,40 @@ PARKMOBILE_PASSWORD and PARKMOBILE_API_KEY, so they stay out of the shell histor
       ),
     exitCode: (r) => (r.ok ? 0 : 1),
   }),
+  "retention show": command({
+    group: "Retention",
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.getRetention(o.site as string),
+    show: (r, { options }) => showRetention(r, options.site as string),
+  }),
+  "retention set": command({
+    group: "Retention",
+    args: [],
+    options: {
+      ...SITE,
+      "anonymize-after-days": { value: "days", field: "anonymizeAfterDays" },
+      "archive-after-months": { value: "months", field: "archiveAfterMonths" },
+    },
+    needsOneOption: true,
+    help: `plates of permits ended more than <days> ago are removed (90 by default); permits
+ended more than <months> ago are archived to R2 by month, then deleted (13 by default).
+The daily task applies it; \`task run --site <slug> retention\` applies it now.`,
+    run: (api, _, o) =>
+      api.setRetention(o.site as string, {
+        anonymizeAfterDays: number(o["anonymize-after-days"]),
+        archiveAfterMonths: number(o["archive-after-months"]),
+      }),
+    show: (r, { options }) => showRetention(r, options.site as string),
+  }),
+  "archive list": command({
+    group: "Retention",
+    args: [],
+    options: SITE,
+    help: "the site's monthly archives in R2 (download one: GET /api/admin/v1/sites/<slug>/archives/<YYYY-MM>)",
+    run: (api, _, o) => api.listArchives(o.site as string),
+    show: (r) => table(r.archives, { MONTH: "month", PERMITS: "permits", BYTES: "bytes", WRITTEN: "uploadedAt", KEY: "key" }),
+  }),
   "task list": command({
     group: TASKS_GROUP,
     args: [],
@@ -399,7 +440,7 @@ PARKMOBILE_PASSWORD and PARKMOBILE_API_KEY, so they stay out of the shell histor
     options: { ...SITE, limit: { value: "n" } },
     help: "the latest runs, newest first",
     run: (api, a, o) => api.listRuns(o.site as string, a.task as string, o.limit),
-    show: (r) => table(r.runs, RUN_COLUMNS),
+    show: (r) => table(r.runs, runColumns(r.runs)),
   }),
 };
 
@@ -476,7 +517,7 @@ function showPermit(p: Data<"getPermit">) {
     ["site", p.site],
     ["type / source", `${p.type} / ${p.source}`],
     ["status", p.status],
-    ["plate", `${p.plate} (${p.plateNormalized})`],
+    ["plate", p.anonymizedAt ? `removed by retention at ${p.anonymizedAt}` : `${p.plate} (${p.plateNormalized})`],
     ["zone", p.disconnected ? `${p.zone} (disconnected)` : (p.zone ?? "none")],
     ["valid", `${p.start} to ${p.end} UTC`],
     ["amount", p.amount === null ? "none" : `${p.amount} ${p.currency ?? ""}`.trim()],
@@ -544,6 +585,7 @@ const SITE_COLUMNS: Columns<Data<"getSite">> = {
   NAME: "name",
   CURRENCIES: (s) => s.currencies.join(","),
   "TIME ZONE": "timeZone",
+  GRACE: (s) => `${s.graceMinutes} min`,
   CREATED: "createdAt",
 };
 const ZONE_COLUMNS: Columns<Data<"listZones">["zones"][number]> = {
@@ -592,21 +634,55 @@ const TASK_COLUMNS: Columns<Data<"setTaskEnabled">> = {
   ENABLED: (t) => (t.enabled ? "yes" : "no"),
   "LAST RUN": (t) => runSummary(t.lastRun),
 };
-const RUN_COLUMNS: Columns<Run> = {
+type ImportCounts = Extract<Run["counts"], { zonesMatched: number }>;
+type RetentionCounts = Extract<Run["counts"], { anonymized: number }>;
+const RUN_START: Columns<Run> = {
   RUN: "number",
   TRIGGER: "trigger",
   STARTED: "startedAt",
   FINISHED: (r) => r.finishedAt ?? "-",
   OUTCOME: "outcome",
-  MATCHED: (r) => r.counts.zonesMatched,
-  SKIPPED: (r) => r.counts.zonesSkipped,
-  FETCHED: (r) => r.counts.rightsFetched,
-  CREATED: (r) => r.counts.created,
-  UPDATED: (r) => r.counts.updated,
-  UNCHANGED: (r) => r.counts.unchanged,
-  REJECTED: (r) => r.counts.rejected,
+};
+/** Import runs: zones and rights. */
+const importCount = (pick: (c: ImportCounts) => number) => (r: Run) => pick(r.counts as ImportCounts);
+const IMPORT_RUN_COLUMNS: Columns<Run> = {
+  ...RUN_START,
+  MATCHED: importCount((c) => c.zonesMatched),
+  SKIPPED: importCount((c) => c.zonesSkipped),
+  FETCHED: importCount((c) => c.rightsFetched),
+  CREATED: importCount((c) => c.created),
+  UPDATED: importCount((c) => c.updated),
+  UNCHANGED: importCount((c) => c.unchanged),
+  REJECTED: importCount((c) => c.rejected),
   MESSAGE: (r) => r.message ?? "",
 };
+/** Retention runs: what was anonymized, archived, deleted and pruned. */
+const retentionCount = (pick: (c: RetentionCounts) => number) => (r: Run) => pick(r.counts as RetentionCounts);
+const RETENTION_RUN_COLUMNS: Columns<Run> = {
+  ...RUN_START,
+  ANONYMIZED: retentionCount((c) => c.anonymized),
+  ARCHIVED: retentionCount((c) => c.archivedPermits),
+  OBJECTS: retentionCount((c) => c.archives.length),
+  DELETED: retentionCount((c) => c.deletedPermits),
+  PRUNED: retentionCount((c) => c.feedChangesPruned + c.idempotencyKeysPruned + c.taskRunsPruned),
+  MESSAGE: (r) => r.message ?? "",
+};
+/** The run log's columns for the task the runs are of. */
+const runColumns = (runs: Run[]) => (runs[0]?.task === "retention" ? RETENTION_RUN_COLUMNS : IMPORT_RUN_COLUMNS);
+
+/** A number option; undefined stays undefined (the API keeps the value), and what is not a number travels as NaN, which the API names. */
+function number(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return value.trim() === "" ? Number.NaN : Number(value);
+}
+
+/** Prints a site's retention policy. */
+function showRetention(r: Data<"getRetention">, site: string) {
+  console.log(`Retention of site ${site}`);
+  console.log(`  anonymize plates after:   ${r.anonymizeAfterDays} days`);
+  console.log(`  archive and delete after: ${r.archiveAfterMonths} months`);
+  console.log(`  daily run (${r.schedule}):   ${r.enabled ? "enabled" : "disabled (task enable --site <slug> retention)"}`);
+}
 
 /** Splits a comma-separated option into a list; undefined stays undefined so the API applies its default. */
 function list(value: string | undefined): string[] | undefined {
@@ -634,6 +710,7 @@ function showSite(site: Data<"getSite">) {
   console.log(`  name:       ${site.name}`);
   console.log(`  currencies: ${site.currencies.join(",")}`);
   console.log(`  time zone:  ${site.timeZone}`);
+  console.log(`  grace:      ${site.graceMinutes} minutes`);
   console.log(`  created:    ${site.createdAt}`);
 }
 

@@ -4,14 +4,14 @@
 // State persists under .wrangler/state (SANDBOX_DIR=<dir> for another place, as the end-to-end
 // tests do), so a second start keeps the data, seeds nothing twice and keeps the demo token.
 // It also runs a fake ParkMobile API in-process (scripts/parkmobile-server.ts), points the demo
-// site's ParkMobile import at it, and fires the Worker's Cron Trigger on its schedule, which
-// `wrangler dev` never does by itself.
+// site's ParkMobile import at it, and fires the Worker's Cron Triggers on their schedules (the import
+// every 3 minutes, retention daily), which `wrangler dev` never does by itself.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
@@ -28,6 +28,8 @@ const STATE_DIR = join(SANDBOX_DIR, "state");
 const TOKEN_FILE = join(SANDBOX_DIR, "sandbox-token");
 /** The key that encrypts stored ParkMobile credentials (the Worker's SETTINGS_KEY): base64 of 32 random bytes. */
 const SETTINGS_KEY_FILE = join(SANDBOX_DIR, "sandbox-settings-key");
+/** The key that signs the enforcement feed's continuation tokens (FEED_TOKEN_KEY): kept, so tokens survive restarts. */
+const FEED_KEY_FILE = join(SANDBOX_DIR, "sandbox-feed-key");
 /**
  * The Worker's secrets for `wrangler dev`, read from a file (mode 600) rather than passed on its command line, where
  * `ps` would show them to every user of the machine.
@@ -60,6 +62,7 @@ const CLIENT_SECRET_FILE = join(SANDBOX_DIR, "sandbox-client-secret");
 /** Lot zones named like the fake ParkMobile's zones 4410 and 4411; its zone 9999 is left unmatched on purpose. */
 const PARKMOBILE_ZONES = ["4410", "4411"];
 const PARKMOBILE_TASK = "parkmobile";
+const RETENTION_TASK = "retention";
 /** How long to wait for a run a scheduled event started to finish, before reporting it as still running. */
 const RUN_WAIT_MS = 60_000;
 /** How long the scheduled handler may take (it imports every site with the task enabled). */
@@ -121,8 +124,8 @@ let stopping = false;
  * Starts `wrangler dev` with the admin secret and the settings key; the sandbox forwards signals to it and exits when
  * it does. `--test-scheduled` makes GET /__scheduled?cron=… run the Worker's scheduled handler.
  */
-function startWrangler(secret: string, settingsKey: string): ChildProcess {
-  writeFileSync(SECRETS_FILE, `ADMIN_TOKEN=${secret}\nSETTINGS_KEY=${settingsKey}\n`, { mode: 0o600 });
+function startWrangler(secret: string, settingsKey: string, feedKey: string): ChildProcess {
+  writeFileSync(SECRETS_FILE, `ADMIN_TOKEN=${secret}\nSETTINGS_KEY=${settingsKey}\nFEED_TOKEN_KEY=${feedKey}\n`, { mode: 0o600 });
   const args = ["dev", "--port", String(PORT), "--ip", "127.0.0.1", "--test-scheduled"];
   args.push("--persist-to", STATE_DIR, "--env-file", SECRETS_FILE);
   const child = spawn(process.execPath, [WRANGLER, ...args, "--show-interactive-dev-session=false"], {
@@ -308,29 +311,49 @@ async function fireCron(api: AdminClient, parkMobile: ParkMobileServer, cron: st
 }
 
 /**
- * How often a cron schedule fires, for the schedules this sandbox can imitate (`*\/N * * * *`, every N minutes).
- * The schedule itself is the Worker's: its task list says it.
+ * When a cron schedule next fires after `now` (ms), for the schedules this sandbox can imitate: every N minutes
+ * (`*\/N * * * *`) and daily at a UTC time (`M H * * *`). The schedules themselves are the Worker's: its task list says them.
  */
-function intervalOf(cron: string): number {
-  const minutes = /^\*\/(\d+) \* \* \* \*$/.exec(cron)?.[1];
-  if (!minutes) fail(`the ParkMobile task's schedule "${cron}" is not "*/N * * * *", which the sandbox imitates.`);
-  return Number(minutes) * 60_000;
+function nextFire(cron: string, now: number): number {
+  const every = /^\*\/(\d+) \* \* \* \*$/.exec(cron)?.[1];
+  if (every) {
+    const interval = Number(every) * 60_000;
+    return now + interval - (now % interval);
+  }
+  const daily = /^(\d{1,2}) (\d{1,2}) \* \* \*$/.exec(cron);
+  if (daily) {
+    const day = new Date(now);
+    const today = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), Number(daily[2]), Number(daily[1]));
+    return today > now ? today : today + 86_400_000;
+  }
+  return fail(`a task's schedule "${cron}" is neither "*/N * * * *" nor "M H * * *", which the sandbox imitates.`);
 }
 
-/** Fires the Cron Trigger at each mark of the clock its schedule names, until the sandbox stops. */
-function scheduleCron(api: AdminClient, parkMobile: ParkMobileServer, cron: string) {
-  const interval = intervalOf(cron);
-  const delay = interval - (Date.now() % interval);
+/** Fires `fire` at each time the cron schedule names, until the sandbox stops. */
+function scheduleCron(cron: string, fire: () => Promise<void>) {
   setTimeout(async () => {
     if (stopping) return;
     try {
-      await fireCron(api, parkMobile, cron);
+      await fire();
     } catch (error) {
-      if (!stopping) warn(`cron: ${(error as Error).message}`);
+      if (!stopping) warn(`cron ${cron}: ${(error as Error).message}`);
     }
-    scheduleCron(api, parkMobile, cron);
-  }, delay).unref();
+    scheduleCron(cron, fire);
+  }, nextFire(cron, Date.now()) - Date.now()).unref();
 }
+
+/** The daily Cron Trigger: runs retention for every site that has it enabled, then prints the demo site's run. */
+async function fireRetention(api: AdminClient, cron: string) {
+  const response = await fetch(`${BASE}/__scheduled?${new URLSearchParams({ cron })}`, {
+    signal: AbortSignal.timeout(SCHEDULED_TIMEOUT_MS),
+  });
+  if (!response.ok) return warn(`cron: the scheduled event failed: /__scheduled answered HTTP ${response.status}`);
+  const [run] = expectOk("read the retention log", await api.listRuns(DEMO_SITE.slug, RETENTION_TASK, 1))?.runs ?? [];
+  if (run) say(describeRun(run));
+}
+
+/** A sandbox file as the banner shows it: relative to the project when it is inside it, as the README's examples read it. */
+const shown = (file: string) => (relative(ROOT, file).startsWith("..") ? file : relative(ROOT, file));
 
 /** The admin CLI as the banner shows it (PORT passed on when it is not the default). */
 const CLI = `${PORT === 8787 ? "" : `PORT=${PORT} `}npm run admin --`;
@@ -352,6 +375,7 @@ function printBanner(
   parkMobile: ParkMobileServer,
   parkMobileConfigured: boolean,
   cron: string,
+  retentionSchedule: string,
 ) {
   const { token, clientId, clientSecret } = secrets;
   const rule = "─".repeat(72);
@@ -360,18 +384,18 @@ function printBanner(
 ${rule}
   permits-edge sandbox: ${SHOWN}   (docs: ${SHOWN}/docs)
 
-  Admin CLI (uses the sandbox admin secret in .wrangler/sandbox-admin-token):
+  Admin CLI (uses the sandbox admin secret in ${shown(SANDBOX_SECRET_FILE)}):
     ${CLI} site list
 
   Site "${DEMO_SITE.slug}", lot zones ${DEMO_ZONES.map((z) => `${z.name} (number ${z.number}, ${z.ratePerHour} ${z.currency}/h)`).join(", ")},
   ${PARKMOBILE_ZONES.join(", ")}; its API token (${DEMO_SCOPES.join(",")}):
     ${token}
-  (also in .wrangler/sandbox-token: export TOKEN=$(cat .wrangler/sandbox-token) for the README's examples)
+  (also in ${shown(TOKEN_FILE)}: export TOKEN=$(cat ${shown(TOKEN_FILE)}) for the README's examples)
 
   OAuth client "${DEMO_CLIENT.label}" (${DEMO_CLIENT.scopes.join(",")}):
     client_id:     ${clientId}
     client_secret: ${clientSecret}
-  (also in .wrangler/sandbox-client-id and .wrangler/sandbox-client-secret)
+  (also in ${shown(CLIENT_ID_FILE)} and ${shown(CLIENT_SECRET_FILE)})
   Get an access token:
     ${tokenExample(clientId, clientSecret)}
 
@@ -384,7 +408,12 @@ ${rule}
   (${cron}) on its schedule, which wrangler dev does not do by itself.${pending}
 ${parkMobileCommands()}
 
-  Ctrl-C stops the sandbox; data stays in .wrangler/state.
+  Enforcement feed (Genetec Pay-by-Plate) of the same site, with the same token:
+    curl -sS ${SHOWN}/api/pbp/v2014-06/zones -H 'X-ApiKey: ${token}'
+
+  Retention runs daily at ${retentionSchedule} (cron); by hand: ${CLI} task run --site ${DEMO_SITE.slug} retention
+
+  Ctrl-C stops the sandbox; data (D1, KV, R2 archives) stays in ${shown(STATE_DIR)}.
 ${rule}
 `);
 }
@@ -392,6 +421,7 @@ ${rule}
 applyMigrations();
 const secret = ensureSecretFile(SANDBOX_SECRET_FILE, () => randomBytes(20).toString("hex"));
 const settingsKey = ensureSecretFile(SETTINGS_KEY_FILE, () => randomBytes(32).toString("base64"));
+const feedKey = ensureSecretFile(FEED_KEY_FILE, () => randomBytes(32).toString("base64"));
 if (PORT === PARKMOBILE_PORT) fail(`PORT and PARKMOBILE_PORT are both ${PORT}: choose two ports.`);
 await assertPortFree(PORT, "PORT");
 await assertPortFree(PARKMOBILE_PORT, "PARKMOBILE_PORT");
@@ -406,7 +436,7 @@ const parkMobile = await startParkMobileServer({
       : `the fake ParkMobile API did not start: ${error.message}`,
   ),
 );
-const wrangler = startWrangler(secret, settingsKey);
+const wrangler = startWrangler(secret, settingsKey, feedKey);
 const api = connect(BASE, secret, { timeoutMs: ADMIN_TIMEOUT_MS });
 if (!(await waitUntilReady())) {
   stopWrangler(wrangler, `the Worker did not answer ${BASE}/openapi.json within ${READY_TIMEOUT_MS / 1000} s.`);
@@ -414,11 +444,14 @@ if (!(await waitUntilReady())) {
   try {
     const secrets = { token: await seed(api), ...(await seedClient(api)) };
     // The schedule is the Worker's own (the task list says it), so the sandbox fires what a deployment would.
-    const task = expectOk("read the tasks", await api.listTasks(DEMO_SITE.slug))?.tasks.find((t) => t.task === PARKMOBILE_TASK);
-    if (!task) throw new Error(`the Worker has no ${PARKMOBILE_TASK} task`);
+    const tasks = expectOk("read the tasks", await api.listTasks(DEMO_SITE.slug))?.tasks ?? [];
+    const task = tasks.find((t) => t.task === PARKMOBILE_TASK);
+    const retention = tasks.find((t) => t.task === RETENTION_TASK);
+    if (!task || !retention) throw new Error(`the Worker lacks the ${PARKMOBILE_TASK} or ${RETENTION_TASK} task`);
     const configured = await setUpParkMobile(api, parkMobile);
-    printBanner(secrets, parkMobile, configured, task.schedule);
-    scheduleCron(api, parkMobile, task.schedule);
+    printBanner(secrets, parkMobile, configured, task.schedule, retention.schedule);
+    scheduleCron(task.schedule, () => fireCron(api, parkMobile, task.schedule));
+    scheduleCron(retention.schedule, () => fireRetention(api, retention.schedule));
   } catch (error) {
     stopWrangler(wrangler, `seeding failed: ${(error as Error).message}`);
   }

@@ -5,12 +5,15 @@ import type { CLIENT_SCOPES } from "./auth/scopes";
 import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
+import { BOOKMARK_HEADER, sendBookmark } from "./routes/bookmark";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
 import { lookup } from "./routes/lookup";
 import { oauth } from "./routes/oauth";
 import { ocToma } from "./routes/oc-toma";
+import { pbp } from "./routes/pbp";
 import { sessions } from "./routes/sessions";
+import { validatePlate } from "./routes/validate-plate";
 
 export const OPENAPI_CONFIG = {
   openapi: "3.1.0",
@@ -47,17 +50,30 @@ export function buildApp() {
     cors({
       origin: "*",
       allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: ["Content-Type", "Accept", "Cache-Control", "Authorization", "Idempotency-Key", "X-Api-Key"],
-      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id", "WWW-Authenticate"],
+      allowHeaders: [
+        "Content-Type",
+        "Accept",
+        "Cache-Control",
+        "Authorization",
+        "Idempotency-Key",
+        "X-Api-Key",
+        "X-ApiKey",
+        BOOKMARK_HEADER,
+      ],
+      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id", "WWW-Authenticate", BOOKMARK_HEADER, "Retry-After"],
       maxAge: 86400,
     }),
   );
+  // Every answer of a surface that read or wrote through a D1 session carries its bookmark (routes/bookmark.ts).
+  app.use("/api/*", sendBookmark());
 
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);
   app.route("/api/v1", lookup);
   app.route("/api/v1", sessions);
   app.route("/oauth", oauth);
+  app.route("/api/v1", validatePlate);
+  app.route("/api/pbp/v2014-06", pbp);
   app.route("/admin", consoleApp);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
@@ -88,6 +104,12 @@ export function buildApp() {
     type: "http",
     scheme: "basic",
     description: "An OAuth client's client_id and client_secret (RFC 6749 §2.3.1), at the token and revocation endpoints.",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "pbpApiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-ApiKey",
+    description: "Genetec Pay-by-Plate's header: an API token of the site with the lookup scope.",
   });
   app.doc31("/openapi.json", OPENAPI_CONFIG);
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));

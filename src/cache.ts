@@ -13,7 +13,7 @@ export const MEMO_TTL_MS = 5_000;
 export const cacheKeys = {
   /** token:v1:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} */
   token: (tokenHash: string) => `token:v1:${tokenHash}`,
-  /** site:v2:<site id> → {@link import("./domain/site").SiteConfig} (v2: zones carry their number, rate, maximum, time zone, capacity) */
+  /** site:v2:<site id> → {@link import("./domain/site").SiteConfig} (v2: zones carry their number, rate, maximum, time zone, capacity; the site its grace period) */
   site: (siteId: number) => `site:v2:${siteId}`,
   /** oauth-token:v1:<sha256 of the access token> → {@link import("./db/oauth").AccessGrant} */
   accessToken: (tokenHash: string) => `oauth-token:v1:${tokenHash}`,

@@ -7,3 +7,7 @@ interface Env {
   /** AES-GCM key (base64 of 32 bytes) sealing stored third-party credentials: `wrangler secret put SETTINGS_KEY`. */
   SETTINGS_KEY?: string;
 }
+interface Env {
+  /** HMAC key (at least 32 characters) authenticating the enforcement feed's continuation tokens: `wrangler secret put FEED_TOKEN_KEY`. */
+  FEED_TOKEN_KEY?: string;
+}

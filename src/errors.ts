@@ -14,16 +14,18 @@ import type { AppEnv } from "./http";
  * is checked against this one (test/sources-agree.test.ts).
  */
 const codes = {
+  ClientMissing: { code: 9000, statuses: [400], summary: "client code missing (validate/plate's `client`)" },
   TokenMissing: {
     code: 9001,
     statuses: [401],
     summary:
-      "API token missing (`apiToken`; `Authorization`/`X-Api-Key` on the lookup, zones, sessions and rights; or the admin API's `Authorization`)",
+      "API token missing (`apiToken`, validate/plate's `api_token`; `Authorization`/`X-Api-Key` on the lookup, zones, sessions and rights; Pay-by-Plate's `X-ApiKey`; or the admin API's `Authorization`)",
   },
   NoPermission: {
     code: 9002,
     statuses: [401, 403],
-    summary: "token unknown, revoked, expired (an OAuth access token) or malformed (401); token lacks the scope for the call (403)",
+    summary:
+      "token unknown, revoked, expired (an OAuth access token) or malformed (401); token lacks the scope for the call, or is not the validate/plate `client`'s (403)",
   },
   Unparseable: {
     code: 9003,
@@ -44,7 +46,7 @@ const codes = {
     code: 9009,
     statuses: [404, 405],
     summary:
-      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); a session that does not exist or is another site's or another client's; an admin site, zone, token, OAuth client, permit or task; an unknown route (404), or a method the route does not take (405, with `Allow`)",
+      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); a session that does not exist or is another site's or another client's; an admin site, zone, token, OAuth client, permit, task or archive; a Pay-by-Plate zone that is not the site's, or a search that found nothing; an unknown route (404), or a method the route does not take (405, with `Allow`)",
   },
   AlreadyExists: {
     code: 9022,
@@ -60,23 +62,25 @@ const codes = {
   Required: {
     code: 9031,
     statuses: [400],
-    summary: "required field missing (push start time; the lookup's plate; the sessions API's fields; admin fields)",
+    summary:
+      "required field missing (push start time; the lookup's plate; the sessions API's fields; Pay-by-Plate's `PlateNumbers`, `PlateNumber`; admin fields)",
   },
   TooShort: {
     code: 9032,
     statuses: [400],
-    summary: "below minimum (empty lookup plate; a duration below 1 minute; admin fields: empty name, empty list, a limit below 1)",
+    summary: "below minimum (an empty plate to check; a duration below 1 minute; admin fields: empty name, empty list, a limit below 1)",
   },
   Invalid: {
     code: 9033,
     statuses: [400],
     summary:
-      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum",
+      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one",
   },
   Internal: {
     code: 9999,
-    statuses: [500],
-    summary: "our own code, not OPS-COM's: an unexpected failure, logged with the request id; retrying is safe",
+    statuses: [500, 503],
+    summary:
+      "our own code, not OPS-COM's: an unexpected failure, logged with the request id (500); an answer that cannot be known now, the permits of a zone whose ParkMobile import has not succeeded for 15 minutes (503, with `Retry-After`); retrying is safe",
   },
 } as const satisfies Record<string, { code: number; statuses: readonly ContentfulStatusCode[]; summary: string }>;
 

@@ -2,10 +2,20 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError, ErrorCode } from "./errors";
 
+/** A request's D1 session (see routes/bookmark.ts) and the bookmark it started from. */
+export interface RequestSession {
+  session: D1DatabaseSession;
+  since: string | null;
+}
+
 /** The Hono environment every route shares. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string };
+  Variables: {
+    requestId: string;
+    /** The request's D1 session, once a handler asked for it (`d1Session` in routes/bookmark.ts). */
+    d1?: RequestSession;
+  };
 }
 
 /** OC-TOMA bodies are small; anything bigger is refused before it is read (9003, 413). */

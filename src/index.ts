@@ -1,5 +1,5 @@
 import { buildApp } from "./app";
-import { runScheduledTasks } from "./parkmobile/schedule";
+import { runScheduledTasks } from "./scheduled";
 
 export { PermitSequencer } from "./durable/permit-sequencer";
 

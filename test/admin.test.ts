@@ -92,7 +92,7 @@ describe("admin: sites", () => {
   it("an update with nothing to change is 9033 and names what it needs", async () => {
     const { slug } = await newSite();
     const json = await error(await adminCall("PATCH", `/sites/${slug}`, {}), 400, 9033);
-    expect(json.ErrorMessage).toContain("name or currencies");
+    expect(json.ErrorMessage).toContain("name, currencies, timeZone or graceMinutes");
   });
 
   it("messages name the field and the rule in words", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, count, newSite } from "./helpers";
+import { ADMIN, adminCall, call, count, newSite, post, seedPush } from "./helpers";
 
 const ORIGIN = "http://permits.test";
 
@@ -242,5 +242,49 @@ describe("admin console: errors are pages", () => {
     const res = await submit(`/admin/sites/${slug}/zones`, session, { _csrf: "wrong", name: "x" });
     expect(res.status).toBe(403);
     expect(await res.text()).not.toContain("posted from another site");
+  });
+});
+
+describe("admin console: enforcement and retention settings", () => {
+  it("sets the grace period, naming the rule when a value is refused", async () => {
+    const { slug } = await newSite();
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${slug}/settings`, session);
+    await submit(`/admin/sites/${slug}/settings/grace`, session, { _csrf: token, graceMinutes: "5" });
+    const html = await (await page(`/admin/sites/${slug}/settings`, session)).text();
+    expect(html).toContain("The grace period is now 5 minute(s).");
+    expect(html).toMatch(/name="graceMinutes"[^>]*value="5"/);
+    await submit(`/admin/sites/${slug}/settings/grace`, session, { _csrf: token, graceMinutes: "2000" });
+    expect(await (await page(`/admin/sites/${slug}/settings`, session)).text()).toMatch(/role="alert">graceMinutes must be at most 1440/);
+    await submit(`/admin/sites/${slug}/settings/grace`, session, { _csrf: token, graceMinutes: "soon" });
+    expect(await (await page(`/admin/sites/${slug}/settings`, session)).text()).toMatch(/role="alert">graceMinutes must be a number/);
+    expect(await (await adminCall("GET", `/sites/${slug}`)).json()).toMatchObject({ graceMinutes: 5 });
+  });
+
+  it("sets the retention policy, runs it, switches it, lists and downloads the archives", async () => {
+    const { slug, token: apiToken } = await newSite();
+    await post("/api/OC-TOMA/v1/permits/push", { ...seedPush(apiToken), startTime: "2019-03-01T09:00:00", endTime: "2019-03-01T10:00:00" });
+    const { session } = await signIn();
+    const path = `/admin/sites/${slug}/retention`;
+    const token = await csrfOf(path, session);
+    const first = await (await page(path, session)).text();
+    expect(first).toMatch(/name="anonymizeAfterDays"[^>]*value="90"/);
+    expect(first).toContain("is <strong>enabled</strong> for this site");
+    await submit(path, session, { _csrf: token, anonymizeAfterDays: "30", archiveAfterMonths: "0" });
+    expect(await (await page(path, session)).text()).toMatch(/role="alert">archiveAfterMonths must be at least 1/);
+    await submit(path, session, { _csrf: token, anonymizeAfterDays: "30", archiveAfterMonths: "12" });
+    expect(await (await page(path, session)).text()).toContain("Saved: plates removed after 30 days, records archived after 12 months.");
+    await submit(`${path}/run`, session, { _csrf: token });
+    const after = await (await page(path, session)).text();
+    expect(after).toMatch(
+      /role="status">Run \d+ of retention \(manual\) succeeded: 1 plate\(s\) anonymized; 1 permit\(s\) with 1 event\(s\) archived/,
+    );
+    expect(after).toContain(`href="/admin/sites/${slug}/archives/2019-03"`);
+    const download = await page(`/admin/sites/${slug}/archives/2019-03`, session);
+    expect(download.status).toBe(200);
+    expect(download.headers.get("content-type")).toBe("application/gzip");
+    expect((await page(`/admin/sites/${slug}/archives/2019-04`, session)).status).toBe(404);
+    await submit(`${path}/disable`, session, { _csrf: token });
+    expect(await (await page(path, session)).text()).toContain("is <strong>disabled</strong> for this site");
   });
 });

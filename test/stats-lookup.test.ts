@@ -138,10 +138,14 @@ describe("plate lookup", () => {
           type: "temp",
           source: "push",
           plate: "ab-c 123",
+          plateState: null,
           zone: "Lot 02",
           disconnected: false,
           start: expect.any(String),
           end: expect.any(String),
+          matchedPlate: "ABC123",
+          match: "exact",
+          expiredWithinGrace: false,
         },
       ]);
     }
@@ -152,7 +156,8 @@ describe("plate lookup", () => {
     await push(token, { LicencePlate: "ZONE1", zone: "Lot 01" });
     expect(((await (await lookup(token, "plate=ZONE1&zone=Lot%2001")).json()) as Body).active).toBe(true);
     expect(((await (await lookup(token, "plate=ZONE1&zone=Lot%2002")).json()) as Body).active).toBe(false);
-    await push(token, { LicencePlate: "OLD1", startTime: wire(-7200), endTime: wire(-60) });
+    // Ended 20 minutes ago: past the default 15-minute grace period.
+    await push(token, { LicencePlate: "OLD1", startTime: wire(-7200), endTime: wire(-1200) });
     await push(token, { LicencePlate: "SOON1", startTime: wire(600), endTime: wire(7200) });
     const gone = await push(token, { LicencePlate: "GONE1" });
     await post(`${OC}/delete`, { apiToken: token, referenceID: gone });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { syncSourceRecords } from "../src/db/permits/bulk";
 import { IDEMPOTENCY_WINDOW_SECONDS, pushPermit } from "../src/db/permits/push";
-import { activeByPlate, countActive } from "../src/db/permits/reads";
+import { checkPlates, countActive } from "../src/db/permits/reads";
 import { updatePermit } from "../src/db/permits/versions";
 import { touchToken } from "../src/db/tokens";
 import type { NewPermit, SourceRecord } from "../src/domain/permit";
@@ -223,6 +223,7 @@ describe("syncSourceRecords", () => {
     externalId: "700000001",
     plate: "PM 1",
     plateNorm: "PM1",
+    plateState: null,
     startAt: 1_800_000_000,
     endAt: 1_800_003_600,
     amountCents: 300,
@@ -347,11 +348,29 @@ describe("reads use their indexes", () => {
     return plans.flat().join("\n");
   }
 
-  it("the plate lookup seeks permits_plate_active", async () => {
+  const check = (siteId: number, over: Partial<Parameters<typeof checkPlates>[1]> = {}) => ({
+    siteId,
+    plates: ["ABC123"],
+    now: nowSeconds(),
+    graceSeconds: 900,
+    limit: 100,
+    ...over,
+  });
+
+  it("the plate check seeks permits_plate_active", async () => {
     const { siteId } = await site();
-    expect(await plansOf((d1) => activeByPlate(d1, siteId, "ABC123", nowSeconds()))).toMatch(
-      /SEARCH p.* USING INDEX permits_plate_active|SEARCH permits USING INDEX permits_plate_active/,
+    expect(await plansOf((d1) => checkPlates(d1, check(siteId)))).toMatch(
+      /SEARCH p USING INDEX permits_plate_active \(site_id=\? AND plate_norm=\? AND end_at>\?\)/,
     );
+  });
+
+  it("the confusable plate check seeks permits_plate_folded, with zones and a state too", async () => {
+    const { siteId } = await site();
+    const plan = await plansOf((d1) =>
+      checkPlates(d1, check(siteId, { confusables: true, lotZoneIds: [1, 2], plateState: "ON", plates: ["0BC123", "ABC"] })),
+    );
+    expect(plan).toMatch(/SEARCH p USING INDEX permits_plate_folded \(site_id=\? AND plate_folded=\? AND end_at>\?\)/);
+    expect(plan).not.toMatch(/SCAN p\b/);
   });
 
   it("the stats count reads only the covering index permits_zone_live", async () => {

@@ -227,9 +227,10 @@ describe("one reference at a time", () => {
         instance.update({ ...common, change: { amountCents: 2 } }),
       ]);
     });
+    // Each answer carries the D1 bookmark after its write, for the client's next read.
     expect(result).toEqual([
-      { ok: true, version: 9, changed: true },
-      { ok: true, version: 10, changed: true },
+      { ok: true, version: 9, changed: true, bookmark: expect.any(String) },
+      { ok: true, version: 10, changed: true, bookmark: expect.any(String) },
     ]);
   });
 });

@@ -24,10 +24,13 @@ export interface Caller {
   label: string;
 }
 
-/** Where a request carried its token: the OC-TOMA body's `apiToken`, or a header. Errors name it as the client sent it. */
-export type TokenSource = "apiToken" | "Authorization" | "X-Api-Key";
+/**
+ * Where a request carried its token: the OC-TOMA body's `apiToken`, OPS-COM's validate/plate body's `api_token`,
+ * or a header (Genetec's Pay-by-Plate sends `X-ApiKey`). Errors name it as the client sent it.
+ */
+export type TokenSource = "apiToken" | "api_token" | "Authorization" | "X-Api-Key" | "X-ApiKey";
 
-const named = (from: TokenSource) => (from === "apiToken" ? "apiToken" : `The token in ${from}`);
+const named = (from: TokenSource) => (from === "apiToken" || from === "api_token" ? from : `The token in ${from}`);
 
 /** Checks the grant holds `scope` (9002, 403) and loads its site through the caches (9002, 401 if the site is gone). */
 async function callerOf(env: Env, grant: TokenGrant, scope: Scope, from: TokenSource, who: Omit<Caller, "grant" | "site">) {

@@ -4,7 +4,8 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 
 /**
  * How storage reaches D1: every query function takes the `D1Database`
- * binding and asks this module for what it needs.
+ * binding (or a session of it, {@link D1Binding}) and asks this module for
+ * what it needs.
  *
  * - Reads and single writes use drizzle's query builder on {@link database},
  *   and batches of them `database(d1).batch([...])`.
@@ -15,16 +16,37 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
  */
 export type Database = DrizzleD1Database<Record<string, never>>;
 
-const handles = new WeakMap<D1Database, Database>();
+/**
+ * What a storage function queries: the D1 binding itself (the primary), or a
+ * session of it ({@link openSession}), whose reads a replica near the caller
+ * may answer. Both have `prepare` and `batch`, all that drizzle and
+ * {@link statement} use.
+ */
+export type D1Binding = D1Database | D1DatabaseSession;
 
-/** The drizzle handle of a D1 binding, built once per binding and isolate. */
-export function database(d1: D1Database): Database {
+const handles = new WeakMap<D1Binding, Database>();
+
+/** The drizzle handle of a D1 binding or session, built once per binding and isolate. */
+export function database(d1: D1Binding): Database {
   let db = handles.get(d1);
   if (!db) {
-    db = drizzle(d1);
+    // drizzle types its client as D1Database; it calls only prepare() and batch(), which a session has too.
+    db = drizzle(d1 as D1Database);
     handles.set(d1, db);
   }
   return db;
+}
+
+/**
+ * A D1 session (the Sessions API): its queries see the database at least as
+ * new as `bookmark` (read-your-writes for a client that sends back the
+ * bookmark of its last answer) and never older than a query before them.
+ * Without a bookmark, the first read may be answered by any replica
+ * (`first-unconstrained`); writes always go to the primary. `getBookmark()`
+ * afterwards says how new what it saw was.
+ */
+export function openSession(d1: D1Database, bookmark: string | null | undefined): D1DatabaseSession {
+  return d1.withSession(bookmark ?? "first-unconstrained");
 }
 
 /** True when D1 refused a write for a UNIQUE or PRIMARY KEY constraint. */
@@ -41,7 +63,7 @@ const dialect = new SQLiteAsyncDialect();
  * items (`db.run(sql)` inside a batch throws "reading 'bind'"). Rows come
  * back as D1 sends them: column names as written in the SQL.
  */
-export function statement(d1: D1Database, query: SQL | { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+export function statement(d1: D1Binding, query: SQL | { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
   const { sql, params } = "toSQL" in query ? query.toSQL() : dialect.sqlToQuery(query);
   return d1.prepare(sql).bind(...params);
 }

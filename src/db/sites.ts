@@ -34,20 +34,38 @@ export function listSites(d1: D1Database): Promise<Site[]> {
   return database(d1).select().from(sites).orderBy(asc(sites.slug));
 }
 
+/** One site by id, or null. */
+export async function findSiteById(d1: D1Database, id: number): Promise<Site | null> {
+  return (await database(d1).select().from(sites).where(eq(sites.id, id)).get()) ?? null;
+}
+
 /** One site by slug, or null. */
 export async function findSite(d1: D1Database, slug: string): Promise<Site | null> {
   return (await database(d1).select().from(sites).where(eq(sites.slug, slug)).get()) ?? null;
 }
 
-/** Changes a site's name, currencies or time zone. */
-export async function updateSite(
-  d1: D1Database,
-  id: number,
-  input: { name?: string; currencies?: string[]; timeZone?: string },
-): Promise<Site> {
+/** A site's settings an admin may change. */
+export interface SiteChange {
+  name?: string;
+  currencies?: string[];
+  timeZone?: string;
+  graceMinutes?: number;
+  anonymizeAfterDays?: number;
+  archiveAfterMonths?: number;
+}
+
+/** Changes a site's name, currencies, time zone, grace period or retention policy. */
+export async function updateSite(d1: D1Database, id: number, input: SiteChange): Promise<Site> {
   const row = await database(d1)
     .update(sites)
-    .set({ name: input.name, currencies: input.currencies?.join(","), timeZone: input.timeZone })
+    .set({
+      name: input.name,
+      currencies: input.currencies?.join(","),
+      timeZone: input.timeZone,
+      graceMinutes: input.graceMinutes,
+      anonymizeAfterDays: input.anonymizeAfterDays,
+      archiveAfterMonths: input.archiveAfterMonths,
+    })
     .where(eq(sites.id, id))
     .returning()
     .get();
@@ -58,7 +76,7 @@ export async function updateSite(
 export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<SiteConfig | null> {
   const db = database(d1);
   const [site, zones] = await db.batch([
-    db.select({ slug: sites.slug, currencies: sites.currencies }).from(sites).where(eq(sites.id, siteId)),
+    db.select({ slug: sites.slug, currencies: sites.currencies, graceMinutes: sites.graceMinutes }).from(sites).where(eq(sites.id, siteId)),
     db
       .select({
         id: lotZones.id,
@@ -76,5 +94,5 @@ export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<Si
   ]);
   const row = site[0];
   if (!row) return null;
-  return { id: siteId, slug: row.slug, currencies: row.currencies.split(","), zones };
+  return { id: siteId, slug: row.slug, currencies: row.currencies.split(","), graceMinutes: row.graceMinutes, zones };
 }

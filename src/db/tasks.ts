@@ -1,15 +1,57 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import { database } from "./client";
-import { parkmobileSettings, type Rejection, type RunCounts, taskRuns, tasks } from "./schema";
+import {
+  type ImportCounts,
+  parkmobileSettings,
+  type Rejection,
+  type RetentionCounts,
+  type RunCounts,
+  sites,
+  taskRuns,
+  tasks,
+} from "./schema";
 
-/** The system tasks a site can run: OPS-COM's name for each, and the Cron Trigger that runs it (wrangler.toml says the same). */
-export const TASKS = { parkmobile: { name: "Fetch ParkMobile Stats", schedule: "*/3 * * * *" } } as const;
+/**
+ * The system tasks a site can run: the name people see (OPS-COM's, for the
+ * import), the Cron Trigger that runs it for every site that has it enabled
+ * (wrangler.toml deploys the same expressions), and whether a site has it
+ * enabled before anyone switches it.
+ */
+export const TASKS = {
+  parkmobile: { name: "Fetch ParkMobile Stats", schedule: "*/3 * * * *", enabledByDefault: false },
+  retention: { name: "Retention: anonymize, archive, purge", schedule: "0 3 * * *", enabledByDefault: true },
+} as const;
 export type TaskKey = keyof typeof TASKS;
+
+/** Whether `key` names a task. */
+export function isTaskKey(key: string): key is TaskKey {
+  return Object.hasOwn(TASKS, key);
+}
 
 /** A run that has not moved for this long is taken as dead, and the next run may start. */
 export const STALE_RUN_SECONDS = 600;
 
-export const emptyCounts = (): RunCounts => ({
+/** The counts a new run of `task` starts from. */
+export function emptyCounts(task: "parkmobile"): ImportCounts;
+export function emptyCounts(task: "retention"): RetentionCounts;
+export function emptyCounts(task: TaskKey): RunCounts;
+export function emptyCounts(task: TaskKey): RunCounts {
+  return task === "parkmobile" ? emptyImportCounts() : emptyRetentionCounts();
+}
+
+const emptyRetentionCounts = (): RetentionCounts => ({
+  anonymized: 0,
+  archives: [],
+  archivedPermits: 0,
+  archivedEvents: 0,
+  deletedPermits: 0,
+  deletedEvents: 0,
+  feedChangesPruned: 0,
+  idempotencyKeysPruned: 0,
+  taskRunsPruned: 0,
+});
+
+const emptyImportCounts = (): ImportCounts => ({
   zonesMatched: 0,
   zonesSkipped: 0,
   skippedZones: [],
@@ -36,14 +78,14 @@ export async function saveParkMobileSettings(d1: D1Database, row: ParkMobileSett
     .onConflictDoUpdate({ target: parkmobileSettings.siteId, set: { ...row, siteId: undefined } });
 }
 
-/** Whether a task is enabled for a site (off until enabled). */
+/** Whether a task is enabled for a site (its default until switched). */
 export async function isTaskEnabled(d1: D1Database, siteId: number, task: TaskKey): Promise<boolean> {
   const row = await database(d1)
     .select({ enabled: tasks.enabled })
     .from(tasks)
     .where(and(eq(tasks.siteId, siteId), eq(tasks.task, task)))
     .get();
-  return row?.enabled ?? false;
+  return row?.enabled ?? TASKS[task].enabledByDefault;
 }
 
 /** Turns a task on or off for a site. */
@@ -54,12 +96,14 @@ export async function setTaskEnabled(d1: D1Database, siteId: number, task: TaskK
     .onConflictDoUpdate({ target: [tasks.siteId, tasks.task], set: { enabled, updatedAt: now } });
 }
 
-/** The sites on which a task is enabled. */
+/** The sites on which a task is enabled (switched on, or never switched and on by default). */
 export async function sitesWithTask(d1: D1Database, task: TaskKey): Promise<number[]> {
   const rows = await database(d1)
-    .select({ siteId: tasks.siteId })
-    .from(tasks)
-    .where(and(eq(tasks.task, task), eq(tasks.enabled, true)));
+    .select({ siteId: sites.id })
+    .from(sites)
+    .leftJoin(tasks, and(eq(tasks.siteId, sites.id), eq(tasks.task, task)))
+    .where(sql`coalesce(${tasks.enabled}, ${TASKS[task].enabledByDefault ? 1 : 0}) = 1`)
+    .orderBy(sites.id);
   return rows.map((r) => r.siteId);
 }
 
@@ -113,7 +157,7 @@ export async function claimRun(
         startedAt: now,
         heartbeatAt: now,
         outcome: "running",
-        counts: emptyCounts(),
+        counts: emptyCounts(task),
         rejections: [],
       })
       .onConflictDoNothing()

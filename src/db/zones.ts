@@ -2,13 +2,13 @@ import { and, asc, eq, isNull, ne, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { ZoneMetadata } from "../domain/site";
 import { nowSeconds } from "../domain/time";
-import { database, isUniqueViolation, statement } from "./client";
-import { lotZones, permits } from "./schema";
+import { type D1Binding, database, isUniqueViolation, statement } from "./client";
+import { lotZones, permitChanges, permits } from "./schema";
 
 export type LotZone = typeof lotZones.$inferSelect;
 
 /** A site's lot zones by name. */
-export function listZones(d1: D1Database, siteId: number): Promise<LotZone[]> {
+export function listZones(d1: D1Binding, siteId: number): Promise<LotZone[]> {
   return database(d1).select().from(lotZones).where(eq(lotZones.siteId, siteId)).orderBy(asc(lotZones.name));
 }
 
@@ -99,13 +99,15 @@ export async function addZone(d1: D1Database, siteId: number, input: ZoneChange 
               eq(permits.zoneName, name),
               sql`EXISTS (SELECT 1 FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})`,
             ),
-          ),
+          )
+          .returning({ id: permits.id }),
       ),
     ]);
     const id = inserted?.results[0]?.id as number | undefined;
     if (id === undefined) return { ok: false, reason: input.number != null ? "number-taken" : "name-taken" };
     const zone = (await db.select().from(lotZones).where(eq(lotZones.id, id)).get()) as LotZone;
-    return { ok: true, zone, reconnected: reconnected?.meta.changes ?? 0 };
+    // Counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
+    return { ok: true, zone, reconnected: reconnected?.results.length ?? 0 };
   } catch (error) {
     const reason = takenBy(error);
     if (reason) return { ok: false, reason };
@@ -140,11 +142,12 @@ export async function updateZone(d1: D1Database, zone: LotZone, change: ZoneChan
             eq(permits.zoneName, name),
             sql`EXISTS (SELECT 1 FROM lot_zones WHERE id = ${zone.id} AND name = ${name})`,
           ),
-        ),
+        )
+        .returning({ id: permits.id }),
     ]);
     const row = updated[0];
     if (!row) return { ok: false, reason: number !== null ? "number-taken" : "name-taken" };
-    return { ok: true, zone: row, reconnected: reconnected.meta.changes };
+    return { ok: true, zone: row, reconnected: reconnected.length };
   } catch (error) {
     const reason = takenBy(error);
     if (reason) return { ok: false, reason };
@@ -152,12 +155,17 @@ export async function updateZone(d1: D1Database, zone: LotZone, change: ZoneChan
   }
 }
 
-/** Removes a lot zone; its records keep their zone name and become disconnected. */
+/**
+ * Removes a lot zone; its records keep their zone name and become
+ * disconnected. The zone's feed change log goes with it (a removed zone has
+ * no feed: it answers 404).
+ */
 export async function removeZone(d1: D1Database, zone: LotZone): Promise<{ disconnected: number }> {
   const db = database(d1);
   const [disconnected] = await db.batch([
-    db.update(permits).set({ lotZoneId: null }).where(eq(permits.lotZoneId, zone.id)),
+    db.update(permits).set({ lotZoneId: null }).where(eq(permits.lotZoneId, zone.id)).returning({ id: permits.id }),
+    db.delete(permitChanges).where(eq(permitChanges.lotZoneId, zone.id)),
     db.delete(lotZones).where(eq(lotZones.id, zone.id)),
   ]);
-  return { disconnected: disconnected.meta.changes };
+  return { disconnected: disconnected.length };
 }

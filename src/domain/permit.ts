@@ -15,6 +15,8 @@ export interface NewPermit {
   source: string;
   plate: string;
   plateNorm: string;
+  /** The plate's state or jurisdiction, when the source sent one (a session's, ParkMobile's; normalized, see `normalizePlateState`). */
+  plateState?: string | null;
   /** The zone name as sent; matched against the site's lot zones when stored. */
   zoneName: string | null;
   amountCents: number | null;
@@ -28,8 +30,7 @@ export interface NewPermit {
   externalId?: string | null;
   /** When the source last changed it. */
   sourceModifiedAt?: number | null;
-  /** Sessions: the plate's state or province, and the space number, as sent. */
-  plateState?: string | null;
+  /** Sessions: the space number, as sent. */
   spaceNumber?: string | null;
   /** Sessions: the credential that started it (`oauth:<client id>` or `token:<token id>`). */
   owner?: string | null;
@@ -95,6 +96,8 @@ export interface SourceRecord {
   externalId: string;
   plate: string;
   plateNorm: string;
+  /** The plate's state or jurisdiction, if the source says (ParkMobile's lpnState). */
+  plateState: string | null;
   startAt: number;
   endAt: number;
   amountCents: number | null;

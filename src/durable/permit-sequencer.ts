@@ -9,9 +9,11 @@ export type UpdateRequest = PermitUpdate;
 export type DeleteRequest = PermitDelete;
 /**
  * What a serialized write answers: the version now stored, or why nothing
- * was written. A plain value, because errors do not cross RPC as classes.
+ * was written, and the D1 bookmark after it (the caller hands it to its
+ * client, whose next read then sees the write). A plain value, because
+ * errors do not cross RPC as classes.
  */
-export type WriteResult = VersionResult;
+export type WriteResult = VersionResult & { bookmark: string | null };
 /** What the Worker sends to stop a session (whose, which, who asks). */
 export type StopRequest = SessionStop;
 /** What the Worker sends to extend a session: also the minutes, and the amount and currency if the client sent them. */
@@ -40,14 +42,25 @@ export class PermitSequencer extends DurableObject<Env> {
     return run;
   }
 
+  /**
+   * Runs a write in a D1 session that starts at the primary (the read before
+   * the compare-and-set must see the latest version), and answers its result
+   * with the session's bookmark.
+   */
+  async #write(apply: (d1: D1DatabaseSession) => Promise<VersionResult>): Promise<WriteResult> {
+    const session = this.env.DB.withSession("first-primary");
+    const result = await apply(session);
+    return { ...result, bookmark: session.getBookmark() };
+  }
+
   /** Applies an update as the permit's next version. */
   async update(request: UpdateRequest): Promise<WriteResult> {
-    return this.#inTurn(() => updatePermit(this.env.DB, request, nowSeconds()));
+    return this.#inTurn(() => this.#write((d1) => updatePermit(d1, request, nowSeconds())));
   }
 
   /** Deletes the permit (a soft delete, kept with its history). */
   async remove(request: DeleteRequest): Promise<WriteResult> {
-    return this.#inTurn(() => deletePermit(this.env.DB, request, nowSeconds()));
+    return this.#inTurn(() => this.#write((d1) => deletePermit(d1, request, nowSeconds())));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { unseal } from "../auth/sealed";
 import { syncSourceRecords } from "../db/permits/bulk";
+import { markZoneImported } from "../db/permits/feed";
 import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
@@ -99,7 +100,7 @@ export async function runParkMobileImport(
   const runId = await claimRun(env.DB, siteId, "parkmobile", trigger, nowSeconds());
   if (runId === null) return null;
 
-  const counts = emptyCounts();
+  const counts = emptyCounts("parkmobile");
   const rejections: Rejection[] = [];
   const zoneFailures: string[] = [];
   try {
@@ -145,6 +146,8 @@ export async function runParkMobileImport(
       counts.created += result.created;
       counts.updated += result.updated;
       counts.unchanged += result.unchanged;
+      // The zone's permits are known as of now: the enforcement feed answers for it (503 once this is 15 minutes old).
+      await markZoneImported(env.DB, siteId, code, nowSeconds()).run();
       await heartbeat(env.DB, runId, counts, nowSeconds());
     };
     await Promise.all(

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import type { SourceRecord } from "../domain/permit";
-import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
+import { isValidNormalizedPlate, normalizePlate, normalizePlateState } from "../domain/plate";
 import { wallClock } from "../domain/time";
 
 export type MappedRight = { ok: true; right: SourceRecord } | { ok: false; parkingRightId: string | number | null; reason: string };
@@ -55,6 +55,7 @@ function parseLocal(value: unknown, windowsZone: unknown): number | undefined {
 const RightShape = z.object({
   parkingRightId: z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,30}$/)]),
   lpn: z.string(),
+  lpnState: z.unknown().optional(),
   purchaseAmount: z.number().optional().nullable(),
 });
 
@@ -62,7 +63,8 @@ const RightShape = z.object({
  * Checks one parking right and turns it into permit values, or says why it
  * is rejected (no id, no usable plate, no usable times, an end not after the
  * start). Prefers the *Utc times; older payloads without them are read from
- * the local times and the right's `timeZone`.
+ * the local times and the right's `timeZone`. `lpnState` becomes the plate's
+ * state when it is one (1 to 10 letters, digits or dashes).
  */
 export function mapRight(raw: unknown): MappedRight {
   const id = (raw as { parkingRightId?: unknown })?.parkingRightId;
@@ -89,12 +91,16 @@ export function mapRight(raw: unknown): MappedRight {
   }
   if (endAt <= startAt) return { ok: false, parkingRightId, reason: "the end is not after the start" };
   const amount = shape.data.purchaseAmount;
+  // The state narrows plate checks when known; one ParkMobile sends in a shape we do not know is kept as unknown, not a rejection.
+  const { lpnState } = shape.data;
+  const plateState = typeof lpnState === "string" ? (normalizePlateState(lpnState) ?? null) : null;
   return {
     ok: true,
     right: {
       externalId: String(shape.data.parkingRightId),
       plate,
       plateNorm,
+      plateState,
       startAt: Math.floor(startAt),
       endAt: Math.floor(endAt),
       amountCents: typeof amount === "number" && Number.isFinite(amount) && amount >= 0 ? Math.round(amount * 100) : null,

@@ -61,72 +61,94 @@ function challenge(error: AppError | null, scope: Scope): string {
 }
 
 /**
- * The caller of an API whose credential travels in a header, not the body:
- * `Authorization: Bearer <API token or OAuth access token>` or
- * `X-Api-Key: <API token>` (what aggregators such as ParkOnce send). Missing:
- * 9001; malformed, unknown, expired or revoked: 9002 (401); without `scope`:
- * 9002 (403). Errors name the header the client used and carry RFC 6750's
+ * The header forms a credential travels in:
+ * - `standard`: `Authorization: Bearer <API token or OAuth access token>` or
+ *   `X-Api-Key: <API token>` (what aggregators such as ParkOnce send);
+ * - `X-ApiKey`: Genetec Pay-by-Plate's `X-ApiKey: <API token>`, alone.
+ */
+export type HeaderForm = "standard" | "X-ApiKey";
+
+/** Each form's OpenAPI security requirements for `scope` (typed: an inline literal of several shapes breaks a route's type inference). */
+function headerSecurity(form: HeaderForm, scope: Scope): Record<string, string[]>[] {
+  return form === "X-ApiKey" ? [{ pbpApiKey: [] }] : [{ bearer: [] }, { apiKey: [] }, { oauth2: [scope] }];
+}
+
+/** Where the token is in a request of `form`, and the header it came in; nothing when no such header was sent. */
+function tokenOf(c: Context, form: HeaderForm): { token: string | undefined; from: TokenSource } {
+  if (form === "X-ApiKey") return { token: c.req.header("x-apikey"), from: "X-ApiKey" };
+  const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  return bearer ? { token: bearer, from: "Authorization" } : { token: c.req.header("x-api-key"), from: "X-Api-Key" };
+}
+
+/**
+ * The caller of an API whose credential travels in a header of `form`, not
+ * the body. Missing: 9001; malformed, unknown, expired or revoked: 9002
+ * (401); without `scope`: 9002 (403). Errors name the header the client used
+ * (or should have used); the standard form's carry RFC 6750's
  * `WWW-Authenticate: Bearer` challenge.
  */
-export async function headerCaller<E extends AppEnv>(c: Context<E>, scope: Scope): Promise<Caller> {
-  const bearer = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  const token = bearer ?? c.req.header("x-api-key");
-  const from: TokenSource = bearer ? "Authorization" : "X-Api-Key";
+export async function headerCaller<E extends AppEnv>(c: Context<E>, scope: Scope, form: HeaderForm = "standard"): Promise<Caller> {
+  const { token, from } = tokenOf(c, form);
+  const withChallenge = (error: AppError | null) => (form === "standard" ? { "WWW-Authenticate": challenge(error, scope) } : undefined);
   if (!token) {
-    throw new AppError(ErrorCode.TokenMissing, "Send the API token as Authorization: Bearer <token> or X-Api-Key.", {
-      field: "Authorization",
-      headers: { "WWW-Authenticate": challenge(null, scope) },
+    const message =
+      form === "X-ApiKey"
+        ? "Send the API token in the X-ApiKey header."
+        : "Send the API token as Authorization: Bearer <token> or X-Api-Key.";
+    throw new AppError(ErrorCode.TokenMissing, message, {
+      field: form === "X-ApiKey" ? "X-ApiKey" : "Authorization",
+      headers: withChallenge(null),
     });
   }
   try {
     if (!isWellFormedToken(token)) throw new AppError(ErrorCode.NoPermission, `The token in ${from} is not valid.`, { field: from });
-    // Access tokens travel as bearers only (RFC 6750); X-Api-Key carries API tokens.
-    if (bearer && isAccessToken(token)) {
+    // Access tokens travel as bearers only (RFC 6750); X-Api-Key and X-ApiKey carry API tokens.
+    if (from === "Authorization" && isAccessToken(token)) {
       const caller = await authenticateAccessToken(c.env, token, scope, from);
       await recordUse(c, caller);
       return caller;
     }
     return await authenticateRequest(c, token, scope, from);
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    throw new AppError(error.code, error.message, {
-      field: error.field,
-      status: error.status,
-      headers: { "WWW-Authenticate": challenge(error, scope) },
-    });
+    if (!(error instanceof AppError) || form !== "standard") throw error;
+    throw new AppError(error.code, error.message, { field: error.field, status: error.status, headers: withChallenge(error) });
   }
 }
 
 /**
- * Route middleware: the caller, authenticated from the headers for `scope`
- * before anything else runs (the route's own validation comes after, so a
- * caller without a valid token learns nothing about the rules).
+ * Route middleware: the caller, authenticated from the headers of `form` for
+ * `scope` before anything else runs (the route's own validation comes after,
+ * so a caller without a valid token learns nothing about the rules).
  */
-export function requireCaller(scope: Scope): MiddlewareHandler<CallerEnv> {
+export function requireCaller(scope: Scope, form: HeaderForm = "standard"): MiddlewareHandler<CallerEnv> {
   return async (c, next) => {
-    c.set("caller", await headerCaller(c, scope));
+    c.set("caller", await headerCaller(c, scope, form));
     await next();
   };
 }
 
 /**
- * Declares an operation of an API whose token travels in a header: its
- * caller authenticated for `scope` first, then its body (if any) checked
- * (size, UTF-8), then its own validation; and its error answers documented:
- * 401 and 403 for every operation, and those it lists. Either header
- * carries an API token; `Authorization: Bearer` also an OAuth access token
- * holding `scope`.
+ * Declares an operation of an API whose credential travels in a header
+ * (`credential`, the standard form unless told): its caller authenticated
+ * for `scope` first, then its body (if any) checked (size, UTF-8), then its
+ * own validation; and its error answers documented: 401 and 403 for every
+ * operation, and those it lists. In the standard form either header carries
+ * an API token, `Authorization: Bearer` also an OAuth access token holding
+ * `scope`.
  */
 export function apiRoute<
-  const R extends Omit<RouteConfig, "security" | "middleware"> & { operationId: string; scope: Scope; errors: readonly ErrorStatus[] },
+  const R extends Omit<RouteConfig, "security" | "middleware"> & {
+    operationId: string;
+    scope: Scope;
+    credential?: HeaderForm;
+    errors: readonly ErrorStatus[];
+  },
 >(config: R) {
-  const { scope, errors, ...route } = config;
-  // Typed: an inline literal of several shapes breaks a route's type inference.
-  const security: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }, { oauth2: [scope] }];
+  const { scope, errors, credential = "standard", ...route } = config;
   return createRoute({
     ...route,
-    security,
-    middleware: [requireCaller(scope), acceptBody(MAX_BODY_BYTES)] as const,
+    security: headerSecurity(credential, scope),
+    middleware: [requireCaller(scope, credential), acceptBody(MAX_BODY_BYTES)] as const,
     responses: { ...route.responses, ...errorResponses([401, 403, ...errors]) },
   });
 }

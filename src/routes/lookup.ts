@@ -1,24 +1,31 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import { activeByPlate } from "../db/permits/reads";
-import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
+import { checkPlates } from "../db/permits/reads";
 import { formatWireTime, nowSeconds } from "../domain/time";
-import { AppError, ErrorCode, throwValidationError } from "../errors";
+import { throwValidationError } from "../errors";
+import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
-import { narrow, PermitFields, permitFields } from "./permit-view";
+import { HitFields, hitFields, narrow, PermitFields } from "./permit-view";
+import { FLAG_VALUES, graceSeconds, isSet, plateToCheck, stateToCheck, zoneNamed } from "./plate-input";
 
 /** Enforcement lookups, mounted at /api/v1. */
 export const lookup = new OpenAPIHono<CallerEnv>({ defaultHook: throwValidationError });
+
+/** At most this many permits in a lookup's answer. */
+export const LOOKUP_LIMIT = 100;
 
 const ActivePermit = PermitFields.pick({
   reference_id: true,
   type: true,
   source: true,
   plate: true,
+  plateState: true,
   zone: true,
   disconnected: true,
   start: true,
   end: true,
-}).openapi("ActivePermit");
+})
+  .extend(HitFields.shape)
+  .openapi("ActivePermit");
 
 lookup.openapi(
   apiRoute({
@@ -29,16 +36,18 @@ lookup.openapi(
     tags: ["Enforcement"],
     summary: "Is this plate paid for now (optionally in one lot zone)?",
     description:
-      "Matches the plate normalized (case, spaces, dashes and dots ignored) against the permits active now: started, not ended, not deleted. Needs a token with the `lookup` scope. One indexed query.",
+      "Matches the plate normalized (case, spaces, dashes and dots ignored) against the permits active now (started, not ended, not deleted), and those that ended within the site's grace period, flagged `expiredWithinGrace`. `confusables=true` also matches plates that differ only by characters cameras confuse (O/Q=0, I/L=1, B=8, S=5, Z=2, G=6); `state` leaves out permits of another known state. Needs a token with the `lookup` scope. One indexed query, which a read replica near the caller may answer (send `x-d1-bookmark` to read at least what you wrote).",
     request: {
       query: z.object({
         plate: z.string().min(1).max(25).openapi({ example: "PL8RDR" }),
-        zone: z.string().max(200).optional().openapi({ description: "A lot zone name of the site.", example: "Lot 4" }),
+        zone: z.string().max(200).optional().openapi({ description: "A lot zone of the site: its name, or its number.", example: "Lot 4" }),
+        state: z.string().max(10).optional().openapi({ description: "The plate's state or province, e.g. ON.", example: "ON" }),
+        confusables: z.enum(FLAG_VALUES).optional().openapi({ description: "Also match confusable characters (reads only)." }),
       }),
     },
     responses: {
       200: {
-        description: "The active permits of the plate (at most 100, latest end first)",
+        description: "The permits of the plate (at most 100, latest end first)",
         content: {
           "application/json": {
             schema: z
@@ -46,7 +55,11 @@ lookup.openapi(
                 plate: z.string(),
                 normalized: z.string(),
                 zone: z.string().nullable(),
-                active: z.boolean(),
+                state: z.string().nullable(),
+                confusables: z.boolean(),
+                active: z.boolean().openapi({ description: "A permit is valid now (grace not counted)." }),
+                within_grace: z.boolean().openapi({ description: "No permit is valid now, but one ended within the grace period." }),
+                grace_minutes: z.number().int(),
                 checked_at: z.string(),
                 permits: z.array(ActivePermit),
               })
@@ -58,27 +71,36 @@ lookup.openapi(
     errors: [400],
   }),
   async (c) => {
-    const { plate, zone } = c.req.valid("query");
+    const query = c.req.valid("query");
     const { site } = c.get("caller");
-    const normalized = normalizePlate(plate);
-    if (!isValidNormalizedPlate(normalized)) {
-      throw new AppError(ErrorCode.Invalid, "plate must hold letters and digits (spaces and dashes are ignored).", { field: "plate" });
-    }
-    let lotZoneId: number | undefined;
-    if (zone !== undefined) {
-      lotZoneId = site.zones.find((z) => z.name === zone.trim())?.id;
-      if (lotZoneId === undefined) throw new AppError(ErrorCode.Invalid, `zone ${zone} is not a lot zone of this site.`, { field: "zone" });
-    }
+    const normalized = plateToCheck(query.plate, "plate");
+    const state = stateToCheck(query.state, "state");
+    const lotZoneId = query.zone === undefined ? undefined : zoneNamed(site, query.zone, "zone").id;
     const now = nowSeconds();
-    const rows = await activeByPlate(c.env.DB, site.id, normalized, now, lotZoneId);
+    const confusables = isSet(query.confusables);
+    const hits = await checkPlates(d1Session(c), {
+      siteId: site.id,
+      plates: [normalized],
+      now,
+      graceSeconds: graceSeconds(site),
+      confusables,
+      plateState: state,
+      lotZoneIds: lotZoneId === undefined ? undefined : [lotZoneId],
+      limit: LOOKUP_LIMIT,
+    });
+    const active = hits.some((h) => !h.expiredWithinGrace);
     return c.json(
       {
-        plate,
+        plate: query.plate,
         normalized,
-        zone: zone?.trim() ?? null,
-        active: rows.length > 0,
+        zone: query.zone?.trim() ?? null,
+        state: state ?? null,
+        confusables,
+        active,
+        within_grace: !active && hits.length > 0,
+        grace_minutes: site.graceMinutes,
         checked_at: formatWireTime(now),
-        permits: rows.map((r) => narrow(ActivePermit, permitFields(r))),
+        permits: hits.map((h) => narrow(ActivePermit, hitFields(h))),
       },
       200,
     );

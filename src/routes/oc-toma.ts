@@ -19,6 +19,7 @@ import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, idempotencyKey, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { d1Session } from "./bookmark";
 import { authenticateRequest } from "./caller";
 
 /** OPS-COM's OC-TOMA v1 permits API, mounted at /api/OC-TOMA/v1. */
@@ -122,7 +123,7 @@ endpoint(
     const permit = { ...toNewPermit(input, caller.site), type: "temp" as const, source: SOURCES.push };
     const key = idempotencyKey(c);
     const now = nowSeconds();
-    const outcome = await pushPermit(c.env.DB, permit, {
+    const outcome = await pushPermit(d1Session(c), permit, {
       actor: caller.actor,
       now,
       idempotency: key === undefined ? undefined : { key, requestHash: await sha256Hex(JSON.stringify(permit)) },
@@ -190,6 +191,7 @@ endpoint(
       defaultCurrency: caller.site.currencies[0] ?? null,
       actor: caller.actor,
     });
+    d1Session(c, result.bookmark);
     return c.json(written(reference, result, { reference: input.names.referenceId, end: input.names.endTime }));
   },
 );
@@ -215,6 +217,7 @@ endpoint(
       writer: "vendor",
       actor: caller.actor,
     });
+    d1Session(c, result.bookmark);
     return c.json(written(reference, result, { reference: input.names.referenceId }));
   },
 );
@@ -263,7 +266,7 @@ endpoint(
       unknown = names.filter((n) => !byName.has(n));
     }
     const counts = await countActive(
-      c.env.DB,
+      d1Session(c),
       caller.site.id,
       requested.map((z) => z.id),
       nowSeconds(),

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { PermitRow } from "../db/permits/reads";
+import type { PermitRow, PlateHit } from "../db/permits/reads";
 import { formatCents } from "../domain/money";
 import { type Changes, isDisconnected, statusAt } from "../domain/permit";
 import { formatWireTime, nowSeconds } from "../domain/time";
@@ -15,6 +15,7 @@ export const PermitFields = z.object({
   source: z.string().openapi({ description: "push, ParkMobile, admin, or the label of the client that started a session" }),
   plate: z.string().openapi({ description: "The plate as it was sent." }),
   plateNormalized: z.string(),
+  plateState: z.string().nullable().openapi({ description: "The plate's state, province or jurisdiction, when the source sent one." }),
   zone: z.string().nullable().openapi({ description: "The lot zone, or the raw zone name of a disconnected record." }),
   lotZone: z.string().nullable().openapi({ description: "The lot zone the record belongs to; null when disconnected." }),
   disconnected: z.boolean(),
@@ -25,7 +26,6 @@ export const PermitFields = z.object({
   permitNo: z.string().nullable(),
   ticketNumber: z.string().nullable(),
   promoCode: z.string().nullable(),
-  plateState: z.string().nullable().openapi({ description: "The plate's state or province, when the client sent one (sessions)." }),
   spaceNumber: z.string().nullable().openapi({ description: "The space number, when the client sent one (sessions)." }),
   stoppedAt: z.string().nullable().openapi({ description: "When a session was stopped early." }),
   version: z.number().int(),
@@ -34,6 +34,7 @@ export const PermitFields = z.object({
   deletedAt: z.string().nullable(),
   deleted: z.boolean(),
   status: z.enum(["active", "upcoming", "expired", "deleted"]).openapi({ description: "Where the permit stands now." }),
+  anonymizedAt: z.string().nullable().openapi({ description: "When retention removed the plate; null while it is kept." }),
 });
 
 /** The one mapper from a stored permit to what the API shows of it (its status as of `now`). */
@@ -44,6 +45,7 @@ export function permitFields(p: PermitRow, now = nowSeconds()): z.infer<typeof P
     source: p.source,
     plate: p.plate,
     plateNormalized: p.plateNorm,
+    plateState: p.plateState,
     zone: p.lotZone ?? p.zoneName,
     lotZone: p.lotZone,
     disconnected: isDisconnected(p),
@@ -54,7 +56,6 @@ export function permitFields(p: PermitRow, now = nowSeconds()): z.infer<typeof P
     permitNo: p.permitNo,
     ticketNumber: p.ticketNumber,
     promoCode: p.promoCode,
-    plateState: p.plateState,
     spaceNumber: p.spaceNumber,
     stoppedAt: formatWireTime(p.stoppedAt),
     version: p.version,
@@ -63,7 +64,25 @@ export function permitFields(p: PermitRow, now = nowSeconds()): z.infer<typeof P
     deletedAt: formatWireTime(p.deletedAt),
     deleted: p.deletedAt !== null,
     status: statusAt(p, now),
+    anonymizedAt: formatWireTime(p.anonymizedAt),
   };
+}
+
+/** How a plate check found a permit: shown beside the permit's own fields on every plate-check surface. */
+export const HitFields = z.object({
+  matchedPlate: z.string().openapi({ description: "The plate asked (normalized) that this permit matched." }),
+  match: z.enum(["exact", "confusable"]).openapi({
+    description: "exact: the permit's plate is the one asked; confusable: the same once O/Q=0, I/L=1, B=8, S=5, Z=2, G=6.",
+  }),
+  expiredWithinGrace: z.boolean().openapi({
+    description:
+      "The permit ended within the site's grace period: not valid now, shown so that a driver whose time just ran out is not ticketed.",
+  }),
+});
+
+/** The one mapper from a plate check's hit to the API's fields: the permit's, and how it matched. */
+export function hitFields(hit: PlateHit, now = nowSeconds()): z.infer<typeof PermitFields> & z.infer<typeof HitFields> {
+  return { ...permitFields(hit, now), matchedPlate: hit.matchedPlate, match: hit.match, expiredWithinGrace: hit.expiredWithinGrace };
 }
 
 /**

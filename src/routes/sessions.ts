@@ -3,11 +3,11 @@ import type { Context } from "hono";
 import type { Caller } from "../auth/authenticate";
 import { sha256Hex } from "../auth/secrets";
 import { pushPermit } from "../db/permits/push";
-import { countActive, type PermitRow, rightsOfPlate } from "../db/permits/reads";
+import { checkPlates, countActive, type PermitRow } from "../db/permits/reads";
 import { listSessions, readSession, type SessionRecord } from "../db/permits/sessions";
 import { REFERENCE_MAX } from "../domain/attributes";
 import { formatCents, MAX_CENTS, parseAmount } from "../domain/money";
-import { isValidNormalizedPlate, normalizePlate } from "../domain/plate";
+import { isValidNormalizedPlate, normalizePlate, normalizePlateState } from "../domain/plate";
 import {
   amountAtRate,
   EMAIL,
@@ -17,12 +17,15 @@ import {
   sessionStatus,
   sessionTransactions,
 } from "../domain/session";
-import { type SiteConfig, type ZoneConfig, zoneByKey, zoneKey } from "../domain/site";
+import { type SiteConfig, type ZoneConfig, zoneKey } from "../domain/site";
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
 import { idempotencyKey } from "../http";
+import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
+import { LOOKUP_LIMIT } from "./lookup";
+import { graceSeconds, plateToCheck, stateToCheck, zoneByNumber } from "./plate-input";
 
 /**
  * The sessions API for aggregators (seed 003, ParkOnce), mounted at /api/v1:
@@ -78,7 +81,7 @@ const SessionStart = z
       .trim()
       .min(1)
       .max(10)
-      .regex(/^[A-Za-z0-9 -]+$/, "must be letters, digits, spaces or dashes, such as ON or US-CA")
+      .refine((state) => normalizePlateState(state) !== undefined, "must be letters, digits or dashes, such as ON or US-CA")
       .nullish()
       .openapi({ example: "ON" }),
     space_number: z.string().trim().min(1).max(20).nullish().openapi({ example: "17" }),
@@ -127,9 +130,11 @@ const SessionFields = z.object({
 const Session = SessionFields.extend({ transactions: z.array(Transaction) }).openapi("Session");
 const SessionSummary = SessionFields.openapi("SessionSummary");
 
-const SessionConflict = errorBody().extend({
-  session_id: z.string().optional().openapi({ description: "The running session of this plate in this zone (9022): extend it instead." }),
-}).openapi("SessionConflict");
+const SessionConflict = errorBody()
+  .extend({
+    session_id: z.string().optional().openapi({ description: "The running session of this plate in this zone (9022): extend it instead." }),
+  })
+  .openapi("SessionConflict");
 
 const SessionParam = z.object({
   id: z
@@ -185,14 +190,6 @@ async function answerSession(c: Context<CallerEnv>, id: string) {
   const record = await readSession(c.env.DB, ownerOf(c.get("caller")), id);
   if (!record) throw notFound(id);
   return fullView(record, nowSeconds());
-}
-
-/** The lot zone a zone number names (its number, else its name), from the cached site; 9033 when none does. */
-function zoneOf(site: SiteConfig, value: string | number, field: string): ZoneConfig {
-  const key = String(value).trim();
-  const zone = zoneByKey(site.zones, key);
-  if (!zone) throw new AppError(ErrorCode.Invalid, `${field} ${key} is not a zone of this site.`, { field });
-  return zone;
 }
 
 /** A currency the site accepts, upper-cased; 9033 otherwise. */
@@ -362,7 +359,7 @@ sessions.openapi(
     const { site } = caller;
     const input = c.req.valid("json");
     const key = idempotencyKey(c);
-    const zone = zoneOf(site, input.zone_number, "zone_number");
+    const zone = zoneByNumber(site, input.zone_number, "zone_number");
     const maxMinutes = zone.maxMinutes ?? MAX_SESSION_MINUTES;
     if (input.duration > maxMinutes) {
       throw new AppError(ErrorCode.Invalid, `duration must be at most ${maxMinutes} minutes in zone ${zoneKey(zone)}.`, {
@@ -375,7 +372,7 @@ sessions.openapi(
       zoneName: String(input.zone_number).trim(),
       plate: input.license_plate,
       plateNorm: normalizePlate(input.license_plate),
-      plateState: input.license_plate_state ?? null,
+      plateState: normalizePlateState(input.license_plate_state) ?? null,
       spaceNumber: input.space_number ?? null,
       receiptEmail: input.receipt_email ?? null,
       amountCents,
@@ -605,6 +602,9 @@ const Right = z
     space_number: z.string().nullable(),
     start_time: z.string(),
     end_time: z.string(),
+    expired_within_grace: z
+      .boolean()
+      .openapi({ description: "It ended within the site's grace period: not valid now, not to be ticketed yet." }),
   })
   .openapi("Right");
 
@@ -617,11 +617,16 @@ sessions.openapi(
     tags: TAGS,
     summary: "Every right a plate holds now, whatever its source",
     description:
-      "Sessions (of every client), pushes, ParkMobile imports and standard permits active now, the plate matched normalized (case, spaces, dashes and dots ignored), optionally in one zone (by its number, else its name). At most 100, latest end first. Needs the `lookup` scope.",
+      "Sessions (of every client), pushes, ParkMobile imports and standard permits active now, and those that ended within the site's grace period (flagged `expired_within_grace`), the plate matched normalized (case, spaces, dashes and dots ignored), optionally in one zone (by its number, else its name) and state. At most 100, latest end first. Needs the `lookup` scope; a read replica near the caller may answer (send `x-d1-bookmark` to read at least what you wrote).",
     request: {
       query: z.object({
         license_plate: z.string().min(1).max(25).openapi({ example: "ABC1234" }),
         zone_number: z.string().max(200).optional().openapi({ example: "104" }),
+        license_plate_state: z
+          .string()
+          .max(10)
+          .optional()
+          .openapi({ description: "Leaves out rights of another known state.", example: "ON" }),
       }),
     },
     responses: {
@@ -631,7 +636,9 @@ sessions.openapi(
             license_plate: z.string(),
             normalized: z.string(),
             zone_number: z.string().nullable(),
-            active: z.boolean(),
+            active: z.boolean().openapi({ description: "A right is valid now (grace not counted)." }),
+            within_grace: z.boolean().openapi({ description: "No right is valid now, but one ended within the grace period." }),
+            grace_minutes: z.number().int(),
             checked_at: z.string().openapi({ description: "RFC 3339, UTC." }),
             rights: z.array(Right),
           })
@@ -644,21 +651,28 @@ sessions.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const { site } = c.get("caller");
-    const normalized = normalizePlate(q.license_plate);
-    if (!isValidNormalizedPlate(normalized)) {
-      throw new AppError(ErrorCode.Invalid, "license_plate must hold letters and digits (spaces and dashes are ignored).", {
-        field: "license_plate",
-      });
-    }
-    const zone = q.zone_number === undefined || q.zone_number.trim() === "" ? undefined : zoneOf(site, q.zone_number, "zone_number");
+    const normalized = plateToCheck(q.license_plate, "license_plate");
+    const state = stateToCheck(q.license_plate_state, "license_plate_state");
+    const zone = q.zone_number === undefined || q.zone_number.trim() === "" ? undefined : zoneByNumber(site, q.zone_number, "zone_number");
     const now = nowSeconds();
-    const rows = await rightsOfPlate(c.env.DB, site.id, normalized, now, zone?.id);
+    const rows = await checkPlates(d1Session(c), {
+      siteId: site.id,
+      plates: [normalized],
+      now,
+      graceSeconds: graceSeconds(site),
+      plateState: state,
+      lotZoneIds: zone && [zone.id],
+      limit: LOOKUP_LIMIT,
+    });
+    const active = rows.some((h) => !h.expiredWithinGrace);
     return c.json(
       {
         license_plate: q.license_plate,
         normalized,
         zone_number: zone ? zoneKey(zone) : null,
-        active: rows.length > 0,
+        active,
+        within_grace: !active && rows.length > 0,
+        grace_minutes: site.graceMinutes,
         checked_at: formatRfc3339(now),
         rights: rows.map((p) => ({
           right_id: p.id,
@@ -672,6 +686,7 @@ sessions.openapi(
           space_number: p.spaceNumber,
           start_time: formatRfc3339(p.startAt),
           end_time: formatRfc3339(p.endAt),
+          expired_within_grace: p.expiredWithinGrace,
         })),
       },
       200,

@@ -42,17 +42,18 @@ function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx
     statements.push(
       statement(
         d1,
-        sql`INSERT INTO permits (id, site_id, type, source, plate, plate_norm, zone_name, lot_zone_id, amount_cents, currency,
+        sql`INSERT INTO permits (id, site_id, type, source, plate, plate_norm, plate_state, zone_name, lot_zone_id, amount_cents, currency,
                                  start_at, end_at, permit_no, ticket_number, promo_code, receipt, external_id, source_modified_at,
                                  version, created_at, updated_at)
-            SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("zoneName")},
+            SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("plateState")}, ${field("zoneName")},
                    COALESCE((SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.id = ${field("lotZoneId")}),
                             (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")})),
                    ${field("amountCents")}, ${field("currency")}, ${field("startAt")}, ${field("endAt")}, ${field("permitNo")},
                    ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, ${field("externalId")}, ${field("sourceModifiedAt")},
                    1, ${ctx.now}, ${ctx.now}
             FROM json_each(${json}) j WHERE true
-            ON CONFLICT DO NOTHING`,
+            ON CONFLICT DO NOTHING
+            RETURNING id`,
       ),
       statement(
         d1,
@@ -121,6 +122,7 @@ export async function syncSourceRecords(
       externalId: permits.externalId,
       plate: permits.plate,
       plateNorm: permits.plateNorm,
+      plateState: permits.plateState,
       startAt: permits.startAt,
       endAt: permits.endAt,
       amountCents: permits.amountCents,
@@ -152,6 +154,7 @@ export async function syncSourceRecords(
         source,
         plate: r.plate,
         plateNorm: r.plateNorm,
+        plateState: r.plateState,
         zoneName: input.zoneName,
         lotZoneId: input.lotZoneId,
         amountCents: r.amountCents,
@@ -167,7 +170,7 @@ export async function syncSourceRecords(
       continue;
     }
     const changes: Changes = {};
-    for (const name of ["plate", "plateNorm", "startAt", "endAt", "amountCents"] as const) {
+    for (const name of ["plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents"] as const) {
       if (row[name] !== r[name]) changes[name] = [row[name], r[name]];
     }
     const stale = r.modifiedAt !== null && row.sourceModifiedAt !== null && r.modifiedAt < row.sourceModifiedAt;
@@ -182,6 +185,7 @@ export async function syncSourceRecords(
       changes: JSON.stringify(changes),
       plate: r.plate,
       plateNorm: r.plateNorm,
+      plateState: r.plateState,
       startAt: r.startAt,
       endAt: r.endAt,
       amountCents: r.amountCents,
@@ -196,11 +200,12 @@ export async function syncSourceRecords(
     statements.push(
       statement(
         d1,
-        sql`UPDATE permits SET plate = ${field("plate")}, plate_norm = ${field("plateNorm")}, start_at = ${field("startAt")},
+        sql`UPDATE permits SET plate = ${field("plate")}, plate_norm = ${field("plateNorm")}, plate_state = ${field("plateState")}, start_at = ${field("startAt")},
                    end_at = ${field("endAt")}, amount_cents = ${field("amountCents")}, source_modified_at = ${field("sourceModifiedAt")},
                    version = permits.version + 1, updated_at = ${now}
             FROM json_each(${json}) j
-            WHERE permits.id = ${field("id")} AND permits.version = ${field("version")}`,
+            WHERE permits.id = ${field("id")} AND permits.version = ${field("version")}
+            RETURNING permits.id`,
       ),
       statement(
         d1,
@@ -214,7 +219,9 @@ export async function syncSourceRecords(
   }
   if (statements.length === 0) return { created: 0, updated: 0, unchanged };
   const results = await d1.batch(statements);
-  const sum = (from: number, to: number) => results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.meta.changes : 0), 0);
+  // Rows counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
+  const sum = (from: number, to: number) =>
+    results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.results.length : 0), 0);
   const created = sum(0, insertCount);
   const updated = sum(insertCount, results.length);
   // Rows skipped by a conflict (a replay) or a lost compare-and-set count as unchanged: the next run sees them again.

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { creationChanges, isDisconnected, type NewPermit, receiptOf } from "../../domain/permit";
-import { database, statement } from "../client";
+import { type D1Binding, database, statement } from "../client";
 import { permits } from "../schema";
 
 /** An Idempotency-Key and the hash of the request it came with. */
@@ -63,7 +63,7 @@ type Found = { id: string; lot_zone_id: number | null; zone_name: string | null 
  *
  * The writes are raw SQL: drizzle has no INSERT … SELECT … ON CONFLICT.
  */
-export async function pushPermit(d1: D1Database, p: NewPermit, ctx: PushContext): Promise<PushOutcome> {
+export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext): Promise<PushOutcome> {
   const id = crypto.randomUUID();
   const receipt = receiptOf(p);
   const { now, idempotency, lotZoneId } = ctx;

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, isNotNull, isNull, lt, lte, max, or, sql } from "drizzle-orm";
-import { database, statement } from "../client";
+import { foldPlate } from "../../domain/plate";
+import { type D1Binding, database, statement } from "../client";
 import { lotZones, permitEvents, permits, sites } from "../schema";
 
 /** A permit as reads return it: every column, and the current name and number of the lot zone it matched (null: none). */
@@ -8,7 +9,14 @@ export type PermitRow = typeof permits.$inferSelect & { lotZone: string | null; 
 /** The columns of a {@link PermitRow}: a select over permits left-joined to lot_zones. */
 export const withLotZone = { ...getTableColumns(permits), lotZone: lotZones.name, lotZoneNumber: lotZones.number };
 
-/** "Active now": started, not yet ended, not deleted. The one definition stats and lookups share. */
+/** Every column of `permits p` under its camelCase name, for raw statements that answer a {@link PermitRow}. */
+const PERMIT_COLUMNS = sql.raw(
+  Object.entries(getTableColumns(permits))
+    .map(([key, column]) => `p.${column.name} AS ${key}`)
+    .join(", "),
+);
+
+/** "Active now": started, not yet ended, not deleted (searches; plate checks add the grace period in checkPlates). */
 const activeAt = (now: number) => and(lte(permits.startAt, now), gt(permits.endAt, now), isNull(permits.deletedAt));
 
 /**
@@ -20,7 +28,7 @@ const activeAt = (now: number) => and(lte(permits.startAt, now), gt(permits.endA
  * bound parameters.
  */
 export async function countActive(
-  d1: D1Database,
+  d1: D1Binding,
   siteId: number,
   zoneIds: number[],
   now: number,
@@ -35,38 +43,83 @@ export async function countActive(
   return results;
 }
 
-/**
- * The permits of a plate (normalized) active at `now` on a site, optionally
- * in one lot zone, latest end first, at most 100. One query over
- * `permits_plate_active (site_id, plate_norm, end_at)`.
- */
-export function activeByPlate(d1: D1Database, siteId: number, plateNorm: string, now: number, lotZoneId?: number): Promise<PermitRow[]> {
-  return database(d1)
-    .select(withLotZone)
-    .from(permits)
-    .leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId))
-    .where(
-      and(
-        eq(permits.siteId, siteId),
-        eq(permits.plateNorm, plateNorm),
-        activeAt(now),
-        lotZoneId === undefined ? undefined : eq(permits.lotZoneId, lotZoneId),
-      ),
-    )
-    .orderBy(desc(permits.endAt))
-    .limit(100);
+/** A plate check, as every enforcement surface asks it (lookup, rights, isvalid, permits/search, validate/plate). */
+export interface PlateCheck {
+  siteId: number;
+  /** The plates asked, normalized (1 to 100); each hit says which one it matched. */
+  plates: string[];
+  /** The moment checked, epoch seconds. */
+  now: number;
+  /** The site's grace period: permits that ended less than this long before `now` are returned too, flagged. */
+  graceSeconds: number;
+  /** Opt-in: also match plates that differ only by characters cameras confuse (`CONFUSABLES`). Reads only. */
+  confusables?: boolean;
+  /** Narrow to permits of this plate state (normalized); a permit whose state is unknown still matches. */
+  plateState?: string;
+  /** Narrow to these lot zones; without it, every permit of the site, disconnected records included. */
+  lotZoneIds?: number[];
+  /** At most this many permits, latest end first. */
+  limit: number;
 }
 
+/** A permit a plate check found, and how. */
+export type PlateHit = PermitRow & {
+  /** The plate asked (normalized) that it matched. */
+  matchedPlate: string;
+  /** `exact`: its plate is the one asked; `confusable`: the same once confusable characters are folded. */
+  match: "exact" | "confusable";
+  /** It ended within the grace period: not valid now, shown so that a driver whose time ran out a minute ago is not ticketed. */
+  expiredWithinGrace: boolean;
+};
+
 /**
- * The rights a plate (normalized) holds on a site at `now`, whatever their
- * source (sessions, pushes, ParkMobile imports, standard permits),
- * optionally in one lot zone: the plate check of `GET /api/v1/rights`. Today
- * a right is exactly an active permit ({@link activeByPlate}); it is its own
- * function so the rights' rule can grow (a grace period after the end, a
- * confusable-character match) without touching the lookup's.
+ * THE plate check: every surface that asks "is this plate paid for here,
+ * now?" calls this one function, so they cannot disagree. Its contract:
+ *
+ * - A permit answers when it is not deleted, has started (`start <= now`) and
+ *   has not ended, or ended less than `graceSeconds` ago (then flagged
+ *   `expiredWithinGrace`).
+ * - Plates match normalized; with `confusables`, also when equal once O/Q→0,
+ *   I/L→1, B→8, S→5, Z→2, G→6 are folded, answered from the generated column
+ *   `plate_folded` and its index. Each hit names the plate it matched and
+ *   whether exactly.
+ * - `plateState` excludes permits of another known state, never those whose
+ *   state is unknown (pay stations send none).
+ * - `lotZoneIds` narrows to those lot zones (disconnected records then never
+ *   answer).
+ * - Latest end first, at most `limit`; one query, seeking
+ *   `permits_plate_active (site_id, plate_norm, end_at)` or
+ *   `permits_plate_folded (site_id, plate_folded, end_at)`.
  */
-export function rightsOfPlate(d1: D1Database, siteId: number, plateNorm: string, now: number, lotZoneId?: number): Promise<PermitRow[]> {
-  return activeByPlate(d1, siteId, plateNorm, now, lotZoneId);
+export async function checkPlates(d1: D1Binding, check: PlateCheck): Promise<PlateHit[]> {
+  const { now, graceSeconds } = check;
+  const asked = [...new Set(check.plates)];
+  // Raw SQL for INDEXED BY: without it SQLite may walk all of the site's permits by end, to save the sort.
+  // The plates and zones travel as JSON parameters, so up to 100 of each stay within D1's 100 bound parameters.
+  const plateMatch = check.confusables
+    ? sql`p.plate_folded IN (SELECT value FROM json_each(${JSON.stringify([...new Set(asked.map(foldPlate))])}))`
+    : sql`p.plate_norm IN (SELECT value FROM json_each(${JSON.stringify(asked)}))`;
+  const index = sql.raw(check.confusables ? "permits_plate_folded" : "permits_plate_active");
+  const state = check.plateState === undefined ? sql`` : sql`AND (p.plate_state IS NULL OR p.plate_state = ${check.plateState})`;
+  const zones =
+    check.lotZoneIds === undefined ? sql`` : sql`AND p.lot_zone_id IN (SELECT value FROM json_each(${JSON.stringify(check.lotZoneIds)}))`;
+  const { results } = await statement(
+    d1,
+    sql`SELECT ${PERMIT_COLUMNS}, z.name AS lotZone, z.number AS lotZoneNumber FROM permits p INDEXED BY ${index} LEFT JOIN lot_zones z ON z.id = p.lot_zone_id
+        WHERE p.site_id = ${check.siteId} AND ${plateMatch} AND p.end_at > ${now - graceSeconds} AND p.start_at <= ${now}
+          AND p.deleted_at IS NULL ${state} ${zones}
+        ORDER BY p.end_at DESC, p.id LIMIT ${check.limit}`,
+  ).all<PermitRow>();
+  const exact = new Set(asked);
+  return results.map((row) => {
+    const isExact = exact.has(row.plateNorm);
+    return {
+      ...row,
+      matchedPlate: isExact ? row.plateNorm : (asked.find((plate) => foldPlate(plate) === row.plateFolded) ?? row.plateNorm),
+      match: isExact ? "exact" : "confusable",
+      expiredWithinGrace: row.endAt <= now,
+    };
+  });
 }
 
 /** The zone names pushes used that no lot zone matches, with how many live records and when last seen. */
@@ -151,6 +204,8 @@ export async function* everyPermit(d1: D1Database, siteId: number, q: PermitSear
       .where(
         and(
           searchConditions(siteId, q),
+          // The lone lte() gives SQLite a range on start_at to seek (the OR alone it would not seek).
+          after && lte(permits.startAt, after.startAt),
           after && or(lt(permits.startAt, after.startAt), and(eq(permits.startAt, after.startAt), gt(permits.id, after.id))),
         ),
       )

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Changes, PermitChange } from "../../domain/permit";
-import { database, statement } from "../client";
+import { type D1Binding, database, statement } from "../client";
 import { permits } from "../schema";
 
 /**
@@ -43,7 +43,7 @@ export type VersionResult =
 export const CAS_ATTEMPTS = 5;
 
 /** The columns an update may change, with what compare-and-set needs. */
-const readPermit = (d1: D1Database, reference: string) =>
+const readPermit = (d1: D1Binding, reference: string) =>
   database(d1)
     .select({
       id: permits.id,
@@ -74,21 +74,23 @@ export type Settable = Partial<
  * changed a row. Returns false when another writer got there first.
  */
 export async function compareAndSet(
-  d1: D1Database,
+  d1: D1Binding,
   row: Versioned,
   set: Settable,
   event: { action: "update" | "delete"; changes: Changes; actor: string; now: number },
 ): Promise<boolean> {
   const db = database(d1);
   const [update] = await d1.batch([
+    // RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
     statement(
       d1,
       db
         .update(permits)
         .set({ ...set, version: sql`${permits.version} + 1`, updatedAt: event.now })
-        .where(and(eq(permits.id, row.id), eq(permits.version, row.version))),
+        .where(and(eq(permits.id, row.id), eq(permits.version, row.version)))
+        .returning({ id: permits.id }),
     ),
-    // Raw: changes() is the row count of the statement before, in the same transaction.
+    // Raw: changes() is the row count of the statement before (triggers excluded), in the same transaction.
     statement(
       d1,
       sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
@@ -96,7 +98,7 @@ export async function compareAndSet(
           WHERE changes() = 1`,
     ),
   ]);
-  return update?.meta.changes === 1;
+  return update?.results.length === 1;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function compareAndSet(
  * runs the calls for one reference one at a time; the compare-and-set keeps
  * it correct even if two objects ever ran for one reference.
  */
-export async function updatePermit(d1: D1Database, input: PermitUpdate, now: number): Promise<VersionResult> {
+export async function updatePermit(d1: D1Binding, input: PermitUpdate, now: number): Promise<VersionResult> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readPermit(d1, input.reference);
     if (!row || row.siteId !== input.siteId || row.deletedAt !== null) return { ok: false, reason: "not-found" };
@@ -136,7 +138,7 @@ export async function updatePermit(d1: D1Database, input: PermitUpdate, now: num
 }
 
 /** Marks a permit of the site deleted, as the next version; deleting it again answers success with the same version. */
-export async function deletePermit(d1: D1Database, input: PermitDelete, now: number): Promise<VersionResult> {
+export async function deletePermit(d1: D1Binding, input: PermitDelete, now: number): Promise<VersionResult> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readPermit(d1, input.reference);
     if (!row || row.siteId !== input.siteId) return { ok: false, reason: "not-found" };

@@ -11,8 +11,9 @@ import type { errorBody } from "../../errors";
 import type { ClientCreate, ClientList, ClientView, NewClientView } from "./clients";
 import type { ConnectionCheck, ParkMobileInput, ParkMobileSettings } from "./parkmobile";
 import type { PermitEnded, PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
+import type { ArchiveList, RetentionInput, RetentionView } from "./retention";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
-import type { RunList, RunView, TaskList, TaskView } from "./tasks";
+import type { ImportCountsView, RetentionCountsView, RunList, RunView, TaskList, TaskView } from "./tasks";
 import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
 import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
@@ -91,6 +92,11 @@ export function adminClient(send: Send) {
     runTask: (slug: string, task: string) => call<typeof RunView>("POST", `${site(slug)}/tasks/${seg(task)}/run`),
     listRuns: (slug: string, task: string, limit?: number | string) =>
       call<typeof RunList>("GET", `${site(slug)}/tasks/${seg(task)}/runs${query({ limit })}`),
+
+    getRetention: (slug: string) => call<typeof RetentionView>("GET", `${site(slug)}/retention`),
+    setRetention: (slug: string, input: z.input<typeof RetentionInput>) =>
+      call<typeof RetentionView>("PUT", `${site(slug)}/retention`, input),
+    listArchives: (slug: string) => call<typeof ArchiveList>("GET", `${site(slug)}/archives`),
   };
 }
 
@@ -99,14 +105,26 @@ export function describeError(error: AdminError): string {
   return `${error.ErrorMessage} (error ${error.ErrorCode})`;
 }
 
-/** A task run in one line: outcome, counts, message. The console, the CLI and the sandbox all say it so. */
-export function describeRun(run: z.infer<typeof RunView>): string {
-  const c = run.counts;
+/** What a run counted, in a few words: the import's zones and rights, or what retention did. */
+export function describeCounts(run: z.infer<typeof RunView>): string {
+  if (run.task === "retention") {
+    const c = run.counts as z.infer<typeof RetentionCountsView>;
+    return [
+      `${c.anonymized} plate(s) anonymized;`,
+      `${c.archivedPermits} permit(s) with ${c.archivedEvents} event(s) archived in ${c.archives.length} object(s)${c.archives.length > 0 ? ` (${c.archives.join(", ")})` : ""},`,
+      `${c.deletedPermits} permit(s) and ${c.deletedEvents} event(s) deleted;`,
+      `pruned ${c.feedChangesPruned} feed change(s), ${c.idempotencyKeysPruned} idempotency key(s), ${c.taskRunsPruned} run log(s)`,
+    ].join(" ");
+  }
+  const c = run.counts as z.infer<typeof ImportCountsView>;
   const skipped = c.skippedZones.length > 0 ? ` (no lot zone: ${c.skippedZones.join(", ")})` : "";
   return [
-    `Run ${run.number} (${run.trigger}) ${run.outcome}: zones ${c.zonesMatched} matched, ${c.zonesSkipped} skipped${skipped};`,
+    `zones ${c.zonesMatched} matched, ${c.zonesSkipped} skipped${skipped};`,
     `rights ${c.rightsFetched} fetched, ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.rejected} rejected`,
-  ]
-    .join(" ")
-    .concat(run.message ? `. ${run.message}` : ".");
+  ].join(" ");
+}
+
+/** A task run in one line: outcome, counts, message. The console, the CLI and the sandbox all say it so. */
+export function describeRun(run: z.infer<typeof RunView>): string {
+  return `Run ${run.number} of ${run.task} (${run.trigger}) ${run.outcome}: ${describeCounts(run)}${run.message ? `. ${run.message}` : "."}`;
 }

@@ -1,6 +1,7 @@
 import { registerClientRoutes } from "./clients";
 import { registerParkMobileRoutes } from "./parkmobile";
 import { registerPermitRoutes } from "./permits";
+import { registerRetentionRoutes } from "./retention";
 import { createAdminApp } from "./route";
 import { registerSiteRoutes } from "./sites";
 import { registerTaskRoutes } from "./tasks";
@@ -17,3 +18,4 @@ registerClientRoutes(admin);
 registerPermitRoutes(admin);
 registerParkMobileRoutes(admin);
 registerTaskRoutes(admin);
+registerRetentionRoutes(admin);

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { cacheKeys, invalidate } from "../../cache";
 import { createSite, listSites, type Site, updateSite } from "../../db/sites";
+import { MAX_GRACE_MINUTES } from "../../domain/feed";
 import { canonicalTimeZone, formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { type AdminApp, adminRoute, body, json, requireRoot, SiteParam, Slug, siteOf } from "./route";
@@ -11,6 +12,9 @@ export const SiteView = z
     name: z.string(),
     currencies: z.array(z.string()),
     timeZone: z.string().openapi({ description: "The IANA time zone admins read local times in." }),
+    graceMinutes: z.number().int().openapi({
+      description: "Plate checks also return permits that ended less than this many minutes ago, flagged expired-within-grace.",
+    }),
     createdAt: z.string(),
   })
   .openapi("Site");
@@ -21,6 +25,7 @@ const siteView = (s: Site): z.infer<typeof SiteView> => ({
   name: s.name,
   currencies: s.currencies.split(","),
   timeZone: s.timeZone,
+  graceMinutes: s.graceMinutes,
   createdAt: formatWireTime(s.createdAt),
 });
 
@@ -49,9 +54,21 @@ export const SiteCreate = z.object({
   currencies: Currencies.optional(),
   timeZone: TimeZone.optional(),
 });
+const GraceMinutes = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_GRACE_MINUTES)
+  .openapi({ description: `0 to ${MAX_GRACE_MINUTES} (a day); 15 by default.`, example: 15 });
+
 export const SiteUpdate = z
-  .object({ name: SiteName.optional(), currencies: Currencies.optional(), timeZone: TimeZone.optional() })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), "needs name or currencies or timeZone to change");
+  .object({
+    name: SiteName.optional(),
+    currencies: Currencies.optional(),
+    timeZone: TimeZone.optional(),
+    graceMinutes: GraceMinutes.optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), "needs name, currencies, timeZone or graceMinutes to change");
 
 /** Sites (OPS-COM's clients): list, create, read, update. */
 export function registerSiteRoutes(app: AdminApp) {
@@ -112,7 +129,7 @@ export function registerSiteRoutes(app: AdminApp) {
       method: "patch",
       path: "/sites/{site}",
       operationId: "updateSite",
-      summary: "Change a site's name, accepted currencies or time zone",
+      summary: "Change a site's name, accepted currencies, time zone or grace period",
       request: {
         params: SiteParam,
         body: body(SiteUpdate),

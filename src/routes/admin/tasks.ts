@@ -1,10 +1,48 @@
 import { z } from "@hono/zod-openapi";
 import type { Site } from "../../db/sites";
-import { getParkMobileSettings, isTaskEnabled, listRuns, setTaskEnabled, TASKS, type TaskRun } from "../../db/tasks";
+import {
+  getParkMobileSettings,
+  isTaskEnabled,
+  isTaskKey,
+  listRuns,
+  setTaskEnabled,
+  TASKS,
+  type TaskKey,
+  type TaskRun,
+} from "../../db/tasks";
 import { formatWireTime, nowSeconds } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
-import { runParkMobileImport } from "../../parkmobile/import";
+import { runTask } from "../../scheduled";
 import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
+
+/** What a run of the ParkMobile import counted. */
+export const ImportCountsView = z
+  .object({
+    zonesMatched: z.number().int(),
+    zonesSkipped: z.number().int(),
+    skippedZones: z.array(z.string()).openapi({ description: "ParkMobile signage zone codes with no lot zone of that name." }),
+    rightsFetched: z.number().int(),
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    rejected: z.number().int(),
+  })
+  .openapi("ImportCounts");
+
+/** What a retention run did. */
+export const RetentionCountsView = z
+  .object({
+    anonymized: z.number().int().openapi({ description: "Permits whose plate was removed." }),
+    archives: z.array(z.string()).openapi({ description: "The R2 objects written, one per month." }),
+    archivedPermits: z.number().int(),
+    archivedEvents: z.number().int(),
+    deletedPermits: z.number().int(),
+    deletedEvents: z.number().int(),
+    feedChangesPruned: z.number().int(),
+    idempotencyKeysPruned: z.number().int(),
+    taskRunsPruned: z.number().int(),
+  })
+  .openapi("RetentionCounts");
 
 export const RunView = z
   .object({
@@ -16,16 +54,9 @@ export const RunView = z
     finishedAt: z.string().nullable(),
     outcome: z.enum(["running", "succeeded", "partial", "failed"]),
     message: z.string().nullable(),
-    counts: z.object({
-      zonesMatched: z.number().int(),
-      zonesSkipped: z.number().int(),
-      skippedZones: z.array(z.string()).openapi({ description: "ParkMobile signage zone codes with no lot zone of that name." }),
-      rightsFetched: z.number().int(),
-      created: z.number().int(),
-      updated: z.number().int(),
-      unchanged: z.number().int(),
-      rejected: z.number().int(),
-    }),
+    counts: z
+      .union([ImportCountsView, RetentionCountsView])
+      .openapi({ description: "ImportCounts for parkmobile, RetentionCounts for retention." }),
     rejections: z.array(z.object({ parkingRightId: z.union([z.string(), z.number()]).nullable(), reason: z.string() })),
   })
   .openapi("TaskRun");
@@ -33,10 +64,12 @@ export const RunList = z.object({ runs: z.array(RunView) }).openapi("TaskRunList
 
 export const TaskView = z
   .object({
-    task: z.literal("parkmobile"),
+    task: z.enum(Object.keys(TASKS) as [TaskKey, ...TaskKey[]]),
     name: z.string(),
     schedule: z.string().openapi({ description: "The Cron Trigger that runs it for every site that enabled it." }),
-    enabled: z.boolean(),
+    enabled: z.boolean().openapi({
+      description: "Whether the Cron Trigger runs it for this site (parkmobile: off until enabled; retention: on until disabled).",
+    }),
     lastRun: RunView.nullable(),
   })
   .openapi("Task");
@@ -55,13 +88,13 @@ const runView = (r: TaskRun): z.infer<typeof RunView> => ({
   rejections: r.rejections,
 });
 
-async function taskView(d1: D1Database, siteId: number): Promise<z.infer<typeof TaskView>> {
-  const [last] = await listRuns(d1, siteId, "parkmobile", 1);
+async function taskView(d1: D1Database, siteId: number, task: TaskKey): Promise<z.infer<typeof TaskView>> {
+  const [last] = await listRuns(d1, siteId, task, 1);
   return {
-    task: "parkmobile",
-    name: TASKS.parkmobile.name,
-    schedule: TASKS.parkmobile.schedule,
-    enabled: await isTaskEnabled(d1, siteId, "parkmobile"),
+    task,
+    name: TASKS[task].name,
+    schedule: TASKS[task].schedule,
+    enabled: await isTaskEnabled(d1, siteId, task),
     lastRun: last ? runView(last) : null,
   };
 }
@@ -74,10 +107,12 @@ const TaskParam = SiteParam.extend({
 });
 
 /** The site and task named in the path; an unknown task is 9009 like any unknown record. */
-async function siteAndTask(c: AdminContext, params: { site: string; task: string }): Promise<Site> {
-  if (!(params.task in TASKS))
-    throw new AppError(ErrorCode.NotFound, `No task ${params.task}; the tasks are ${Object.keys(TASKS).join(", ")}.`, { field: "task" });
-  return siteOf(c, params.site);
+async function siteAndTask(c: AdminContext, params: { site: string; task: string }): Promise<{ site: Site; task: TaskKey }> {
+  const { task } = params;
+  if (!isTaskKey(task)) {
+    throw new AppError(ErrorCode.NotFound, `No task ${task}; the tasks are ${Object.keys(TASKS).join(", ")}.`, { field: "task" });
+  }
+  return { site: await siteOf(c, params.site), task };
 }
 
 /** The system tasks of a site: enable/disable, run by hand, run log. */
@@ -94,7 +129,8 @@ export function registerTaskRoutes(app: AdminApp) {
     }),
     async (c) => {
       const site = await siteOf(c, c.req.valid("param").site);
-      return c.json({ tasks: [await taskView(c.env.DB, site.id)] }, 200);
+      const keys = Object.keys(TASKS) as TaskKey[];
+      return c.json({ tasks: await Promise.all(keys.map((task) => taskView(c.env.DB, site.id, task))) }, 200);
     },
   );
 
@@ -103,7 +139,7 @@ export function registerTaskRoutes(app: AdminApp) {
       method: "patch",
       path: "/sites/{site}/tasks/{task}",
       operationId: "setTaskEnabled",
-      summary: "Enable or disable a system task (tasks are off until enabled)",
+      summary: "Enable or disable a system task for a site (parkmobile is off until enabled, retention on until disabled)",
       description:
         "The ParkMobile import can be enabled only once its credentials are saved (9031 otherwise): enabled without them, every scheduled run would fail.",
       request: { params: TaskParam, body: body(TaskSwitch) },
@@ -111,18 +147,20 @@ export function registerTaskRoutes(app: AdminApp) {
       errors: [400, 404, 413, 415],
     }),
     async (c) => {
-      const site = await siteAndTask(c, c.req.valid("param"));
+      const { site, task } = await siteAndTask(c, c.req.valid("param"));
       const { enabled } = c.req.valid("json");
-      const settings = enabled ? await getParkMobileSettings(c.env.DB, site.id) : null;
-      if (enabled && !(settings?.username && settings.password && settings.apiKey)) {
-        throw new AppError(
-          ErrorCode.Required,
-          "Save the ParkMobile credentials (API username, API password and X-API-Key) before enabling the import: without them every run fails.",
-          { field: "enabled" },
-        );
+      if (enabled && task === "parkmobile") {
+        const settings = await getParkMobileSettings(c.env.DB, site.id);
+        if (!(settings?.username && settings.password && settings.apiKey)) {
+          throw new AppError(
+            ErrorCode.Required,
+            "Save the ParkMobile credentials (API username, API password and X-API-Key) before enabling the import: without them every run fails.",
+            { field: "enabled" },
+          );
+        }
       }
-      await setTaskEnabled(c.env.DB, site.id, "parkmobile", enabled, nowSeconds());
-      return c.json(await taskView(c.env.DB, site.id), 200);
+      await setTaskEnabled(c.env.DB, site.id, task, enabled, nowSeconds());
+      return c.json(await taskView(c.env.DB, site.id, task), 200);
     },
   );
 
@@ -138,8 +176,8 @@ export function registerTaskRoutes(app: AdminApp) {
       errors: [400, 404, 409],
     }),
     async (c) => {
-      const site = await siteAndTask(c, c.req.valid("param"));
-      const run = await runParkMobileImport(c.env, site.id, "manual");
+      const { site, task } = await siteAndTask(c, c.req.valid("param"));
+      const run = await runTask(c.env, task, site.id, "manual");
       if (!run) throw new AppError(ErrorCode.AlreadyExists, "A run of this task is already under way for this site.", { field: "task" });
       return c.json(runView(run), 200);
     },
@@ -159,8 +197,8 @@ export function registerTaskRoutes(app: AdminApp) {
       errors: [400, 404],
     }),
     async (c) => {
-      const site = await siteAndTask(c, c.req.valid("param"));
-      const runs = await listRuns(c.env.DB, site.id, "parkmobile", c.req.valid("query").limit);
+      const { site, task } = await siteAndTask(c, c.req.valid("param"));
+      const runs = await listRuns(c.env.DB, site.id, task, c.req.valid("query").limit);
       return c.json({ runs: runs.map(runView) }, 200);
     },
   );

@@ -41,6 +41,7 @@ export function registerClientsPage(app: ConsoleApp) {
         </Form>
         <Table
           id="clients"
+          empty="No OAuth clients yet."
           headers={["Client id", "Label", "Scopes", "Secret starts with", "Created (UTC)", "Last used", "Rotate", "Revoke"]}
           rows={clients.map((cl) => [
             cl.clientId,

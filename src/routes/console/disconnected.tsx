@@ -12,9 +12,9 @@ export function registerDisconnectedPage(app: ConsoleApp) {
     return c.html(
       <Page title="Disconnected records" session={session} site={site} current="disconnected" answer={answer}>
         <p>Zone names that pushes used but no lot zone matches. Creating the lot zone reconnects their records.</p>
-        {zones.length === 0 ? <p>None.</p> : null}
         <Table
           id="disconnected"
+          empty="None: every zone name pushes used matches a lot zone."
           headers={["Zone name", "Records", "Last seen (UTC)", "Fix"]}
           rows={zones.map((z) => [
             z.name,

@@ -3,11 +3,12 @@ import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { AppError, answerError, ErrorCode } from "../../errors";
 import { acceptBody } from "../../http";
-import { Page } from "./layout";
 import { registerClientsPage } from "./clients";
 import { registerDisconnectedPage } from "./disconnected";
+import { Page } from "./layout";
 import { registerPayStationPage } from "./paystation";
 import { registerPermitPage } from "./permit";
+import { registerRetentionPage } from "./retention";
 import { type ConsoleEnv, registerSession, requireSite } from "./session";
 import { registerSettingsPage } from "./settings";
 import { registerSitesPage } from "./sites";
@@ -64,7 +65,6 @@ consoleApp.onError(async (err, c) => {
   );
 });
 
-
 registerSession(consoleApp);
 consoleApp.use("/sites/:site/*", requireSite);
 registerSitesPage(consoleApp);
@@ -72,6 +72,7 @@ registerZonesPage(consoleApp);
 registerDisconnectedPage(consoleApp);
 registerSettingsPage(consoleApp);
 registerTasksPage(consoleApp);
+registerRetentionPage(consoleApp);
 registerPayStationPage(consoleApp);
 registerStandardPage(consoleApp);
 registerPermitPage(consoleApp);

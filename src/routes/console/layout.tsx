@@ -37,6 +37,7 @@ const SITE_PAGES = [
   ["standard", "Standard permits"],
   ["settings", "Settings"],
   ["tasks", "Tasks"],
+  ["retention", "Retention"],
   ["tokens", "API tokens"],
   ["clients", "OAuth clients"],
 ] as const;
@@ -110,9 +111,11 @@ export function Form(props: { action: string; session: ConsoleSession; inline?: 
 /**
  * A table: a header row, then one row of cells per item; each cell carries
  * its column's name, which a phone shows beside the value. A row may be
- * marked as an alert (a failed run).
+ * marked as an alert (a failed run). No rows: a line saying so (`empty`),
+ * not a table of headings alone.
  */
-export function Table(props: { id: string; headers: string[]; rows: Child[][]; alerts?: boolean[] }) {
+export function Table(props: { id: string; headers: string[]; rows: Child[][]; alerts?: boolean[]; empty?: string }) {
+  if (props.rows.length === 0) return <p class="empty">{props.empty ?? "None yet."}</p>;
   return (
     <div class="table">
       <table id={props.id}>

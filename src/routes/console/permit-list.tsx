@@ -93,6 +93,7 @@ export async function permitListPage(
       ) : null}
       <Table
         id="permits"
+        empty="No permit matches."
         headers={["Reference", "Status", "Plate", "Zone", "Start (UTC)", "End (UTC)", "Amount", "Permit / ticket", "Source", "Promo Code"]}
         rows={(result?.permits ?? []).map((p) => [
           <a href={`/admin/sites/${site.slug}/permits/${p.reference_id}`} title={p.reference_id}>

@@ -136,6 +136,15 @@ export const requireSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * One number field of the posted form: a blank or non-numeric entry becomes NaN, which travels as null, so the admin
+ * API names the field and the rule ("must be a number").
+ */
+export async function formNumber(c: ConsoleContext, name: string): Promise<number> {
+  const value = (await formField(c, name)).trim();
+  return value === "" ? Number.NaN : Number(value);
+}
+
 /** One text field of the posted form ("" when absent). */
 export async function formField(c: ConsoleContext, name: string): Promise<string> {
   const value = (await c.req.parseBody({ all: true }))[name];

@@ -1,7 +1,7 @@
 import { Form, Page } from "./layout";
-import { api, type ConsoleApp, done, outcome } from "./session";
+import { api, type ConsoleApp, done, formField, formNumber, outcome, refilled } from "./session";
 
-/** System settings: the site's ParkMobile account, its secrets (masked once saved), base URL, and a connection check. */
+/** System settings: the site's ParkMobile account, its secrets (masked once saved), base URL, and a connection check; the plate checks' grace period. */
 export function registerSettingsPage(app: ConsoleApp) {
   app.get("/sites/:site/settings", async (c) => {
     const site = c.req.param("site");
@@ -10,7 +10,8 @@ export function registerSettingsPage(app: ConsoleApp) {
     const s = answer.ok ? answer.data : undefined;
     const state = (value: string | null | undefined) => (value ? "saved; leave blank to keep" : "not set");
     return c.html(
-      <Page title="System settings: ParkMobile" session={session} site={site} current="settings" answer={answer}>
+      <Page title="System settings" session={session} site={site} current="settings" answer={answer}>
+        <h2>ParkMobile</h2>
         <p>
           The account ParkMobile supplies for the import. The password and key are stored encrypted and never shown again
           {s?.updatedAt ? `; last saved ${s.updatedAt.replace("T", " ")} UTC` : ""}.
@@ -41,7 +42,40 @@ export function registerSettingsPage(app: ConsoleApp) {
             <button type="submit">Test connection</button> <small>Checks the saved settings against ParkMobile; imports nothing.</small>
           </p>
         </Form>
+        <h2>Enforcement</h2>
+        <Form action={`/admin/sites/${site}/settings/grace`} session={session} label="Grace period">
+          <p>
+            Plate checks (lookup, validate/plate, the Pay-by-Plate feed, isvalid, search) also return permits that ended less than this long
+            ago, flagged as expired within the grace period, so a driver whose time just ran out is not ticketed.
+          </p>
+          <div class="fields">
+            <label>
+              Grace period (minutes, 0 to 1440)
+              <input
+                name="graceMinutes"
+                type="number"
+                min={0}
+                max={1440}
+                required
+                value={refilled(c, "graceMinutes") || String(c.get("site").graceMinutes)}
+              />
+            </label>
+          </div>
+          <p>
+            <button type="submit">Save grace period</button>
+          </p>
+        </Form>
       </Page>,
+    );
+  });
+
+  app.post("/sites/:site/settings/grace", async (c) => {
+    const site = c.req.param("site");
+    const answer = await api(c).updateSite(site, { graceMinutes: await formNumber(c, "graceMinutes") });
+    return done(
+      c,
+      `/admin/sites/${site}/settings`,
+      outcome(answer, (s) => `The grace period is now ${s.graceMinutes} minute(s).`, { graceMinutes: await formField(c, "graceMinutes") }),
     );
   });
 

@@ -1,15 +1,18 @@
+import type { z } from "zod";
 import { describeError, describeRun } from "../admin/client";
+import type { ImportCountsView } from "../admin/tasks";
 import { Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, done, outcome } from "./session";
 
-/** System tasks: "Fetch ParkMobile Stats" with Enable/Disable, RUN, and its run log (failed runs marked). */
+/** System tasks: "Fetch ParkMobile Stats" with Enable/Disable, RUN, and its run log (failed runs marked; retention has its own page). */
 export function registerTasksPage(app: ConsoleApp) {
   app.get("/sites/:site/tasks", async (c) => {
     const site = c.req.param("site");
     const session = c.get("session");
     const [tasks, runs] = await Promise.all([api(c).listTasks(site), api(c).listRuns(site, "parkmobile", 50)]);
-    const task = tasks.ok ? tasks.data.tasks[0] : undefined;
-    const list = runs.ok ? runs.data.runs : [];
+    const task = tasks.ok ? tasks.data.tasks.find((t) => t.task === "parkmobile") : undefined;
+    // This page shows the import's runs, whose counts are the import's.
+    const list = (runs.ok ? runs.data.runs : []).map((r) => ({ ...r, counts: r.counts as z.infer<typeof ImportCountsView> }));
     return c.html(
       <Page title="System tasks" session={session} site={site} current="tasks" answer={tasks}>
         {task ? (
@@ -32,6 +35,7 @@ export function registerTasksPage(app: ConsoleApp) {
         <h2>Run log</h2>
         <Table
           id="runs"
+          empty="No runs yet."
           headers={[
             "Run",
             "Trigger",

@@ -34,6 +34,7 @@ export function registerTokensPage(app: ConsoleApp) {
         </Form>
         <Table
           id="tokens"
+          empty="No tokens yet."
           headers={["Id", "Starts with", "Label", "Scopes", "Created (UTC)", "Last used", "Revoked"]}
           rows={tokens.map((t) => [
             t.id,

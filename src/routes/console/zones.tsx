@@ -62,6 +62,7 @@ export function registerZonesPage(app: ConsoleApp) {
         <p>Sessions find a zone by its number, or by its name when it has none. "Details" sets the number, rate and limits.</p>
         <Table
           id="zones"
+          empty="No lot zones yet."
           headers={["Name", "Number", "Rate / hour", "Max (min)", "Time zone", "Capacity", "Created (UTC)", "Rename", "Details", "Remove"]}
           rows={zones.map((z) => [
             z.name,
