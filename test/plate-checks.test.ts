@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { openSession } from "../src/db/client";
 import { checkPlates } from "../src/db/permits/reads";
 import { CONFUSABLES, foldedPlateSql, foldPlate } from "../src/domain/plate";
-import { adminCall, call, count, newSite, post, seedPush } from "./helpers";
+import { adminCall, bearer, call, count, newSite, post, seedPush, sessionSite } from "./helpers";
 
 // What an officer's plate check sees on every surface: the grace period, misread plates, the plate's state; and
 // reads served through D1 sessions with bookmarks (read-your-writes).
@@ -272,6 +272,34 @@ describe("reads near the caller: D1 sessions and bookmarks", () => {
     expect(notFound.status).toBe(404);
     expect(notFound.headers.get("x-d1-bookmark")).toMatch(BOOKMARK);
     expect((await adminCall("GET", `/sites/${slug}`)).headers.get("x-d1-bookmark")).toBeNull();
+  });
+
+  it("the sessions API too: start, extend, stop, status, list, zones and rights each carry it, each no older than the last", async () => {
+    const { access } = await sessionSite();
+    const auth = (bookmark: string) => ({ ...bearer(access), "x-d1-bookmark": bookmark });
+    const started = await post("/api/v1/sessions", { zone_number: "104", license_plate: "BMK 1", duration: 30 }, bearer(access));
+    expect(started.status).toBe(201);
+    const { session_id: id } = (await started.json()) as { session_id: string };
+    let last = started.headers.get("x-d1-bookmark") as string;
+    expect(last).toMatch(BOOKMARK);
+    const steps = [
+      () => post(`/api/v1/sessions/${id}/extend`, { duration: 15 }, auth(last)),
+      () => call(`/api/v1/sessions/${id}`, { headers: auth(last) }),
+      () => post(`/api/v1/sessions/${id}/stop`, {}, auth(last)),
+      () => call("/api/v1/sessions?license_plate=BMK1", { headers: auth(last) }),
+      () => call("/api/v1/zones", { headers: auth(last) }),
+      () => call("/api/v1/rights?license_plate=BMK1", { headers: auth(last) }),
+    ];
+    for (const step of steps) {
+      const res = await step();
+      expect(res.status, await res.clone().text()).toBe(200);
+      const next = res.headers.get("x-d1-bookmark") as string;
+      expect(next >= last, `${next} < ${last}`).toBe(true);
+      last = next;
+    }
+    // The stop's answer was read after the stop: a read from its bookmark shows the session stopped.
+    const status = (await (await call(`/api/v1/sessions/${id}`, { headers: auth(last) })).json()) as Body;
+    expect(status.status).toBe("stopped");
   });
 
   it("read-your-writes: a session opened from a write's bookmark sees the write", async () => {

@@ -18,8 +18,8 @@ export type WriteResult = VersionResult & { bookmark: string | null };
 export type StopRequest = SessionStop;
 /** What the Worker sends to extend a session: also the minutes, and the amount and currency if the client sent them. */
 export type ExtendRequest = SessionExtension;
-/** What a session write answers (a plain value, as {@link WriteResult}). */
-export type SessionResult = SessionWriteResult;
+/** What a session write answers (a plain value with the bookmark after it, as {@link WriteResult}). */
+export type SessionResult = SessionWriteResult & { bookmark: string | null };
 
 /**
  * One object per permit reference: updates and deletes of a reference run one
@@ -47,7 +47,7 @@ export class PermitSequencer extends DurableObject<Env> {
    * the compare-and-set must see the latest version), and answers its result
    * with the session's bookmark.
    */
-  async #write(apply: (d1: D1DatabaseSession) => Promise<VersionResult>): Promise<WriteResult> {
+  async #write<R extends object>(apply: (d1: D1DatabaseSession) => Promise<R>): Promise<R & { bookmark: string | null }> {
     const session = this.env.DB.withSession("first-primary");
     const result = await apply(session);
     return { ...result, bookmark: session.getBookmark() };
@@ -69,12 +69,12 @@ export class PermitSequencer extends DurableObject<Env> {
    * queued after it can move the end again.
    */
   async stopSession(request: StopRequest): Promise<SessionResult> {
-    return this.#inTurn(() => stopSession(this.env.DB, request, nowSeconds()));
+    return this.#inTurn(() => this.#write((d1) => stopSession(d1, request, nowSeconds())));
   }
 
   /** Extends the session by whole minutes, within its zone's maximum. */
   async extendSession(request: ExtendRequest): Promise<SessionResult> {
-    return this.#inTurn(() => extendSession(this.env.DB, request, nowSeconds()));
+    return this.#inTurn(() => this.#write((d1) => extendSession(d1, request, nowSeconds())));
   }
 }
 

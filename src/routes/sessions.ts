@@ -187,7 +187,7 @@ const notFound = (id: string) => new AppError(ErrorCode.NotFound, `No session ${
 
 /** The session as its owner sees it now; 9009 when it is not one of theirs. */
 async function answerSession(c: Context<CallerEnv>, id: string) {
-  const record = await readSession(c.env.DB, ownerOf(c.get("caller")), id);
+  const record = await readSession(d1Session(c), ownerOf(c.get("caller")), id);
   if (!record) throw notFound(id);
   return fullView(record, nowSeconds());
 }
@@ -311,7 +311,7 @@ sessions.openapi(
   async (c) => {
     const { site } = c.get("caller");
     const counts = await countActive(
-      c.env.DB,
+      d1Session(c),
       site.id,
       site.zones.map((z) => z.id),
       nowSeconds(),
@@ -379,7 +379,7 @@ sessions.openapi(
       currency,
     };
     const outcome = await pushPermit(
-      c.env.DB,
+      d1Session(c),
       {
         ...values,
         siteId: site.id,
@@ -515,7 +515,7 @@ sessions.openapi(
       }
     }
     const now = nowSeconds();
-    const { rows, hasMore } = await listSessions(c.env.DB, ownerOf(c.get("caller")), {
+    const { rows, hasMore } = await listSessions(d1Session(c), ownerOf(c.get("caller")), {
       plateNorm,
       status: q.status,
       since,
@@ -546,6 +546,8 @@ sessions.openapi(
     const { id } = c.req.valid("param");
     const caller = c.get("caller");
     const result = await permitSequencer(c.env, id).stopSession({ ...ownerOf(caller), reference: id, actor: caller.actor });
+    // The answer is read after the write, wherever the session's reads go.
+    d1Session(c, result.bookmark);
     if (!result.ok) throw refused(id, result);
     return c.json(await answerSession(c, id), 200);
   },
@@ -579,6 +581,7 @@ sessions.openapi(
       currency: input.currency == null ? undefined : accepted(site, input.currency),
       defaultCurrency: site.currencies[0] ?? null,
     });
+    d1Session(c, result.bookmark);
     if (!result.ok) throw refused(id, result);
     return c.json(await answerSession(c, id), 200);
   },

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, gte, isNotNull, isNull, lt, lte, or, type SQL }
 import { MAX_CENTS } from "../../domain/money";
 import type { Changes } from "../../domain/permit";
 import { amountAtRate, MAX_SESSION_MINUTES, type SessionStatus } from "../../domain/session";
-import { database } from "../client";
+import { type D1Binding, database } from "../client";
 import { lotZones, permitEvents, permits } from "../schema";
 import { type PermitRow, withLotZone } from "./reads";
 import { CAS_ATTEMPTS, compareAndSet, type Settable } from "./versions";
@@ -35,7 +35,7 @@ const mine = (row: { siteId: number; owner: string | null; deletedAt: number | n
  * is none by that reference: unknown, another site's or another client's,
  * not a session, or deleted.
  */
-export async function readSession(d1: D1Database, who: SessionOwner, reference: string): Promise<SessionRecord | null> {
+export async function readSession(d1: D1Binding, who: SessionOwner, reference: string): Promise<SessionRecord | null> {
   const db = database(d1);
   const [found, events] = await db.batch([
     db.select(withLotZone).from(permits).leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId)).where(eq(permits.id, reference)),
@@ -64,7 +64,7 @@ export interface SessionQuery {
  * `permits_owner (site_id, owner, start_at, id)`. Reads one row more than
  * asked, to tell whether another page follows.
  */
-export async function listSessions(d1: D1Database, who: SessionOwner, q: SessionQuery): Promise<{ rows: PermitRow[]; hasMore: boolean }> {
+export async function listSessions(d1: D1Binding, who: SessionOwner, q: SessionQuery): Promise<{ rows: PermitRow[]; hasMore: boolean }> {
   const conditions: (SQL | undefined)[] = [eq(permits.siteId, who.siteId), eq(permits.owner, who.owner), isNull(permits.deletedAt)];
   if (q.plateNorm) conditions.push(eq(permits.plateNorm, q.plateNorm));
   if (q.status === "stopped") conditions.push(isNotNull(permits.stoppedAt));
@@ -114,7 +114,7 @@ export type SessionWriteResult =
   | { ok: false; reason: "too-long"; maxMinutes: number };
 
 /** The session, with what stop and extend check, read from D1 (never the cache: the zone's maximum and rate as they are now). */
-const readForWrite = (d1: D1Database, reference: string) =>
+const readForWrite = (d1: D1Binding, reference: string) =>
   database(d1)
     .select({
       id: permits.id,
@@ -143,7 +143,7 @@ const readForWrite = (d1: D1Database, reference: string) =>
  * expired one cannot be stopped. Call it through the reference's
  * {@link import("../../durable/permit-sequencer").PermitSequencer}.
  */
-export async function stopSession(d1: D1Database, input: SessionStop, now: number): Promise<SessionWriteResult> {
+export async function stopSession(d1: D1Binding, input: SessionStop, now: number): Promise<SessionWriteResult> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readForWrite(d1, input.reference);
     if (!row || !mine(row, input)) return { ok: false, reason: "not-found" };
@@ -165,7 +165,7 @@ export async function stopSession(d1: D1Database, input: SessionStop, now: numbe
  * added (when the zone has a rate in the session's currency). Call it
  * through the reference's Durable Object.
  */
-export async function extendSession(d1: D1Database, input: SessionExtension, now: number): Promise<SessionWriteResult> {
+export async function extendSession(d1: D1Binding, input: SessionExtension, now: number): Promise<SessionWriteResult> {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const row = await readForWrite(d1, input.reference);
     if (!row || !mine(row, input)) return { ok: false, reason: "not-found" };
