@@ -570,7 +570,7 @@ describe("admin console (e2e, Chromium)", () => {
       const found = await adminApi(`/sites/${SITE}/permits?source=ParkMobile`);
       const reference = found.permits[0]?.reference_id;
       assert.ok(reference, "the demo site has no ParkMobile permit to open");
-      const zoneId = (await adminApi(`/sites/${SITE}/zones`)).zones[0]?.id;
+      const zoneName = (await adminApi(`/sites/${SITE}/zones`)).zones[0]?.name;
       const paths = [
         "/docs",
         "/admin",
@@ -583,7 +583,7 @@ describe("admin console (e2e, Chromium)", () => {
         `${SITE_PATH}/retention`,
         `${SITE_PATH}/tokens`,
         `${SITE_PATH}/clients`,
-        `${SITE_PATH}/zones/${zoneId}`,
+        `${SITE_PATH}/zones/${encodeURIComponent(zoneName)}`,
         `${SITE_PATH}/permits/${reference}`,
         `${SITE_PATH}/permits/${reference}/end`,
       ];

@@ -37,6 +37,13 @@ async function detailsForm(c: ConsoleContext): Promise<z.input<typeof ZoneUpdate
   };
 }
 
+/**
+ * A zone's console address, by its name (unique in its site): the admin API
+ * finds a zone by name before id, so an id in the path could name another
+ * zone whose name is that number.
+ */
+const zonePath = (site: string, zone: { name: string }) => `/admin/sites/${site}/zones/${encodeURIComponent(zone.name)}`;
+
 /** Lot zones: add, rename, remove (after a confirmation), and each zone's number, rate, longest session, time zone and capacity. */
 export function registerZonesPage(app: ConsoleApp) {
   app.get("/sites/:site/zones", async (c) => {
@@ -72,14 +79,14 @@ export function registerZonesPage(app: ConsoleApp) {
             z.timeZone ?? "",
             z.capacity ?? "",
             <Time utc={z.createdAt} />,
-            <Form action={`/admin/sites/${site}/zones/${z.id}/rename`} session={session} inline label={`Rename ${z.name}`}>
+            <Form action={`${zonePath(site, z)}/rename`} session={session} inline label={`Rename ${z.name}`}>
               <input name="name" value={z.name} required maxlength={200} aria-label={`New name for ${z.name}`} />{" "}
               <button type="submit">Rename</button>
             </Form>,
-            <a href={`/admin/sites/${site}/zones/${z.id}`} aria-label={`Details of ${z.name}`}>
+            <a href={zonePath(site, z)} aria-label={`Details of ${z.name}`}>
               Details
             </a>,
-            <form method="get" action={`/admin/sites/${site}/zones/${z.id}/remove`} class="inline" aria-label={`Remove ${z.name}`}>
+            <form method="get" action={`${zonePath(site, z)}/remove`} class="inline" aria-label={`Remove ${z.name}`}>
               <button type="submit">Remove</button>
             </form>,
           ])}
@@ -88,11 +95,11 @@ export function registerZonesPage(app: ConsoleApp) {
     );
   });
 
-  app.get("/sites/:site/zones/:id", async (c) => {
-    const { site, id } = c.req.param();
+  app.get("/sites/:site/zones/:zone", async (c) => {
+    const { site, zone: name } = c.req.param();
     const session = c.get("session");
     const answer = await api(c).listZones(site);
-    const zone = answer.ok ? answer.data.zones.find((z) => String(z.id) === id) : undefined;
+    const zone = answer.ok ? answer.data.zones.find((z) => z.name === name) : undefined;
     const text = (name: string, label: string, value: string | number | null, attrs: Record<string, string | number> = {}) => (
       <label>
         {label} <input name={name} value={value === null ? "" : String(value)} {...attrs} />
@@ -100,9 +107,9 @@ export function registerZonesPage(app: ConsoleApp) {
     );
     return c.html(
       <Page title={zone ? `Lot zone ${zone.name}` : "Lot zone"} session={session} site={site} current="zones" answer={answer}>
-        {answer.ok && !zone ? <p role="alert">No lot zone {id} on this site.</p> : null}
+        {answer.ok && !zone ? <p role="alert">No lot zone {name} on this site.</p> : null}
         {zone ? (
-          <Form action={`/admin/sites/${site}/zones/${zone.id}`} session={session} label={`Details of ${zone.name}`}>
+          <Form action={zonePath(site, zone)} session={session} label={`Details of ${zone.name}`}>
             <fieldset>
               <legend>What sessions need (all optional; empty clears)</legend>
               <div class="fields">
@@ -129,19 +136,19 @@ export function registerZonesPage(app: ConsoleApp) {
 
   app.post("/sites/:site/zones", (c) => addZone(c, c.req.param("site"), `/admin/sites/${c.req.param("site")}/zones`));
 
-  app.post("/sites/:site/zones/:id", async (c) => {
-    const { site, id } = c.req.param();
-    const answer = await api(c).updateZone(site, id, await detailsForm(c));
+  app.post("/sites/:site/zones/:zone", async (c) => {
+    const { site, zone } = c.req.param();
+    const answer = await api(c).updateZone(site, zone, await detailsForm(c));
     return done(
       c,
-      answer.ok ? `/admin/sites/${site}/zones` : `/admin/sites/${site}/zones/${id}`,
+      answer.ok ? `/admin/sites/${site}/zones` : zonePath(site, { name: zone }),
       outcome(answer, (zone) => `Saved lot zone ${zone.name}.`),
     );
   });
 
-  app.post("/sites/:site/zones/:id/rename", async (c) => {
-    const { site, id } = c.req.param();
-    const answer = await api(c).updateZone(site, id, { name: await formField(c, "name") });
+  app.post("/sites/:site/zones/:zone/rename", async (c) => {
+    const { site, zone } = c.req.param();
+    const answer = await api(c).updateZone(site, zone, { name: await formField(c, "name") });
     return done(
       c,
       `/admin/sites/${site}/zones`,
@@ -149,10 +156,10 @@ export function registerZonesPage(app: ConsoleApp) {
     );
   });
 
-  app.get("/sites/:site/zones/:id/remove", async (c) => {
-    const { site, id } = c.req.param();
+  app.get("/sites/:site/zones/:zone/remove", async (c) => {
+    const { site, zone: name } = c.req.param();
     const answer = await api(c).listZones(site);
-    const zone = answer.ok ? answer.data.zones.find((z) => String(z.id) === id) : undefined;
+    const zone = answer.ok ? answer.data.zones.find((z) => z.name === name) : undefined;
     if (!zone) return c.redirect(`/admin/sites/${site}/zones`, 303);
     return c.html(
       <Confirm
@@ -161,16 +168,16 @@ export function registerZonesPage(app: ConsoleApp) {
         site={site}
         current="zones"
         question={`Its permits keep the zone name "${zone.name}" and become disconnected; adding a lot zone of that name again reconnects them.`}
-        action={`/admin/sites/${site}/zones/${zone.id}/remove`}
+        action={`${zonePath(site, zone)}/remove`}
         button={`Remove lot zone ${zone.name}`}
         back={`/admin/sites/${site}/zones`}
       />,
     );
   });
 
-  app.post("/sites/:site/zones/:id/remove", async (c) => {
-    const { site, id } = c.req.param();
-    const answer = await api(c).removeZone(site, id);
+  app.post("/sites/:site/zones/:zone/remove", async (c) => {
+    const { site, zone } = c.req.param();
+    const answer = await api(c).removeZone(site, zone);
     return done(
       c,
       `/admin/sites/${site}/zones`,
