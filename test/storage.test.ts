@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { syncSourceRecords } from "../src/db/permits/bulk";
 import { IDEMPOTENCY_WINDOW_SECONDS, pushPermit } from "../src/db/permits/push";
-import { checkPlates, countActive } from "../src/db/permits/reads";
+import { checkPlates, countActive, everyPermit } from "../src/db/permits/reads";
 import { updatePermit } from "../src/db/permits/versions";
 import { touchToken } from "../src/db/tokens";
 import type { NewPermit, SourceRecord } from "../src/domain/permit";
@@ -308,8 +308,8 @@ describe("syncSourceRecords", () => {
 });
 
 describe("reads use their indexes", () => {
-  /** The plan of the statements a read sends, captured from the binding and explained with the same parameters. */
-  async function plansOf(read: (d1: D1Database) => Promise<unknown>): Promise<string> {
+  /** The statements a read sends, captured from the binding, each explained with its parameters. */
+  async function statementPlans(read: (d1: D1Database) => Promise<unknown>): Promise<string[]> {
     const sent: { sql: string; params: unknown[] }[] = [];
     const capturing = new Proxy(env.DB, {
       get(target, key) {
@@ -335,17 +335,24 @@ describe("reads use their indexes", () => {
       },
     });
     await read(capturing);
-    expect(sent).toHaveLength(1);
-    const plans = await Promise.all(
+    return Promise.all(
       sent.map(async ({ sql, params }) =>
         (
           await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
             .bind(...params)
             .all<{ detail: string }>()
-        ).results.map((r) => r.detail),
+        ).results
+          .map((r) => r.detail)
+          .join("\n"),
       ),
     );
-    return plans.flat().join("\n");
+  }
+
+  /** The plan of the one statement a read sends. */
+  async function plansOf(read: (d1: D1Database) => Promise<unknown>): Promise<string> {
+    const plans = await statementPlans(read);
+    expect(plans).toHaveLength(1);
+    return plans[0] as string;
   }
 
   const check = (siteId: number, over: Partial<Parameters<typeof checkPlates>[1]> = {}) => ({
@@ -378,5 +385,39 @@ describe("reads use their indexes", () => {
     expect(await plansOf((d1) => countActive(d1, siteId, [1, 2], nowSeconds()))).toMatch(
       /USING COVERING INDEX permits_zone_live \(site_id=\? AND lot_zone_id=\? AND end_at>\?\)/,
     );
+  });
+
+  it("an export's later batches seek past the last row read on permits_site_start, not from the start", async () => {
+    const { siteId } = await site();
+    await manyPermits(siteId, 3, 7);
+    const plans = await statementPlans(async (d1) => {
+      for await (const _ of everyPermit(d1, siteId, { type: "temp" }, 2));
+    });
+    expect(plans).toHaveLength(2);
+    expect(plans[1]).toMatch(/SEARCH permits USING INDEX permits_site_start \(site_id=\? AND type=\? AND start_at<\?\)/);
+  });
+});
+
+/** Inserts `n` temporary permits of a site whose starts repeat every `distinct` rows (so many share a start). */
+async function manyPermits(siteId: number, n: number, distinct: number) {
+  await env.DB.prepare(
+    `WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ?2 - 1)
+     INSERT INTO permits (id, site_id, type, source, plate, plate_norm, start_at, end_at, version, created_at, updated_at)
+     SELECT printf('k%d-%05d', ?1, (i * 7919) % ?2), ?1, 'temp', 'push', 'K' || i, 'K' || i, 1000 + i % ?3, 5000, 1, 1, 1 FROM k`,
+  )
+    .bind(siteId, n, distinct)
+    .run();
+}
+
+describe("exports", () => {
+  it("every permit once, in order, when starts tie across batch boundaries", async () => {
+    const { siteId } = await site();
+    await manyPermits(siteId, 1201, 7);
+    const seen: { id: string; startAt: number }[] = [];
+    for await (const batch of everyPermit(env.DB, siteId, { type: "temp" }, 500)) seen.push(...batch);
+    expect(seen).toHaveLength(1201);
+    expect(new Set(seen.map((p) => p.id)).size).toBe(1201);
+    const ordered = [...seen].sort((a, b) => b.startAt - a.startAt || (a.id < b.id ? -1 : 1));
+    expect(seen.map((p) => p.id)).toEqual(ordered.map((p) => p.id));
   });
 });
