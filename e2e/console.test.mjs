@@ -547,6 +547,13 @@ describe("admin console (e2e, Chromium)", () => {
       assert.equal(hinted.code, 1);
       assert.match(hinted.stderr, /separated by semicolons/, `a semicolon file gets no hint: ${hinted.stderr}`);
 
+      // "Montréal" as Windows-1252 writes it (é is 0xE9): refused, never imported with replacement characters.
+      const legacy = join(ARTIFACTS, `legacy-${RUN}.csv`);
+      writeFileSync(legacy, Buffer.from("plate,zone,startTime,endTime\nMTL1,Montr\xe9al,2026-09-01T00:00:00,2027-04-30T23:59:59\n", "latin1"));
+      const notUtf8 = await runCli(["permit", "import", "--site", SITE, legacy]);
+      assert.equal(notUtf8.code, 1);
+      assert.match(notUtf8.stderr, /not UTF-8 text\. Save it as "CSV UTF-8"/, `a Windows-1252 file reads: ${notUtf8.stderr}`);
+
       const upper = join(ARTIFACTS, `upper-${RUN}.csv`);
       writeFileSync(upper, `Plate,ZONE,StartTime,EndTime,PermitNo\nCLI ${RUN},Lot 4,2026-09-01T00:00:00,2027-04-30T23:59:59,C-${RUN}\n`);
       const imported = await runCli(["permit", "import", "--site", SITE, upper]);

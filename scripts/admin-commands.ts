@@ -449,7 +449,13 @@ const CSV_COLUMNS = ["plate", "zone", "startTime", "endTime", "permitNo"];
 /** Reads a standard-permit CSV (header row required, column names in any case) into the API's rows. */
 function readPermitsCsv(file: string) {
   if (!existsSync(file)) throw new UsageError(`No such file: ${file}`);
-  const text = readFileSync(file, "utf8");
+  let text: string;
+  try {
+    // Fatal: a file saved in a legacy encoding (Windows-1252 "CSV" from a spreadsheet) must not become replacement characters.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(file));
+  } catch {
+    throw new CommandError(`${file}: not UTF-8 text. Save it as "CSV UTF-8" (in Excel: Save As, CSV UTF-8 (Comma delimited)).`);
+  }
   let records: Record<string, string>[];
   try {
     records = parseCsv(text, {
