@@ -6,6 +6,7 @@ import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
 import { BOOKMARK_HEADER, sendBookmark } from "./routes/bookmark";
+import { recordCredentialUse } from "./routes/caller";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
 import { lookup } from "./routes/lookup";
@@ -66,6 +67,8 @@ export function buildApp() {
   );
   // Every answer of a surface that read or wrote through a D1 session carries its bookmark (routes/bookmark.ts).
   app.use("/api/*", sendBookmark());
+  // A credential's last use is recorded after a call that worked, off the answer's path (routes/caller.ts).
+  app.use("/api/*", recordCredentialUse());
 
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { Caller } from "./auth/authenticate";
 import { AppError, ErrorCode } from "./errors";
 
 /** A request's D1 session (see routes/bookmark.ts) and the bookmark it started from. */
@@ -15,6 +16,8 @@ export interface AppEnv {
     requestId: string;
     /** The request's D1 session, once a handler asked for it (`d1Session` in routes/bookmark.ts). */
     d1?: RequestSession;
+    /** The credential the request authenticated with, whose use is recorded once it has succeeded (`recordCredentialUse`). */
+    credential?: Caller;
   };
 }
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, adminCall, call, count, newSite, post, seedPush } from "./helpers";
+import { ADMIN, adminCall, call, count, eventually, newSite, post, seedPush } from "./helpers";
 
 // The rules that hold on every surface: the credential first, bodies in UTF-8, a token's use recorded whatever it
 // does, and a method a route does not take answered as such.
@@ -115,9 +115,29 @@ describe("a token's last use is recorded on every surface", () => {
       const admin = (await res.json()) as { id: string; token: string };
       expect(await lastUsed(tokenId)).toBeNull();
       expect((await use(token, slug, admin.token)).status).toBe(200);
-      const used = (await lastUsed(tokenId)) ?? (await lastUsed(admin.id));
+      const used = await eventually(
+        async () => (await lastUsed(tokenId)) ?? (await lastUsed(admin.id)),
+        (at) => at != null,
+      );
       expect(used).toBeGreaterThan(Date.now() / 1000 - 60);
     }
+  });
+
+  it("a call that fails records nothing", async () => {
+    const { token, tokenId } = await newSite({ scopes: ["lookup", "push"] });
+    expect((await call("/api/v1/lookup?plate=***", { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
+    expect((await post("/api/OC-TOMA/v1/permits/push", { apiToken: token, LicencePlate: "AB1" })).status).toBe(400);
+    // Given time to land had they been recorded in the background, they were not; and they took no turn of the
+    // once-a-minute record, since a call that works afterwards is recorded.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lastUsed(tokenId)).toBeNull();
+    expect((await call("/api/v1/lookup?plate=AB1", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      await eventually(
+        () => lastUsed(tokenId),
+        (at) => at != null,
+      ),
+    ).toEqual(expect.any(Number));
   });
 });
 

@@ -134,3 +134,16 @@ export async function sessionSite() {
   const client = await newClient(site.slug);
   return { ...site, client, access: await accessToken(client) };
 }
+
+/**
+ * `read` once `ok` holds of its value: for work the Worker does after its
+ * answer (`waitUntil`), polled for up to 2 s; the last value otherwise.
+ */
+export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const value = await read();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

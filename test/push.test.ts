@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { sha256Hex } from "../src/auth/secrets";
 import { cacheKeys, clearMemo } from "../src/cache";
-import { adminCall, call, count, newSite, post, seedPush } from "./helpers";
+import { adminCall, call, count, eventually, newSite, post, seedPush } from "./helpers";
 
 const PUSH = "/api/OC-TOMA/v1/permits/push";
 
@@ -300,7 +300,10 @@ describe("push: authentication", () => {
   it("records when a token was last used", async () => {
     const { token, tokenId } = await newSite();
     await pushOk(seedPush(token));
-    const row = await env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE id = ?").bind(tokenId).first<{ last_used_at: number }>();
+    const row = await eventually(
+      () => env.DB.prepare("SELECT last_used_at FROM api_tokens WHERE id = ?").bind(tokenId).first<{ last_used_at: number | null }>(),
+      (r) => r?.last_used_at != null,
+    );
     expect(row?.last_used_at).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 });

@@ -117,8 +117,8 @@ export async function findGrant(d1: D1Database, tokenHash: string): Promise<Toke
 
 /**
  * Records a token's use at `now`, unless it was recorded in the last minute
- * (the guard keeps isolates from writing more often): a statement to add to
- * the batch a request writes anyway.
+ * (the guard keeps isolates from writing more often). A statement, run after
+ * the answer by `recordCredentialUse` (routes/caller.ts).
  */
 export function touchToken(d1: D1Database, tokenId: string, now: number): D1PreparedStatement {
   return statement(

@@ -16,29 +16,43 @@ export type CallerEnv = AppEnv & { Variables: { caller: Caller } };
 export const REALM = "permits-edge";
 
 /**
- * Records a caller's use: at most once a minute per credential and isolate,
- * on every surface, so "last used" means any call, not only a push. An
- * access token records its OAuth client's use.
+ * App middleware: records the use of the credential a request authenticated
+ * with, once the request has succeeded (a refused or failed call writes
+ * nothing), after the answer, in the background: at most once a minute per
+ * credential and isolate, on every surface, so "last used" means any call
+ * that worked, not only a push. An access token records its OAuth client's
+ * use.
  */
-async function recordUse<E extends AppEnv>(c: Context<E>, caller: Caller) {
-  const now = nowSeconds();
-  if (!shouldTouch(caller.actor, now)) return;
-  const id = caller.grant.tokenId;
-  await (caller.kind === "oauth" ? touchClient(c.env.DB, id, now) : touchToken(c.env.DB, id, now)).run();
+export function recordCredentialUse(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    const caller = c.get("credential");
+    if (!caller || c.res.status >= 400) return;
+    const now = nowSeconds();
+    if (!shouldTouch(caller.actor, now)) return;
+    const id = caller.grant.tokenId;
+    const touch = caller.kind === "oauth" ? touchClient(c.env.DB, id, now) : touchToken(c.env.DB, id, now);
+    c.executionCtx.waitUntil(
+      touch.run().then(
+        () => undefined,
+        (error: unknown) => console.error(JSON.stringify({ message: "recording a credential's use failed", error: String(error) })),
+      ),
+    );
+  };
 }
 
 /**
- * Authenticates a request's API token for `scope` (see {@link authenticate})
- * and records the token's use.
+ * Authenticates a request's API token for `scope` (see {@link authenticate});
+ * its use is recorded if the request succeeds ({@link recordCredentialUse}).
  */
 export async function authenticateRequest<E extends AppEnv>(
-  c: Context<E>,
+  context: Context<E>,
   token: string,
   scope: Scope,
   from: TokenSource,
 ): Promise<Caller> {
-  const caller = await authenticate(c.env, token, scope, from);
-  await recordUse(c, caller);
+  const caller = await authenticate(context.env, token, scope, from);
+  (context as unknown as Context<AppEnv>).set("credential", caller);
   return caller;
 }
 
@@ -105,7 +119,7 @@ export async function headerCaller<E extends AppEnv>(c: Context<E>, scope: Scope
     // Access tokens travel as bearers only (RFC 6750); X-Api-Key and X-ApiKey carry API tokens.
     if (from === "Authorization" && isAccessToken(token)) {
       const caller = await authenticateAccessToken(c.env, token, scope, from);
-      await recordUse(c, caller);
+      (c as unknown as Context<AppEnv>).set("credential", caller);
       return caller;
     }
     return await authenticateRequest(c, token, scope, from);
