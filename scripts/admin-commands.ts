@@ -556,6 +556,7 @@ function showParkMobile(p: Data<"getParkMobile">, site: string) {
   console.log(`  password:   ${value(p.password)}`);
   console.log(`  API key:    ${value(p.apiKey)}`);
   console.log(`  configured: ${p.configured ? "yes" : "no: the import needs all three"}`);
+  if (p.problem) console.log(`  problem:    ${p.problem}`);
   console.log(`  updated:    ${p.updatedAt ?? "never"}`);
 }
 

@@ -61,6 +61,7 @@ describe("ParkMobile settings", () => {
       password: "••••••••",
       apiKey: "••••••••",
       configured: true,
+      problem: null,
       updatedAt: expect.any(String),
     });
     for (const secret of [CREDENTIALS.password, CREDENTIALS.apiKey]) expect(text).not.toContain(secret);
@@ -92,7 +93,8 @@ describe("ParkMobile settings", () => {
   });
 
   it("a sealed value opens only for its own site and field", async () => {
-    const { siteId } = await configuredSite();
+    const first = await configuredSite();
+    const { siteId } = first;
     const other = await configuredSite();
     // Copy site A's sealed password over site B's: B's run must fail to open it, not use it.
     await env.DB.prepare(
@@ -102,6 +104,13 @@ describe("ParkMobile settings", () => {
       .run();
     const run = await runNow(other.slug);
     expect(run).toMatchObject({ outcome: "failed", message: expect.stringContaining("cannot be opened") });
+    // The settings say so before any run: the username is still shown, the problem named apart from it.
+    expect(await (await adminCall("GET", `/sites/${other.slug}/parkmobile`)).json()).toMatchObject({
+      username: expect.any(String),
+      configured: true,
+      problem: "The stored password cannot be opened (sealed for another site, or SETTINGS_KEY changed): save it again.",
+    });
+    expect(await (await adminCall("GET", `/sites/${first.slug}/parkmobile`)).json()).toMatchObject({ problem: null });
   });
 });
 

@@ -13,10 +13,16 @@ const MASK = "••••••••";
 export const ParkMobileSettings = z
   .object({
     baseUrl: z.string(),
-    username: z.string().nullable().openapi({ description: "The account the import uses (not a secret: shown)." }),
+    username: z
+      .string()
+      .nullable()
+      .openapi({ description: "The account the import uses (not a secret: shown); null when not set or when it cannot be opened." }),
     password: z.string().nullable().openapi({ description: "Masked when set." }),
     apiKey: z.string().nullable().openapi({ description: "Masked when set." }),
     configured: z.boolean(),
+    problem: z.string().nullable().openapi({
+      description: "Why the stored credentials cannot be used, when they cannot (sealed under another SETTINGS_KEY); null otherwise.",
+    }),
     updatedAt: z.string().nullable(),
   })
   .openapi("ParkMobileSettings");
@@ -34,17 +40,30 @@ export const ConnectionCheck = z
 async function settingsView(env: Env, siteId: number): Promise<z.infer<typeof ParkMobileSettings>> {
   const row = await getParkMobileSettings(env.DB, siteId);
   const masked = (v: string | null | undefined) => (v ? MASK : null);
-  const username = row?.username
-    ? await unseal(env.SETTINGS_KEY, row.username, credentialContext(siteId, "username")).catch(
-        () => "(cannot be opened: was SETTINGS_KEY changed? save the settings again)",
-      )
-    : null;
+  // Each stored secret is opened, so a problem is reported here rather than by the next run; only the username is shown.
+  const open = async (field: "username" | "password" | "apiKey") => {
+    const sealed = row?.[field];
+    return sealed
+      ? unseal(env.SETTINGS_KEY, sealed, credentialContext(siteId, field)).then(
+          (value) => ({ value }),
+          () => ({ value: null, failed: field }),
+        )
+      : { value: null };
+  };
+  const opened = await Promise.all([open("username"), open("password"), open("apiKey")]);
+  const failed = opened.flatMap((o) => ("failed" in o ? [o.failed] : []));
+  const username = opened[0].value;
+  const problem =
+    failed.length > 0
+      ? `The stored ${failed.join(", ")} cannot be opened (sealed for another site, or SETTINGS_KEY changed): save ${failed.length > 1 ? "them" : "it"} again.`
+      : null;
   return {
     baseUrl: row?.baseUrl ?? DEFAULT_BASE_URL,
     username,
     password: masked(row?.password),
     apiKey: masked(row?.apiKey),
     configured: Boolean(row?.username && row.password && row.apiKey),
+    problem,
     updatedAt: row ? formatWireTime(row.updatedAt) : null,
   };
 }

@@ -16,6 +16,7 @@ export function registerSettingsPage(app: ConsoleApp) {
           The account ParkMobile supplies for the import. The password and key are stored encrypted and never shown again
           {s?.updatedAt ? `; last saved ${s.updatedAt.replace("T", " ")} UTC` : ""}.
         </p>
+        {s?.problem ? <p role="alert">{s.problem}</p> : null}
         <Form action={`/admin/sites/${site}/settings`} session={session} label="ParkMobile settings">
           <div class="fields">
             <label>
