@@ -452,7 +452,7 @@ function readPermitsCsv(file: string) {
   let text: string;
   try {
     // Fatal: a file saved in a legacy encoding (Windows-1252 "CSV" from a spreadsheet) must not become replacement characters.
-    text = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(file));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(readFileSync(file));
   } catch {
     throw new CommandError(`${file}: not UTF-8 text. Save it as "CSV UTF-8" (in Excel: Save As, CSV UTF-8 (Comma delimited)).`);
   }
