@@ -549,7 +549,10 @@ describe("admin console (e2e, Chromium)", () => {
 
       // "Montréal" as Windows-1252 writes it (é is 0xE9): refused, never imported with replacement characters.
       const legacy = join(ARTIFACTS, `legacy-${RUN}.csv`);
-      writeFileSync(legacy, Buffer.from("plate,zone,startTime,endTime\nMTL1,Montr\xe9al,2026-09-01T00:00:00,2027-04-30T23:59:59\n", "latin1"));
+      writeFileSync(
+        legacy,
+        Buffer.from("plate,zone,startTime,endTime\nMTL1,Montr\xe9al,2026-09-01T00:00:00,2027-04-30T23:59:59\n", "latin1"),
+      );
       const notUtf8 = await runCli(["permit", "import", "--site", SITE, legacy]);
       assert.equal(notUtf8.code, 1);
       assert.match(notUtf8.stderr, /not UTF-8 text\. Save it as "CSV UTF-8"/, `a Windows-1252 file reads: ${notUtf8.stderr}`);

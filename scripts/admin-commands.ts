@@ -97,7 +97,7 @@ const SEARCH_OPTIONS = {
   to: { value: "time" },
   source: { value: "source" },
   "promo-code": { value: "code", field: "promoCode" },
-  active: { value: "true|false" },
+  active: { value: "true" },
 } satisfies Record<string, OptionSpec>;
 
 const searchOf = (o: Record<string, string | undefined>) => ({
@@ -262,7 +262,9 @@ session in minutes, the IANA time zone and the capacity. '' clears a value.`,
     run: (api, _, o) => api.searchPermits(o.site as string, { ...searchOf(o), page: o.page }),
     show: (r) => {
       table(r.permits, PERMIT_COLUMNS);
-      console.log(`\nPage ${r.page}: ${r.permits.length} of ${r.total} permit(s)${r.hasMore ? `; more with --page ${r.page + 1}` : ""}.`);
+      const total = `${r.totalIsExact ? "" : "more than "}${r.total.toLocaleString("en")}`;
+      const more = r.hasMore ? `; more with --page ${r.page + 1}` : r.totalIsExact ? "" : "; permit export lists them all";
+      console.log(`\nPage ${r.page}: ${r.permits.length} of ${total} permit(s)${more}.`);
     },
   }),
   "permit export": command({

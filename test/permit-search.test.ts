@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { ADMIN, adminCall, call, newSite, post, pushed } from "./helpers";
@@ -56,6 +57,7 @@ describe("searching permits", () => {
       ["?plate=---", "plate"],
       ["?type=bogus", "type"],
       ["?active=maybe", "active"],
+      ["?active=false", "active"],
       ["?from=2026-02-30T00:00:00", "from"],
     ];
     for (const [query, field] of cases) {
@@ -63,6 +65,37 @@ describe("searching permits", () => {
       expect(res.status, query).toBe(400);
       expect(json, query).toMatchObject({ ErrorCode: 9033, field });
     }
+  });
+
+  it("finds by a lot zone's name or number, and by a disconnected zone name, deleted records included", async () => {
+    const { slug, token } = await newSite();
+    expect((await adminCall("PATCH", `/sites/${slug}/zones/Lot%204`, { number: "104" })).status).toBe(200);
+    await pushed(token, { permitNo: "IN4", zone: "Lot 4" });
+    const gone = await pushed(token, { permitNo: "GONE", zone: "Lot 98" });
+    await post("/api/OC-TOMA/v1/permits/delete", { apiToken: token, referenceID: gone });
+    expect((await search(slug, "?zone=Lot%204")).json).toMatchObject({ total: 1, permits: [{ permitNo: "IN4" }] });
+    expect((await search(slug, "?zone=104")).json).toMatchObject({ total: 1, permits: [{ permitNo: "IN4" }] });
+    expect((await search(slug, "?zone=Lot%2098")).json).toMatchObject({ total: 1, permits: [{ permitNo: "GONE", status: "deleted" }] });
+  });
+
+  it("counts up to 10,000 matches and shows pages up to the 200th; past that, the export", async () => {
+    const { slug } = await newSite();
+    const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(slug).first<{ id: number }>())?.id as number;
+    await env.DB.prepare(
+      `WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 10049)
+       INSERT INTO permits (id, site_id, type, source, plate, plate_norm, start_at, end_at, version, created_at, updated_at)
+       SELECT printf('many%d-%05d', ?1, i), ?1, 'temp', 'push', 'M' || i, 'M' || i, 1000 + i, 5000 + i, 1, 1, 1 FROM k`,
+    )
+      .bind(siteId)
+      .run();
+    expect((await search(slug)).json).toMatchObject({ total: 10_000, totalIsExact: false, hasMore: true });
+    expect((await search(slug, "?source=push&plate=M7")).json).toMatchObject({ total: 1, totalIsExact: true });
+    const last = await search(slug, "?page=200");
+    expect(last.json).toMatchObject({ page: 200, hasMore: false });
+    expect(last.json.permits).toHaveLength(50);
+    const past = await search(slug, "?page=201");
+    expect(past.res.status).toBe(400);
+    expect(past.json).toMatchObject({ ErrorCode: 9030, field: "page" });
   });
 
   it("finds by a disconnected zone name and by a source", async () => {

@@ -138,8 +138,8 @@ export function disconnectedZones(d1: D1Database, siteId: number): Promise<{ nam
 export interface PermitSearch {
   type: "temp" | "standard";
   plateNorm?: string;
-  /** A lot zone's name or a raw zone name. */
-  zone?: string;
+  /** A lot zone's permits, or the disconnected records that named a zone no lot zone has. */
+  zone?: { lotZoneId: number } | { disconnected: string };
   /** The permit overlaps [from, to). */
   from?: number;
   to?: number;
@@ -154,7 +154,11 @@ function searchConditions(siteId: number, q: PermitSearch) {
     eq(permits.siteId, siteId),
     eq(permits.type, q.type),
     q.plateNorm ? eq(permits.plateNorm, q.plateNorm) : undefined,
-    q.zone ? or(eq(lotZones.name, q.zone), eq(permits.zoneName, q.zone)) : undefined,
+    q.zone === undefined
+      ? undefined
+      : "lotZoneId" in q.zone
+        ? eq(permits.lotZoneId, q.zone.lotZoneId)
+        : and(isNull(permits.lotZoneId), eq(permits.zoneName, q.zone.disconnected)),
     q.from === undefined ? undefined : gt(permits.endAt, q.from),
     q.to === undefined ? undefined : lt(permits.startAt, q.to),
     q.source ? eq(permits.source, q.source) : undefined,
@@ -163,17 +167,27 @@ function searchConditions(siteId: number, q: PermitSearch) {
   );
 }
 
+/** A search counts its matches up to this many: past it, the count says "at least" (counting a busy site's year costs a scan). */
+export const SEARCH_COUNT_LIMIT = 10_000;
+
 /**
  * A page of a site's permits (deleted ones included): by type, normalized
- * plate, zone (lot zone or raw name), a time range the permit overlaps,
- * source, promo code, active now; newest start first, over the index
- * `permits_site_start (site_id, type, start_at)`. Counts every match, and
- * reads one row more than asked to tell whether another page follows.
+ * plate, zone (a lot zone, or a disconnected zone name), a time range the
+ * permit overlaps, source, promo code, active now; newest start first, over
+ * the index `permits_site_start (site_id, type, start_at)`. Counts the
+ * matches up to {@link SEARCH_COUNT_LIMIT} (`totalIsExact` false past it),
+ * and reads one row more than asked to tell whether another page follows.
  */
 export async function searchPermits(d1: D1Database, siteId: number, q: PermitSearch, page: { offset: number; limit: number }) {
   const db = database(d1);
   const where = searchConditions(siteId, q);
-  const [rows, [total]] = await db.batch([
+  const matches = db
+    .select({ one: sql`1` })
+    .from(permits)
+    .where(where)
+    .limit(SEARCH_COUNT_LIMIT + 1)
+    .as("matches");
+  const [rows, [counted]] = await db.batch([
     db
       .select(withLotZone)
       .from(permits)
@@ -182,9 +196,26 @@ export async function searchPermits(d1: D1Database, siteId: number, q: PermitSea
       .orderBy(desc(permits.startAt), asc(permits.id))
       .limit(page.limit + 1)
       .offset(page.offset),
-    db.select({ n: count() }).from(permits).leftJoin(lotZones, eq(lotZones.id, permits.lotZoneId)).where(where),
+    db.select({ n: count() }).from(matches),
   ]);
-  return { rows: rows.slice(0, page.limit), hasMore: rows.length > page.limit, total: total?.n ?? 0 };
+  const n = counted?.n ?? 0;
+  return {
+    rows: rows.slice(0, page.limit),
+    hasMore: rows.length > page.limit,
+    total: Math.min(n, SEARCH_COUNT_LIMIT),
+    totalIsExact: n <= SEARCH_COUNT_LIMIT,
+  };
+}
+
+/** Whether a site has records that named `zoneName` and matched no lot zone (deleted ones included), from `permits_disconnected`. */
+export async function hasDisconnected(d1: D1Database, siteId: number, zoneName: string): Promise<boolean> {
+  const row = await database(d1)
+    .select({ one: sql<number>`1` })
+    .from(permits)
+    .where(and(eq(permits.siteId, siteId), isNull(permits.lotZoneId), eq(permits.zoneName, zoneName)))
+    .limit(1)
+    .get();
+  return row !== undefined;
 }
 
 /**

@@ -1,7 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { listClients } from "../../db/oauth";
 import { insertPermits } from "../../db/permits/bulk";
-import { disconnectedZones, everyPermit, type PermitSearch, permitWithHistory, searchPermits } from "../../db/permits/reads";
+import {
+  everyPermit,
+  hasDisconnected,
+  type PermitSearch,
+  permitWithHistory,
+  SEARCH_COUNT_LIMIT,
+  searchPermits,
+} from "../../db/permits/reads";
 import type { Site } from "../../db/sites";
 import { listZones } from "../../db/zones";
 import { attributes, REFERENCE_MAX } from "../../domain/attributes";
@@ -51,7 +58,8 @@ export const PermitView = PermitFields.omit({ deleted: true })
 export const PermitSearchPage = z
   .object({
     page: z.number().int(),
-    total: z.number().int().openapi({ description: "How many permits match, on every page." }),
+    total: z.number().int().openapi({ description: "How many permits match, counted up to 10,000." }),
+    totalIsExact: z.boolean().openapi({ description: "false: at least `total` match (more than 10,000)." }),
     hasMore: z.boolean(),
     permits: z.array(PermitSummary),
   })
@@ -83,6 +91,8 @@ const StandardPermit = z
 export const StandardPermits = z.object({ permits: z.array(StandardPermit).min(1).max(5000) });
 
 const PAGE_SIZE = 50;
+/** The last page a search shows (10,000 permits): OFFSET reads every row before the page, so deeper pages are the export's job. */
+const MAX_PAGE = SEARCH_COUNT_LIMIT / PAGE_SIZE;
 const optionalTime = (description: string) =>
   z
     .string()
@@ -97,7 +107,11 @@ const SearchFilters = z.object({
     .default("temp")
     .openapi({ description: "temp: pushed, imported and session permits (Pay Station Status); standard: long-term permits." }),
   plate: z.string().max(25).optional().openapi({ description: "A plate, matched normalized (case, spaces, dashes and dots ignored)." }),
-  zone: z.string().max(200).optional().openapi({ description: "A lot zone's name, or a zone name pushes used that no lot zone has." }),
+  zone: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "A lot zone (its name, or its number), or a zone name permits used that no lot zone has (disconnected)." }),
   from: optionalTime("Only permits that end after this UTC time."),
   to: optionalTime("Only permits that start before this UTC time."),
   source: z
@@ -106,11 +120,20 @@ const SearchFilters = z.object({
     .optional()
     .openapi({ description: `Who created the permit: ${Object.values(SOURCES).join(", ")}.` }),
   promoCode: z.string().max(50).optional().openapi({ description: "The promotion code a push carried, exactly." }),
-  active: z.enum(["true", "false"]).optional().openapi({ description: "true: only permits active now (started, not ended, not deleted)." }),
+  active: z
+    .enum(["true"])
+    .optional()
+    .openapi({ description: "true: only permits active now (started, not ended, not deleted); leave it out for every permit." }),
 });
 
 export const PermitQuery = SearchFilters.extend({
-  page: z.coerce.number().int().min(1).max(10_000).default(1).openapi({ description: "The page, 50 permits each, from 1." }),
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .default(1)
+    .openapi({ description: `The page, 50 permits each, from 1 to ${MAX_PAGE}: narrow the filters, or export, to see past them.` }),
 });
 
 const ReferenceParam = z.object({
@@ -132,11 +155,15 @@ async function searchOf(c: AdminContext, site: Site, q: z.infer<typeof SearchFil
   if (plateNorm !== undefined && !isValidNormalizedPlate(plateNorm)) {
     throw new AppError(ErrorCode.Invalid, "plate must hold letters and digits (spaces and dashes are ignored).", { field: "plate" });
   }
-  const zone = given(q.zone);
-  if (zone !== undefined) {
-    const [zones, disconnected] = await Promise.all([listZones(c.env.DB, site.id), disconnectedZones(c.env.DB, site.id)]);
-    if (![...zones, ...disconnected].some((z) => z.name === zone)) {
-      throw new AppError(ErrorCode.Invalid, `zone ${zone} is neither a lot zone of this site nor a zone name its permits used.`, {
+  const zoneName = given(q.zone);
+  let zone: PermitSearch["zone"];
+  if (zoneName !== undefined) {
+    const zones = await listZones(c.env.DB, site.id);
+    const lotZone = zones.find((z) => z.name === zoneName) ?? zones.find((z) => z.number === zoneName);
+    if (lotZone) zone = { lotZoneId: lotZone.id };
+    else if (await hasDisconnected(c.env.DB, site.id, zoneName)) zone = { disconnected: zoneName };
+    else {
+      throw new AppError(ErrorCode.Invalid, `zone ${zoneName} is neither a lot zone of this site nor a zone name its permits used.`, {
         field: "zone",
       });
     }
@@ -292,7 +319,7 @@ export function registerPermitRoutes(app: AdminApp) {
       operationId: "searchPermits",
       summary: "Search a site's permits: Pay Station Status (temporary) or standard permits",
       description:
-        "Filters: type (temp, the default, or standard), plate (matched normalized), zone (lot zone or raw zone name), a time range the permit overlaps, source, promo code, active now. A filter that can match nothing (a zone the site never had, an unknown source) is 9033. Newest start first, 50 a page, with the total.",
+        "Filters: type (temp, the default, or standard), plate (matched normalized), zone (a lot zone by name or number, or a disconnected zone name), a time range the permit overlaps, source, promo code, active now. A filter that can match nothing (a zone the site never had, an unknown source) is 9033. Newest start first, 50 a page up to page 200, with the total counted up to 10,000 (`totalIsExact` false past it); the export lists every match.",
       request: { params: SiteParam, query: PermitQuery },
       responses: { 200: json(PermitSearchPage, "A page of permits") },
       errors: [400, 404],
@@ -301,11 +328,12 @@ export function registerPermitRoutes(app: AdminApp) {
       const site = await siteOf(c, c.req.valid("param").site);
       const q = c.req.valid("query");
       const now = nowSeconds();
-      const { rows, hasMore, total } = await searchPermits(c.env.DB, site.id, await searchOf(c, site, q), {
+      const { rows, hasMore, total, totalIsExact } = await searchPermits(c.env.DB, site.id, await searchOf(c, site, q), {
         offset: (q.page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
-      return c.json({ page: q.page, total, hasMore, permits: rows.map((r) => narrow(PermitSummary, permitFields(r, now))) }, 200);
+      const permits = rows.map((r) => narrow(PermitSummary, permitFields(r, now)));
+      return c.json({ page: q.page, total, totalIsExact, hasMore: hasMore && q.page < MAX_PAGE, permits }, 200);
     },
   );
 

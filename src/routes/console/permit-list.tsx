@@ -86,7 +86,9 @@ export async function permitListPage(
       </form>
       {result ? (
         <p>
-          {result.total} permit(s) match{result.total > 0 ? `; page ${result.page} shows ${result.permits.length}` : ""}.{" "}
+          {result.totalIsExact ? "" : "More than "}
+          {result.total.toLocaleString("en")} permit(s) match
+          {result.total > 0 ? `; page ${result.page} shows ${result.permits.length}` : ""}.{" "}
           {result.total > 0 ? <a href={`${base}.csv?${new URLSearchParams(filters)}`}>Download all as CSV</a> : null}
           {site.timeZone !== "UTC" ? <small> Local times: {site.timeZone}.</small> : null}
         </p>
