@@ -82,6 +82,8 @@ export class ParkMobileFake {
   faults: FakeFaults = {};
   /** Every path asked for, in order. */
   readonly requests: string[] = [];
+  /** The Authorization header of each request, as sent. */
+  readonly authorizations: (string | null)[] = [];
   #nextId: number;
 
   /** `firstId`: where parkingRightIds start; ParkMobile never reuses one, so a long-lived stand-in starts past the last run's. */
@@ -175,6 +177,7 @@ export class ParkMobileFake {
     const request = new Request(input, init);
     const url = new URL(request.url);
     this.requests.push(url.pathname);
+    this.authorizations.push(request.headers.get("authorization"));
     if (this.faults.delayMs) await new Promise((resolve) => setTimeout(resolve, this.faults.delayMs));
     if (this.faults.status) return Response.json({ message: "fault" }, { status: this.faults.status });
     const { username, password, apiKey } = this.credentials;

@@ -123,6 +123,8 @@ describe("credentials that can be sent, and only those", () => {
     fake.addZone("4410");
     fake.addRight("4410", { plate: "UTF8", start: now() - 600, minutes: 60 });
     expect(await runNow(site.slug)).toMatchObject({ outcome: "succeeded", counts: { created: 1 } });
+    // Written out, not computed as the client computes it: base64 of the UTF-8 bytes of "opérateur:pässwörd€".
+    expect(new Set(fake.authorizations)).toEqual(new Set(["Basic b3DDqXJhdGV1cjpww6Rzc3fDtnJk4oKs"]));
   });
 
   it("refuses on save what can never be sent, naming the field and writing nothing", async () => {

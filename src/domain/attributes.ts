@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { AppError, ErrorCode, isTooLongIssue } from "../errors";
 import { parseAmount } from "./money";
-import { isValidNormalizedPlate, normalizePlate } from "./plate";
+import { isValidNormalizedPlate, normalizePlate, PLATE_MAX, PLATE_RULE } from "./plate";
+import { ZONE_NAME_MAX } from "./site";
 import { parseWireTime } from "./time";
 
 /**
@@ -55,12 +56,12 @@ export const attributes = {
   },
   plate: {
     names: ["plate", "LicencePlate", "LicensePlate"],
-    description: "The licence plate, at most 25 characters; matched without case, spaces or dashes.",
-    max: 25,
+    description: `The licence plate, at most ${PLATE_MAX} characters; matched without case, spaces, dashes or dots.`,
+    max: PLATE_MAX,
     missing: ErrorCode.PlateRequired,
     invalid: ErrorCode.Invalid,
-    schema: text(25).refine((s) => isValidNormalizedPlate(normalizePlate(s)), {
-      message: "must hold letters and digits (spaces and dashes are ignored)",
+    schema: text(PLATE_MAX).refine((s) => isValidNormalizedPlate(normalizePlate(s)), {
+      message: PLATE_RULE,
     }),
     example: "PL8RDR",
   },
@@ -128,10 +129,10 @@ export const attributes = {
     names: ["zone", "ParkingZoneName"],
     description:
       "Lot zone name, at most 200 characters, matched exactly (surrounding spaces ignored). An unknown name still stores the record, flagged disconnected.",
-    max: 200,
+    max: ZONE_NAME_MAX,
     missing: ErrorCode.Required,
     invalid: ErrorCode.Invalid,
-    schema: text(200),
+    schema: text(ZONE_NAME_MAX),
     example: "Lot 4",
   },
   promoCode: {

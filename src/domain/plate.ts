@@ -6,6 +6,12 @@ export function normalizePlate(raw: string): string {
   return raw.toUpperCase().replace(/[\s.-]/gu, "");
 }
 
+/** The longest plate, as sent (seed 004's LicencePlate: 25 characters); the same on every surface. */
+export const PLATE_MAX = 25;
+
+/** The plate rule, as every error that refuses a plate states it after the field's name. */
+export const PLATE_RULE = "must hold letters and digits (spaces, dashes and dots are ignored)";
+
 /** A normalized plate is letters and digits of any script, nothing else. */
 export function isValidNormalizedPlate(normalized: string): boolean {
   return /^[\p{L}\p{N}]+$/u.test(normalized);

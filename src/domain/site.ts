@@ -1,3 +1,6 @@
+/** The longest lot zone name (and zone name a permit carries), as the push's `zone` attribute allows. */
+export const ZONE_NAME_MAX = 200;
+
 /** What a session needs of a lot zone besides its name: all optional. */
 export interface ZoneMetadata {
   /** The zone number drivers enter or read on the sign. */

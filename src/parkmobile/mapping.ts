@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import type { SourceRecord } from "../domain/permit";
-import { isValidNormalizedPlate, normalizePlate, normalizePlateState } from "../domain/plate";
+import { isValidNormalizedPlate, normalizePlate, normalizePlateState, PLATE_MAX } from "../domain/plate";
 import { wallClock } from "../domain/time";
 
 export type MappedRight = { ok: true; right: SourceRecord } | { ok: false; parkingRightId: string | number | null; reason: string };
@@ -81,7 +81,7 @@ export function mapRight(raw: unknown): MappedRight {
     return {
       ok: false,
       parkingRightId,
-      reason: `lpn ${JSON.stringify(shape.data.lpn)} is not a usable plate (letters and digits, at most 25 characters)`,
+      reason: `lpn ${JSON.stringify(shape.data.lpn)} is not a usable plate (letters and digits, at most ${PLATE_MAX} characters)`,
     };
   }
   const startAt = parseUtc(r.startDateUtc) ?? parseLocal(r.startDateLocal, r.timeZone);

@@ -1,5 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { checkPlates } from "../db/permits/reads";
+import { PLATE_MAX } from "../domain/plate";
+import { ZONE_NAME_MAX } from "../domain/site";
 import { formatWireTime, nowSeconds } from "../domain/time";
 import { throwValidationError } from "../errors";
 import { d1Session } from "./bookmark";
@@ -39,8 +41,12 @@ lookup.openapi(
       "Matches the plate normalized (case, spaces, dashes and dots ignored) against the permits active now (started, not ended, not deleted), and those that ended within the site's grace period, flagged `expiredWithinGrace`. `confusables=true` also matches plates that differ only by characters cameras confuse (O/Q=0, I/L=1, B=8, S=5, Z=2, G=6); `state` leaves out permits of another known state. Needs a token with the `lookup` scope. One indexed query, which a read replica near the caller may answer (send `x-d1-bookmark` to read at least what you wrote).",
     request: {
       query: z.object({
-        plate: z.string().min(1).max(25).openapi({ example: "PL8RDR" }),
-        zone: z.string().max(200).optional().openapi({ description: "A lot zone of the site: its name, or its number.", example: "Lot 4" }),
+        plate: z.string().min(1).max(PLATE_MAX).openapi({ example: "PL8RDR" }),
+        zone: z
+          .string()
+          .max(ZONE_NAME_MAX)
+          .optional()
+          .openapi({ description: "A lot zone of the site: its name, or its number.", example: "Lot 4" }),
         state: z.string().max(10).optional().openapi({ description: "The plate's state or province, e.g. ON.", example: "ON" }),
         confusables: z.enum(FLAG_VALUES).optional().openapi({ description: "Also match confusable characters (reads only)." }),
       }),

@@ -12,6 +12,7 @@ import {
   type RemovalReason,
   removalReason,
 } from "../domain/feed";
+import { PLATE_MAX } from "../domain/plate";
 import type { SiteConfig } from "../domain/site";
 import { formatWireTime, nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, throwValidationError } from "../errors";
@@ -247,7 +248,7 @@ pbp.openapi(
             schema: z
               .object({
                 PlateNumbers: z
-                  .array(z.string().max(25))
+                  .array(z.string().max(PLATE_MAX))
                   .min(1)
                   .max(100)
                   .openapi({ example: ["PL8RDR"] }),
@@ -316,7 +317,7 @@ pbp.openapi(
         content: {
           "application/json": {
             schema: z
-              .object({ PlateNumber: z.string().max(25).openapi({ example: "PL8RDR" }), ZoneIds, ...CheckOptions })
+              .object({ PlateNumber: z.string().max(PLATE_MAX).openapi({ example: "PL8RDR" }), ZoneIds, ...CheckOptions })
               .openapi("PbpIsValidRequest"),
           },
         },

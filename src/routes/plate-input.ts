@@ -1,4 +1,4 @@
-import { isValidNormalizedPlate, normalizePlate, normalizePlateState } from "../domain/plate";
+import { isValidNormalizedPlate, normalizePlate, normalizePlateState, PLATE_RULE } from "../domain/plate";
 import { type SiteConfig, type ZoneConfig, zoneByKey } from "../domain/site";
 import { AppError, ErrorCode } from "../errors";
 
@@ -13,7 +13,7 @@ export function plateToCheck(raw: string, field: string): string {
   const normalized = normalizePlate(raw);
   if (normalized === "") throw new AppError(ErrorCode.TooShort, `${field} must hold at least one letter or digit.`, { field });
   if (!isValidNormalizedPlate(normalized)) {
-    throw new AppError(ErrorCode.Invalid, `${field} must hold letters and digits (spaces and dashes are ignored).`, { field });
+    throw new AppError(ErrorCode.Invalid, `${field} ${PLATE_RULE}.`, { field });
   }
   return normalized;
 }

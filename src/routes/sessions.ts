@@ -7,7 +7,7 @@ import { checkPlates, countActive, type PermitRow } from "../db/permits/reads";
 import { listSessions, readSession, type SessionRecord } from "../db/permits/sessions";
 import { REFERENCE_MAX } from "../domain/attributes";
 import { formatCents, MAX_CENTS, parseAmount } from "../domain/money";
-import { isValidNormalizedPlate, normalizePlate, normalizePlateState } from "../domain/plate";
+import { isValidNormalizedPlate, normalizePlate, normalizePlateState, PLATE_MAX, PLATE_RULE } from "../domain/plate";
 import {
   amountAtRate,
   EMAIL,
@@ -17,7 +17,7 @@ import {
   sessionStatus,
   sessionTransactions,
 } from "../domain/session";
-import { type SiteConfig, type ZoneConfig, zoneKey } from "../domain/site";
+import { type SiteConfig, ZONE_NAME_MAX, type ZoneConfig, zoneKey } from "../domain/site";
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
@@ -43,11 +43,11 @@ const Plate = z
   .string()
   .trim()
   .min(1)
-  .max(25)
-  .refine((s) => isValidNormalizedPlate(normalizePlate(s)), "must hold letters and digits (spaces, dashes and dots are ignored)")
+  .max(PLATE_MAX)
+  .refine((s) => isValidNormalizedPlate(normalizePlate(s)), PLATE_RULE)
   .openapi({ example: "ABC1234" });
 
-const ZoneNumber = z.union([z.string().trim().min(1).max(200), z.number().int().nonnegative()]).openapi({
+const ZoneNumber = z.union([z.string().trim().min(1).max(ZONE_NAME_MAX), z.number().int().nonnegative()]).openapi({
   description: "The zone's number (or, for a zone without one, its name); a JSON number is read as its digits.",
   example: "104",
 });
@@ -481,7 +481,7 @@ sessions.openapi(
       "Filters: `license_plate` (matched normalized), `status` (active, stopped, expired, computed now), `since` (started at or after; RFC 3339 with an offset). Pages of `limit` (1 to 100, default 50); pass `next_cursor` as `cursor` for the next page, until it is null. Sessions are listed without their transactions.",
     request: {
       query: z.object({
-        license_plate: z.string().max(25).optional(),
+        license_plate: z.string().max(PLATE_MAX).optional(),
         status: z.enum(SESSION_STATUSES).optional(),
         since: z.string().max(40).optional().openapi({ example: "2026-11-22T00:00:00Z" }),
         limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -498,13 +498,7 @@ sessions.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    let plateNorm: string | undefined;
-    if (q.license_plate !== undefined && q.license_plate.trim() !== "") {
-      plateNorm = normalizePlate(q.license_plate);
-      if (!isValidNormalizedPlate(plateNorm)) {
-        throw new AppError(ErrorCode.Invalid, "license_plate must hold letters and digits.", { field: "license_plate" });
-      }
-    }
+    const plateNorm = q.license_plate?.trim() ? plateToCheck(q.license_plate, "license_plate") : undefined;
     let since: number | undefined;
     if (q.since !== undefined) {
       since = parseRfc3339(q.since);
@@ -623,8 +617,8 @@ sessions.openapi(
       "Sessions (of every client), pushes, ParkMobile imports and standard permits active now, and those that ended within the site's grace period (flagged `expired_within_grace`), the plate matched normalized (case, spaces, dashes and dots ignored), optionally in one zone (by its number, else its name) and state. At most 100, latest end first. Needs the `lookup` scope; a read replica near the caller may answer (send `x-d1-bookmark` to read at least what you wrote).",
     request: {
       query: z.object({
-        license_plate: z.string().min(1).max(25).openapi({ example: "ABC1234" }),
-        zone_number: z.string().max(200).optional().openapi({ example: "104" }),
+        license_plate: z.string().min(1).max(PLATE_MAX).openapi({ example: "ABC1234" }),
+        zone_number: z.string().max(ZONE_NAME_MAX).optional().openapi({ example: "104" }),
         license_plate_state: z
           .string()
           .max(10)

@@ -13,12 +13,14 @@ import type { Site } from "../../db/sites";
 import { listZones } from "../../db/zones";
 import { attributes, REFERENCE_MAX } from "../../domain/attributes";
 import { SOURCES } from "../../domain/permit";
-import { isValidNormalizedPlate, normalizePlate } from "../../domain/plate";
+import { normalizePlate, PLATE_MAX } from "../../domain/plate";
+import { ZONE_NAME_MAX } from "../../domain/site";
 import { formatWireTime, nowSeconds, parseWireTime } from "../../domain/time";
 import { permitSequencer } from "../../durable/permit-sequencer";
 import { AppError, ErrorCode } from "../../errors";
 import { csvStream } from "../csv";
 import { historyChanges, narrow, PermitFields, permitFields } from "../permit-view";
+import { plateToCheck } from "../plate-input";
 import { type AdminApp, type AdminContext, adminActor, adminRoute, body, json, SiteParam, siteOf } from "./route";
 
 const HistoryEntry = z.object({
@@ -78,7 +80,7 @@ export const PermitsCreated = z
 const StandardPermit = z
   .object({
     plate: attributes.plate.schema.openapi({ example: "PL8RDR" }),
-    zone: z.string().trim().min(1).max(200).openapi({ example: "Lot 4" }),
+    zone: z.string().trim().min(1).max(ZONE_NAME_MAX).openapi({ example: "Lot 4" }),
     startTime: attributes.startTime.schema.openapi({ example: "2026-09-01T00:00:00" }),
     endTime: attributes.endTime.schema.openapi({ example: "2027-04-30T23:59:59" }),
     permitNo: attributes.permitNo.schema.optional().openapi({ example: "F-2026-0042" }),
@@ -106,10 +108,14 @@ const SearchFilters = z.object({
     .enum(["temp", "standard"])
     .default("temp")
     .openapi({ description: "temp: pushed, imported and session permits (Pay Station Status); standard: long-term permits." }),
-  plate: z.string().max(25).optional().openapi({ description: "A plate, matched normalized (case, spaces, dashes and dots ignored)." }),
+  plate: z
+    .string()
+    .max(PLATE_MAX)
+    .optional()
+    .openapi({ description: "A plate, matched normalized (case, spaces, dashes and dots ignored)." }),
   zone: z
     .string()
-    .max(200)
+    .max(ZONE_NAME_MAX)
     .optional()
     .openapi({ description: "A lot zone (its name, or its number), or a zone name permits used that no lot zone has (disconnected)." }),
   from: optionalTime("Only permits that end after this UTC time."),
@@ -151,10 +157,7 @@ const ReferenceParam = z.object({
 async function searchOf(c: AdminContext, site: Site, q: z.infer<typeof SearchFilters>): Promise<PermitSearch> {
   const given = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
   const plate = given(q.plate);
-  const plateNorm = plate === undefined ? undefined : normalizePlate(plate);
-  if (plateNorm !== undefined && !isValidNormalizedPlate(plateNorm)) {
-    throw new AppError(ErrorCode.Invalid, "plate must hold letters and digits (spaces and dashes are ignored).", { field: "plate" });
-  }
+  const plateNorm = plate === undefined ? undefined : plateToCheck(plate, "plate");
   const zoneName = given(q.zone);
   let zone: PermitSearch["zone"];
   if (zoneName !== undefined) {

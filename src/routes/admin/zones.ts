@@ -5,6 +5,7 @@ import type { Site } from "../../db/sites";
 import { addZone, findZone, type LotZone, listZones, removeZone, updateZone, type ZoneChange as ZoneColumns } from "../../db/zones";
 import { formatCents, parseAmount } from "../../domain/money";
 import { MAX_SESSION_MINUTES } from "../../domain/session";
+import { ZONE_NAME_MAX } from "../../domain/site";
 import { canonicalTimeZone, formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
@@ -41,7 +42,7 @@ const zoneView = (z: LotZone): z.infer<typeof ZoneView> => ({
   createdAt: formatWireTime(z.createdAt),
 });
 
-const ZoneName = z.string().trim().min(1).max(200).openapi({ example: "Lot 4" });
+const ZoneName = z.string().trim().min(1).max(ZONE_NAME_MAX).openapi({ example: "Lot 4" });
 
 /** The metadata an aggregator needs of a zone, all optional; in an update, null clears a value. */
 const metadata = {
