@@ -37,6 +37,26 @@ describe("standard permits (admin)", () => {
     expect(await count("permit_events", "permit_id = ? AND action = 'create' AND actor = 'admin'", reference)).toBe(1);
   });
 
+  it("a push with a standard permit's number, plate and start is a permit of its own, not a retry of the standard one", async () => {
+    const { slug, token } = await newSite();
+    const standard = ((await create(slug, [row()])).json.references as string[])[0];
+    const push = {
+      apiToken: token,
+      LicencePlate: "STD 1",
+      zone: "Lot 4",
+      permitNo: "F-1",
+      startTime: "2026-09-01T00:00:00",
+      endTime: "2026-09-01T02:00:00",
+    };
+    const first = (await (await post("/api/OC-TOMA/v1/permits/push", push)).json()) as Body;
+    expect(first).toMatchObject({ status: "success" });
+    expect(first.reference_id).not.toBe(standard);
+    // Retried, the push finds its own record; an import of the standard row again still skips it.
+    expect(((await (await post("/api/OC-TOMA/v1/permits/push", push)).json()) as Body).reference_id).toBe(first.reference_id);
+    expect((await create(slug, [row()])).json).toMatchObject({ created: 0, skipped: 1 });
+    expect(await count("permits", "site_id = (SELECT id FROM sites WHERE slug = ?) AND permit_no = 'F-1'", slug)).toBe(2);
+  });
+
   it("imports many at once and skips rows already present, so a file imported twice creates nothing new", async () => {
     const { slug } = await newSite();
     const rows = Array.from({ length: 1200 }, (_, i) => row({ plate: `IMP${i}`, permitNo: i % 2 ? `N-${i}` : undefined }));

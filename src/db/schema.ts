@@ -155,8 +155,10 @@ export const permits = sqliteTable(
     // A client's sessions, newest first (the sessions list).
     index("permits_owner").on(t.siteId, t.owner, t.startAt, t.id).where(sql`owner IS NOT NULL`),
     uniqueIndex("permits_external").on(t.siteId, t.source, t.externalId).where(sql`external_id IS NOT NULL`),
+    // A push retried without its key is the same receipt, plate and start of the same type: a standard permit with
+    // the same permit number is another permit, never the record a push repeats.
     uniqueIndex("permits_receipt_live")
-      .on(t.siteId, t.receipt, t.plateNorm, t.startAt)
+      .on(t.siteId, t.type, t.receipt, t.plateNorm, t.startAt)
       .where(sql`receipt IS NOT NULL AND deleted_at IS NULL`),
   ],
 );

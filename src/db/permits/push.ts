@@ -111,7 +111,7 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
     SELECT id, 1, 'create', ${JSON.stringify(creationChanges(fields))}, ${ctx.actor}, ${now} FROM permits WHERE id = ${id}`,
   );
   const findRunning = statement(d1, sql`SELECT id FROM permits WHERE ${running} LIMIT 1`);
-  const liveReceipt = sql`site_id = ${siteId} AND receipt = ${receipt} AND plate_norm = ${p.plateNorm}
+  const liveReceipt = sql`site_id = ${siteId} AND type = ${p.type} AND receipt = ${receipt} AND plate_norm = ${p.plateNorm}
                           AND start_at = ${p.startAt} AND deleted_at IS NULL`;
 
   if (!idempotency) {

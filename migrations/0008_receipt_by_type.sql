@@ -1,0 +1,2 @@
+DROP INDEX `permits_receipt_live`;--> statement-breakpoint
+CREATE UNIQUE INDEX `permits_receipt_live` ON `permits` (`site_id`,`type`,`receipt`,`plate_norm`,`start_at`) WHERE receipt IS NOT NULL AND deleted_at IS NULL;
