@@ -16,6 +16,12 @@ async function signIn() {
   return { cookie, session: cookie.split(";")[0] as string };
 }
 
+/** Pushes a permit for the token's site and answers its reference. */
+async function pushedRef(token: string): Promise<string> {
+  const res = await post("/api/OC-TOMA/v1/permits/push", seedPush(token));
+  return ((await res.json()) as { reference_id: string }).reference_id;
+}
+
 async function page(path: string, session: string) {
   return call(path, { headers: { cookie: session }, redirect: "manual" });
 }
@@ -231,6 +237,38 @@ describe("admin console: what a person meets", () => {
     const csv = await page(`/admin/sites/${slug}/standard.csv?plate=con1`, session);
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect((await csv.text()).split("\r\n").filter(Boolean)).toHaveLength(2);
+  });
+});
+
+describe("admin console: a record is shown and acted on under its own site only", () => {
+  it("another site's permit, token or OAuth client is 404 under this site's path, and nothing is done to it", async () => {
+    const mine = await newSite();
+    const theirs = await newSite({ scopes: ["push"] });
+    const permit = await pushedRef(theirs.token);
+    const client = (await (await adminCall("POST", `/sites/${theirs.slug}/clients`, { label: "Other", scopes: ["lookup"] })).json()) as {
+      clientId: string;
+    };
+    const { session } = await signIn();
+    const token = await csrfOf(`/admin/sites/${mine.slug}/zones`, session);
+    const base = `/admin/sites/${mine.slug}`;
+    for (const path of [
+      `${base}/permits/${permit}`,
+      `${base}/permits/${permit}/end`,
+      `${base}/tokens/${theirs.tokenId}/revoke`,
+      `${base}/clients/${client.clientId}/revoke`,
+      `${base}/clients/${client.clientId}/rotate`,
+    ]) {
+      const res = await page(path, session);
+      expect(res.status, path).toBe(404);
+      expect(await res.text(), path).toContain(`Site ${mine.slug} has no`);
+    }
+    for (const path of [`${base}/tokens/${theirs.tokenId}/revoke`, `${base}/clients/${client.clientId}/revoke`]) {
+      expect((await submit(path, session, { _csrf: token })).status, path).toBe(404);
+    }
+    expect(await count("api_tokens", "id = ? AND revoked_at IS NULL", theirs.tokenId)).toBe(1);
+    expect(await count("oauth_clients", "id = ? AND revoked_at IS NULL", client.clientId)).toBe(1);
+    // Under its own site, the permit is there.
+    expect((await page(`/admin/sites/${theirs.slug}/permits/${permit}`, session)).status).toBe(200);
   });
 });
 

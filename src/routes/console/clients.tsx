@@ -1,6 +1,6 @@
 import { CLIENT_SCOPES } from "../../auth/scopes";
 import { Confirm, Form, Page, Table, Time } from "./layout";
-import { api, type ConsoleApp, done, outcome } from "./session";
+import { api, type ConsoleApp, done, notOfSite, outcome, siteHolds } from "./session";
 
 /** OAuth clients (aggregators such as ParkOnce): register (the secret shown once), list, rotate, revoke. */
 export function registerClientsPage(app: ConsoleApp) {
@@ -105,8 +105,9 @@ export function registerClientsPage(app: ConsoleApp) {
     ],
     ["revoke", "It can no longer get access tokens, and those it holds stop working; this cannot be undone.", "Revoke the client"],
   ] as const) {
-    app.get(`/sites/:site/clients/:id/${action}`, (c) => {
+    app.get(`/sites/:site/clients/:id/${action}`, async (c) => {
       const { site, id } = c.req.param();
+      if (!(await siteHolds(c, "client", id))) return notOfSite(c, `OAuth client ${id}`);
       return c.html(
         <Confirm
           title={`${action === "rotate" ? "Rotate the secret of" : "Revoke"} OAuth client ${id}?`}
@@ -124,6 +125,7 @@ export function registerClientsPage(app: ConsoleApp) {
 
   app.post("/sites/:site/clients/:id/rotate", async (c) => {
     const { site, id } = c.req.param();
+    if (!(await siteHolds(c, "client", id))) return notOfSite(c, `OAuth client ${id}`);
     const answer = await api(c).rotateClient(id);
     return done(c, `/admin/sites/${site}/clients`, {
       ...outcome(answer, (cl) => `Rotated the secret of ${cl.clientId}; the old secret and its access tokens no longer work.`),
@@ -133,6 +135,7 @@ export function registerClientsPage(app: ConsoleApp) {
 
   app.post("/sites/:site/clients/:id/revoke", async (c) => {
     const { site, id } = c.req.param();
+    if (!(await siteHolds(c, "client", id))) return notOfSite(c, `OAuth client ${id}`);
     const answer = await api(c).revokeClient(id);
     return done(
       c,

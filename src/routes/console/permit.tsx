@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
 import { Confirm, Page, Table, Time } from "./layout";
-import { api, type ConsoleApp, done, outcome } from "./session";
+import { api, type ConsoleApp, done, notOfSite, outcome } from "./session";
 
 const epoch = (wire: string) => Date.parse(`${wire}Z`) / 1000;
 
@@ -11,6 +11,7 @@ export function registerPermitPage(app: ConsoleApp) {
     const site = c.get("site");
     const session = c.get("session");
     const answer = await api(c).getPermit(reference);
+    if ((answer.ok && answer.data.site !== site.slug) || (!answer.ok && answer.status === 404)) return notOfSite(c, `permit ${reference}`);
     const p = answer.ok ? answer.data : undefined;
     const zone = site.timeZone;
     const rows: [string, Child][] = p
@@ -58,8 +59,10 @@ export function registerPermitPage(app: ConsoleApp) {
     );
   });
 
-  app.get("/sites/:site/permits/:reference/end", (c) => {
+  app.get("/sites/:site/permits/:reference/end", async (c) => {
     const { site, reference } = c.req.param();
+    const answer = await api(c).getPermit(reference);
+    if (!answer.ok || answer.data.site !== site) return notOfSite(c, `permit ${reference}`);
     return c.html(
       <Confirm
         title="End this permit?"

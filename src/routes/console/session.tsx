@@ -137,6 +137,33 @@ export const requireSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
 };
 
 /**
+ * The page for a record the path names under a site that does not hold it
+ * (another site's, or none): 404, with nothing to act on.
+ */
+export function notOfSite(c: ConsoleContext, what: string) {
+  const site = c.get("site").slug;
+  return c.html(
+    <Page title="Not found" session={c.get("session")} site={site}>
+      <p role="alert">
+        Site {site} has no {what}.
+      </p>
+    </Page>,
+    404,
+  );
+}
+
+/** Whether the site holds the API token (`kind` "token") or OAuth client of that id. */
+export async function siteHolds(c: ConsoleContext, kind: "token" | "client", id: string): Promise<boolean> {
+  const site = c.get("site").slug;
+  if (kind === "token") {
+    const answer = await api(c).listTokens(site);
+    return answer.ok && answer.data.tokens.some((t) => t.id === id);
+  }
+  const answer = await api(c).listClients(site);
+  return answer.ok && answer.data.clients.some((cl) => cl.clientId === id);
+}
+
+/**
  * One number field of the posted form: a blank or non-numeric entry becomes NaN, which travels as null, so the admin
  * API names the field and the rule ("must be a number").
  */

@@ -1,6 +1,6 @@
 import { SCOPES } from "../../auth/scopes";
 import { Confirm, Form, Page, Table, Time } from "./layout";
-import { api, type ConsoleApp, done, outcome } from "./session";
+import { api, type ConsoleApp, done, notOfSite, outcome, siteHolds } from "./session";
 
 /** API tokens: issue (the secret shown once), list, revoke. */
 export function registerTokensPage(app: ConsoleApp) {
@@ -71,8 +71,9 @@ export function registerTokensPage(app: ConsoleApp) {
     });
   });
 
-  app.get("/sites/:site/tokens/:id/revoke", (c) => {
+  app.get("/sites/:site/tokens/:id/revoke", async (c) => {
     const { site, id } = c.req.param();
+    if (!(await siteHolds(c, "token", id))) return notOfSite(c, `API token ${id}`);
     return c.html(
       <Confirm
         title={`Revoke token ${id}?`}
@@ -89,6 +90,7 @@ export function registerTokensPage(app: ConsoleApp) {
 
   app.post("/sites/:site/tokens/:id/revoke", async (c) => {
     const { site, id } = c.req.param();
+    if (!(await siteHolds(c, "token", id))) return notOfSite(c, `API token ${id}`);
     const answer = await api(c).revokeToken(id);
     return done(
       c,
