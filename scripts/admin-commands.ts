@@ -416,6 +416,8 @@ The daily task applies it; \`task run --site <slug> retention\` applies it now.`
     group: TASKS_GROUP,
     args: ["task"],
     options: SITE,
+    /** The API refuses `enabled` when the import lacks its credentials: the task named is what cannot be enabled. */
+    fieldName: (field) => (field === "enabled" ? "<task>" : undefined),
     run: (api, a, o) => api.setTaskEnabled(o.site as string, a.task as string, true),
     show: showTask,
   }),

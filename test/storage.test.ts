@@ -40,17 +40,14 @@ const permit = (siteId: number, over: Partial<NewPermit> = {}): NewPermit => ({
 const events = async (id: string) =>
   (await env.DB.prepare("SELECT * FROM permit_events WHERE permit_id = ? ORDER BY version").bind(id).all<Row>()).results;
 
-/** A D1 binding that runs `before()` once, just before the first batch it is given: another writer, at the worst moment. */
-function interleaved(before: () => Promise<unknown>): D1Database {
-  let done = false;
+/** A D1 binding that runs `before(call)` before each batch it is given (`call` counts from 0): another writer, at the worst moment. */
+function beforeEachBatch(before: (call: number) => Promise<unknown>): D1Database {
+  let calls = 0;
   return new Proxy(env.DB, {
     get(target, key) {
       if (key === "batch") {
         return async (statements: D1PreparedStatement[]) => {
-          if (!done) {
-            done = true;
-            await before();
-          }
+          await before(calls++);
           return target.batch(statements);
         };
       }
@@ -59,6 +56,9 @@ function interleaved(before: () => Promise<unknown>): D1Database {
     },
   });
 }
+
+/** A D1 binding that runs `before()` once, just before the first batch it is given. */
+const interleaved = (before: () => Promise<unknown>) => beforeEachBatch(async (call) => (call === 0 ? before() : undefined));
 
 describe("pushPermit", () => {
   it("stores the permit, matched to its lot zone, with a creation event holding every value", async () => {
@@ -178,18 +178,9 @@ describe("updatePermit: the compare-and-set", () => {
   it("gives up, writing nothing, when it loses every attempt", async () => {
     const { siteId } = await site();
     const pushed = (await pushPermit(env.DB, permit(siteId), { actor: "t", now: 1 })) as { reference: string };
-    const alwaysLosing = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            await target.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(pushed.reference).run();
-            return target.batch(statements);
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const alwaysLosing = beforeEachBatch(() =>
+      env.DB.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(pushed.reference).run(),
+    );
     const request = {
       siteId,
       reference: pushed.reference,

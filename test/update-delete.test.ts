@@ -221,7 +221,7 @@ describe("one reference at a time", () => {
       // Two calls into the same instance while D1 is slow to answer still run one after the other.
       const site = (await env.DB.prepare("SELECT site_id FROM permits WHERE id = ?").bind(reference).first<{ site_id: number }>())
         ?.site_id as number;
-      const common = { siteId: site, reference, writer: "vendor" as const, defaultCurrency: "CAD", endField: "endTime", actor: "test" };
+      const common = { siteId: site, reference, writer: "vendor" as const, defaultCurrency: "CAD", actor: "test" };
       return Promise.all([
         instance.update({ ...common, change: { amountCents: 1 } }),
         instance.update({ ...common, change: { amountCents: 2 } }),
