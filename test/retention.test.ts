@@ -1,6 +1,6 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import worker from "../src/index";
 import { ArchiveWriter, archiveLines } from "../src/retention/archive";
 import { runRetention } from "../src/retention/run";
@@ -257,6 +257,13 @@ describe("a run", () => {
 });
 
 describe("killed halfway, run again", () => {
+  // A failed run is logged for Workers Logs (console.error); here failing is the point: the log is checked, not printed.
+  let logged: MockInstance<typeof console.error>;
+  beforeEach(() => {
+    logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  });
+  afterEach(() => logged.mockRestore());
+
   /** The D1 binding, failing the `nth` time a statement starting with `prefix` is prepared: a Worker that dies there. */
   function dyingAt(prefix: string, nth: number): D1Database {
     let seen = 0;
@@ -297,6 +304,7 @@ describe("killed halfway, run again", () => {
       counts: { deletedPermits: 500 },
     });
     expect(await count("permits", "site_id = ?", siteId)).toBe(700);
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining('"task":"retention"'));
     // A Worker that dies leaves its run "running": the next run closes it as abandoned once it is 10 minutes silent.
     await env.DB.prepare("UPDATE task_runs SET outcome = 'running', finished_at = NULL, heartbeat_at = ? WHERE id = ?")
       .bind(Math.floor(T0 / 1000) - 900, killed?.id)
