@@ -12,10 +12,12 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const PORT = 8801;
-export const PARKMOBILE_PORT = 8802;
+/** The first of the three ports the suite takes (8801 unless E2E_PORT says another, to run two suites side by side). */
+const FIRST_PORT = Number(process.env.E2E_PORT || 8801);
+export const PORT = FIRST_PORT;
+export const PARKMOBILE_PORT = FIRST_PORT + 1;
 /** The port of the page on another origin (127.0.0.1, not localhost: another site). */
-export const OTHER_ORIGIN_PORT = 8803;
+export const OTHER_ORIGIN_PORT = FIRST_PORT + 2;
 /** Where a person would open the console. */
 export const BASE = `http://localhost:${PORT}`;
 export const PARKMOBILE_URL = `http://127.0.0.1:${PARKMOBILE_PORT}`;
