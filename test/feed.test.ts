@@ -4,7 +4,7 @@ import { ParkMobileFake } from "../scripts/parkmobile-fake";
 import { issueToken, readToken } from "../src/auth/continuation";
 import { zoneChanges, zoneList } from "../src/db/permits/feed";
 import { runParkMobileImport } from "../src/parkmobile/import";
-import { adminCall, bearer, call, count, newSite, ocTomaOk, post, seedPush, sessionSite } from "./helpers";
+import { adminCall, bearer, call, count, newSite, ocTomaOk, post, queryPlans, seedPush, sessionSite } from "./helpers";
 
 // Genetec AutoVu Pay-by-Plate, as an LPR system calls it: zones, a zone's permits in full and as deltas, search, isvalid.
 
@@ -523,45 +523,11 @@ describe("isvalid", () => {
 describe("storage", () => {
   it("a delta is one statement of index seeks: the change log, expiries and starts, never a scan of permits", async () => {
     const { siteId, zone } = await feedSite();
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const capturing = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "prepare") {
-          return (sql: string) => {
-            const statement = target.prepare(sql);
-            return new Proxy(statement, {
-              get(s, k) {
-                if (k === "bind") {
-                  return (...params: unknown[]) => {
-                    sent.push({ sql, params });
-                    return s.bind(...params);
-                  };
-                }
-                const value = Reflect.get(s, k);
-                return typeof value === "function" ? value.bind(s) : value;
-              },
-            });
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
     const q = { siteId, zoneId: Number(zone("Lot A")), now: 2_000_000_000, graceSeconds: 900, staleAfter: 900 };
-    await zoneChanges(capturing, { ...q, since: { seq: 0, at: 1_999_990_000 } });
-    await zoneList(capturing, q);
-    const plans = await Promise.all(
-      sent.map(async ({ sql, params }) => ({
-        sql,
-        plan: (
-          await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-            .bind(...params)
-            .all<{ detail: string }>()
-        ).results
-          .map((r) => r.detail)
-          .join("\n"),
-      })),
-    );
+    const plans = await queryPlans(async (d1) => {
+      await zoneChanges(d1, { ...q, since: { seq: 0, at: 1_999_990_000 } });
+      await zoneList(d1, q);
+    });
     const delta = plans.find((p) => p.sql.includes("UNION"))?.plan ?? "";
     expect(delta).toMatch(/SEARCH permit_changes USING COVERING INDEX permit_changes_zone \(lot_zone_id=\? AND seq>\?\)/);
     expect(delta).toMatch(/SEARCH permits USING INDEX permits_zone_live \(site_id=\? AND lot_zone_id=\? AND end_at>\? AND end_at<\?\)/);

@@ -147,3 +147,41 @@ export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => bo
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * The statements a read sends, captured from the D1 binding it is given, each
+ * with its query plan (`EXPLAIN QUERY PLAN`, same parameters), in order.
+ */
+export async function queryPlans(read: (d1: D1Database) => Promise<unknown>): Promise<{ sql: string; plan: string }[]> {
+  const sent: { sql: string; params: unknown[] }[] = [];
+  const capturing = new Proxy(env.DB, {
+    get(target, key) {
+      if (key === "prepare") {
+        return (sql: string) =>
+          new Proxy(target.prepare(sql), {
+            get(statement, k) {
+              if (k === "bind") {
+                return (...params: unknown[]) => {
+                  sent.push({ sql, params });
+                  return statement.bind(...params);
+                };
+              }
+              const value = Reflect.get(statement, k);
+              return typeof value === "function" ? value.bind(statement) : value;
+            },
+          });
+      }
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  await read(capturing);
+  return Promise.all(
+    sent.map(async ({ sql, params }) => {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
+      return { sql, plan: results.map((r) => r.detail).join("\n") };
+    }),
+  );
+}

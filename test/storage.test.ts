@@ -7,7 +7,7 @@ import { updatePermit } from "../src/db/permits/versions";
 import { touchToken } from "../src/db/tokens";
 import type { NewPermit, SourceRecord } from "../src/domain/permit";
 import { nowSeconds } from "../src/domain/time";
-import { count, newSite } from "./helpers";
+import { count, newSite, queryPlans } from "./helpers";
 
 // The permit storage functions called directly against D1, beside the HTTP tests that reach them through the Worker:
 // the branches a request can only hit by luck (a replay racing a first write, a compare-and-set lost to another writer).
@@ -299,45 +299,8 @@ describe("syncSourceRecords", () => {
 });
 
 describe("reads use their indexes", () => {
-  /** The statements a read sends, captured from the binding, each explained with its parameters. */
-  async function statementPlans(read: (d1: D1Database) => Promise<unknown>): Promise<string[]> {
-    const sent: { sql: string; params: unknown[] }[] = [];
-    const capturing = new Proxy(env.DB, {
-      get(target, key) {
-        if (key === "prepare") {
-          return (sql: string) => {
-            const statement = target.prepare(sql);
-            return new Proxy(statement, {
-              get(s, k) {
-                if (k === "bind") {
-                  return (...params: unknown[]) => {
-                    sent.push({ sql, params });
-                    return s.bind(...params);
-                  };
-                }
-                const value = Reflect.get(s, k);
-                return typeof value === "function" ? value.bind(s) : value;
-              },
-            });
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    await read(capturing);
-    return Promise.all(
-      sent.map(async ({ sql, params }) =>
-        (
-          await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-            .bind(...params)
-            .all<{ detail: string }>()
-        ).results
-          .map((r) => r.detail)
-          .join("\n"),
-      ),
-    );
-  }
+  /** The plans of the statements a read sends. */
+  const statementPlans = async (read: (d1: D1Database) => Promise<unknown>) => (await queryPlans(read)).map((p) => p.plan);
 
   /** The plan of the one statement a read sends. */
   async function plansOf(read: (d1: D1Database) => Promise<unknown>): Promise<string> {

@@ -148,12 +148,15 @@ const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "
 
 // ---------------------------------------------------------------- helpers
 
+/** A permit's zone as the sessions API names it: its lot zone's number (else name), or a disconnected record's raw zone name. */
+const zoneNumberOf = (p: PermitRow) => (p.lotZone === null ? p.zoneName : zoneKey({ number: p.lotZoneNumber, name: p.lotZone }));
+
 /** The answer of a session: its fields for its owner, with its transactions when the history was read. */
 function sessionView(p: PermitRow, now: number): z.infer<typeof SessionSummary> {
   return {
     session_id: p.id,
     status: sessionStatus(p, now),
-    zone_number: p.lotZone === null ? (p.zoneName ?? "") : zoneKey({ number: p.lotZoneNumber, name: p.lotZone }),
+    zone_number: zoneNumberOf(p) ?? "",
     zone: p.lotZone,
     license_plate: p.plate,
     license_plate_state: p.plateState,
@@ -676,7 +679,7 @@ sessions.openapi(
           kind: p.owner === null ? ("permit" as const) : ("session" as const),
           type: p.type,
           source: p.source,
-          zone_number: p.lotZone === null ? p.zoneName : zoneKey({ number: p.lotZoneNumber, name: p.lotZone }),
+          zone_number: zoneNumberOf(p),
           zone: p.lotZone,
           license_plate: p.plate,
           license_plate_state: p.plateState,

@@ -1,10 +1,10 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { admin } from "../admin";
-import { describeCounts, describeError, describeRun } from "../admin/client";
+import { describeCounts, describeError } from "../admin/client";
 import type { RetentionCountsView } from "../admin/tasks";
 import { Form, Page, Table, Time } from "./layout";
-import { api, type ConsoleApp, done, formField, formNumber, outcome, refilled } from "./session";
+import { api, type ConsoleApp, done, formField, formNumber, outcome, refilled, runOutcome } from "./session";
 
 /** Retention: the site's policy, the daily task with its run log, and the archives in R2 (downloadable). */
 export function registerRetentionPage(app: ConsoleApp) {
@@ -146,14 +146,7 @@ export function registerRetentionPage(app: ConsoleApp) {
 
   app.post("/sites/:site/retention/run", async (c) => {
     const site = c.req.param("site");
-    const answer = await api(c).runTask(site, "retention");
-    return done(
-      c,
-      `/admin/sites/${site}/retention`,
-      answer.ok
-        ? { kind: answer.data.outcome === "failed" ? "error" : "ok", text: describeRun(answer.data) }
-        : { kind: "error", text: describeError(answer.error) },
-    );
+    return done(c, `/admin/sites/${site}/retention`, runOutcome(await api(c).runTask(site, "retention")));
   });
 
   // The download goes through the admin API in-process, like every console action.

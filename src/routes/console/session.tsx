@@ -13,7 +13,7 @@ import {
 import { nowSeconds } from "../../domain/time";
 import type { AppEnv } from "../../http";
 import { admin } from "../admin";
-import { type AdminClient, type Answer, adminClient, describeError } from "../admin/client";
+import { type AdminClient, type Answer, adminClient, describeError, describeRun } from "../admin/client";
 import { Page } from "./layout";
 
 export type ConsoleEnv = AppEnv & { Variables: { session: ConsoleSession; site: Data<"getSite"> } };
@@ -109,6 +109,12 @@ export async function done(c: ConsoleContext, to: string, flash: Flash) {
  */
 export function outcome<T>(answer: Answer<T>, ok: (data: T) => string, values?: Record<string, string>): Flash {
   return answer.ok ? { kind: "ok", text: ok(answer.data) } : { kind: "error", text: describeError(answer.error), values };
+}
+
+/** The message a task run leaves: what it did in one line, as an error when the run failed. */
+export function runOutcome(answer: Answer<Parameters<typeof describeRun>[0]>): Flash {
+  if (!answer.ok) return { kind: "error", text: describeError(answer.error) };
+  return { kind: answer.data.outcome === "failed" ? "error" : "ok", text: describeRun(answer.data) };
 }
 
 /** What a refused form held, from the session's message, to fill it in again ("" when nothing was refused). */

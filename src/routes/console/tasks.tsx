@@ -1,8 +1,7 @@
 import type { z } from "zod";
-import { describeError, describeRun } from "../admin/client";
 import type { ImportCountsView } from "../admin/tasks";
 import { Form, Page, Table, Time } from "./layout";
-import { api, type ConsoleApp, done, outcome } from "./session";
+import { api, type ConsoleApp, done, outcome, runOutcome } from "./session";
 
 /** System tasks: "Fetch ParkMobile Stats" with Enable/Disable, RUN, and its run log (failed runs marked; retention has its own page). */
 export function registerTasksPage(app: ConsoleApp) {
@@ -80,13 +79,6 @@ export function registerTasksPage(app: ConsoleApp) {
 
   app.post("/sites/:site/tasks/run", async (c) => {
     const site = c.req.param("site");
-    const answer = await api(c).runTask(site, "parkmobile");
-    return done(
-      c,
-      `/admin/sites/${site}/tasks`,
-      answer.ok
-        ? { kind: answer.data.outcome === "failed" ? "error" : "ok", text: describeRun(answer.data) }
-        : { kind: "error", text: describeError(answer.error) },
-    );
+    return done(c, `/admin/sites/${site}/tasks`, runOutcome(await api(c).runTask(site, "parkmobile")));
   });
 }
