@@ -174,7 +174,7 @@ export function buildApp() {
   });
   // The document names the server it is served from: its origin as the caller reached it.
   app.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
-  app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(openApiConfig(new URL(c.req.url).origin)))));
+  app.get("/docs", (c) => docsPage(c, new URL(c.req.url).origin));
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) => answerNotFound(c, allowedMethods(app, new URL(c.req.url).pathname)));
