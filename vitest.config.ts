@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 /** The Workers runtime with the project's bindings and its migrations: shared by the tests and the benchmark. */
 export async function workersProject(
   include: string[],
-  options: { timeout?: number; sequential?: boolean; miniflare?: Record<string, unknown> } = {},
+  options: { name?: string; timeout?: number; sequential?: boolean; miniflare?: Record<string, unknown> } = {},
 ) {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
@@ -25,6 +25,7 @@ export async function workersProject(
       }),
     ],
     test: {
+      name: options.name,
       include,
       setupFiles: ["./test/apply-migrations.ts"],
       globalSetup: ["./test/global-setup.ts"],
@@ -34,4 +35,13 @@ export async function workersProject(
   };
 }
 
-export default defineConfig(() => workersProject(["test/**/*.test.ts"]));
+export default defineConfig(async () => ({
+  test: {
+    projects: [
+      // The Worker, inside workerd.
+      await workersProject(["test/**/*.test.ts"], { name: "workers" }),
+      // The build scripts, in Node, where they run.
+      { test: { name: "scripts", include: ["scripts/**/*.test.ts"], environment: "node" } },
+    ],
+  },
+}));

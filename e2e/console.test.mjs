@@ -5,7 +5,7 @@
 // Screenshots of every page visited: test-artifacts/e2e/.
 
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -26,6 +26,7 @@ import {
   rowLocator,
   rowNames,
   runCli,
+  SANDBOX_DIR,
   screenshots,
   serveHtml,
   startSandbox,
@@ -130,6 +131,57 @@ async function flow(name, body) {
     }
     throw error;
   }
+}
+
+/**
+ * Opens /docs at `width` px in a context of its own where every request to another origin is refused (and recorded),
+ * as if the machine had no network but the sandbox. Returns the page, the refused requests and the page's errors
+ * (a script that failed, a Content-Security-Policy violation).
+ */
+async function offlineDocs(width) {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const foreign = [];
+  await context.route("**/*", (route) => {
+    const requested = route.request().url();
+    if (new URL(requested).origin === BASE) return route.continue();
+    foreign.push(requested);
+    return route.abort("internetdisconnected");
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(url("/docs"));
+  await page.locator(".opblock").first().waitFor();
+  return { context, page, foreign, errors };
+}
+
+/** The docs page's block of the operation at `path` (`method` when a path has several). */
+function docsOperation(page, path, method) {
+  const block = page.locator(".opblock", { has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
+  return method ? block.and(page.locator(`.opblock-${method}`)) : block;
+}
+
+/** Opens an operation's block, presses Execute (Try it out is on), and returns the status and body of its answer. */
+async function execute(operation) {
+  if (!(await operation.locator(".opblock-body").count())) await operation.locator(".opblock-summary-control").click();
+  await operation.getByRole("button", { name: "Execute" }).click();
+  const status = operation.locator(".live-responses-table tr.response .response-col_status").first();
+  await status.waitFor();
+  return {
+    status: (await status.innerText()).trim(),
+    body: await operation.locator(".live-responses-table tr.response .response-col_description pre").first().innerText(),
+    requestUrl: (await operation.locator(".request-url pre").innerText()).trim(),
+  };
+}
+
+/** The Authorize dialog's section of the security scheme `name`. */
+async function authSection(page, name) {
+  if (!(await page.locator(".dialog-ux .modal-ux").count())) await page.locator(".auth-wrapper button.authorize").click();
+  return page.locator(".dialog-ux .auth-container").filter({ has: page.locator("h4", { hasText: new RegExp(`^${name}\\b`) }) });
 }
 
 describe("admin console (e2e, Chromium)", () => {
@@ -574,6 +626,95 @@ describe("admin console (e2e, Chromium)", () => {
     }),
   );
 
+  it(
+    "k. /docs with every other origin blocked: real calls with the sandbox's token, in the body, and by OAuth client credentials",
+    TEST,
+    () =>
+      flow("k-docs", async () => {
+        const document = await (await fetch(url("/openapi.json"))).json();
+        const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
+        const inBody = operations.filter((op) => op["x-body-token"]);
+        const desk = await offlineDocs(1366);
+        try {
+          const { page } = desk;
+          await shot(page, "k-docs");
+          assert.equal(await page.locator("#docs-server").innerText(), BASE, "the page does not name the server it is served from");
+          assert.equal(await page.locator(".servers select").inputValue(), BASE, "Swagger UI's server is not the one the page came from");
+          assert.equal(
+            await page.locator(".opblock").count(),
+            operations.length,
+            "the page does not show every operation of /openapi.json",
+          );
+          assert.equal(await page.locator(".opblock .body-token").count(), inBody.length, "the body-token operations are not all marked");
+          assert.ok(inBody.length >= 5, `only ${inBody.length} operations take their token in the body`);
+
+          // A header credential: the sandbox's API token as a bearer, through the Authorize dialog.
+          const bearer = await authSection(page, "bearer");
+          await bearer.locator("input").fill(sandbox.token);
+          await bearer.getByRole("button", { name: "Apply credentials" }).click();
+          await bearer.getByText("Authorized", { exact: true }).waitFor();
+          await shot(page, "k-docs-authorized");
+          await page.locator(".dialog-ux .close-modal").click();
+          const zones = docsOperation(page, "/api/v1/zones");
+          const listed = await execute(zones);
+          assert.equal(listed.requestUrl, `${BASE}/api/v1/zones`, "the call did not go to the server the page came from");
+          assert.equal(listed.status, "200", `GET /api/v1/zones from the docs answered ${listed.status}: ${listed.body}`);
+          assert.match(listed.body, /"Lot 4"/, `GET /api/v1/zones from the docs does not list Lot 4: ${listed.body}`);
+          await shot(page, "k-docs-zones-1366");
+
+          // OPS-COM's token in the body: the reader puts it there.
+          const stats = docsOperation(page, "/api/OC-TOMA/v1/permits/stats");
+          await stats.locator(".opblock-summary-control").click();
+          await stats.locator("textarea.body-param__text").fill(JSON.stringify({ apiToken: sandbox.token, zones: "Lot 4" }));
+          const counted = await execute(stats);
+          assert.equal(counted.status, "200", `permits/stats from the docs answered ${counted.status}: ${counted.body}`);
+          assert.match(counted.body, /"zone": "Lot 4"/, `permits/stats from the docs counts no Lot 4: ${counted.body}`);
+          await shot(page, "k-docs-stats-1366");
+
+          // The same page on a phone, answers open: nothing wider than the screen.
+          await page.setViewportSize({ width: 360, height: 800 });
+          await zones.scrollIntoViewIfNeeded();
+          await shot(page, "k-docs-answers-360");
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.ok(overflow <= 0, `/docs with answers open at 360 px is ${overflow} px wider than the screen`);
+          assert.deepEqual(desk.foreign, [], "the docs page asked another origin for something");
+          assert.deepEqual(desk.errors, [], "the docs page reported errors");
+        } finally {
+          await desk.context.close();
+        }
+
+        // OAuth 2.0 client credentials: the page gets an access token from /oauth/token and calls with it.
+        const phone = await offlineDocs(360);
+        try {
+          const { page } = phone;
+          const clientId = readFileSync(join(SANDBOX_DIR, "sandbox-client-id"), "utf8").trim();
+          const clientSecret = readFileSync(join(SANDBOX_DIR, "sandbox-client-secret"), "utf8").trim();
+          const oauth = await authSection(page, "oauth2");
+          await oauth.locator('input[data-name="clientId"]').fill(clientId);
+          await oauth.locator('input[data-name="clientSecret"]').fill(clientSecret);
+          const issued = page.waitForResponse((response) => new URL(response.url()).pathname === "/oauth/token");
+          await oauth.getByRole("button", { name: "Apply given OAuth2 credentials" }).click();
+          const tokenResponse = await issued;
+          assert.equal(tokenResponse.status(), 200, `/oauth/token answered the docs page ${tokenResponse.status()}`);
+          const { access_token: accessToken } = await tokenResponse.json();
+          await oauth.getByText("Authorized", { exact: true }).waitFor();
+          await shot(page, "k-docs-oauth-360");
+          await page.locator(".dialog-ux .close-modal").click();
+          const sent = page.waitForRequest((request) => new URL(request.url()).pathname === "/api/v1/zones");
+          const listed = await execute(docsOperation(page, "/api/v1/zones"));
+          assert.equal((await sent).headers().authorization, `Bearer ${accessToken}`, "the call did not carry the OAuth access token");
+          assert.equal(listed.status, "200", `GET /api/v1/zones with the OAuth token answered ${listed.status}: ${listed.body}`);
+          await shot(page, "k-docs-oauth-zones-360");
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          assert.ok(overflow <= 0, `/docs at 360 px is ${overflow} px wider than the screen`);
+          assert.deepEqual(phone.foreign, [], "the docs page asked another origin for something");
+          assert.deepEqual(phone.errors, [], "the docs page reported errors");
+        } finally {
+          await phone.context.close();
+        }
+      }),
+  );
+
   it("i. every page fits a 360 px phone and a 1366 px desk, without sideways scrolling", TEST, () =>
     flow("i-widths", async () => {
       const page = await signedIn();
@@ -602,6 +743,8 @@ describe("admin console (e2e, Chromium)", () => {
           await page.setViewportSize({ width, height: 800 });
           for (const path of paths) {
             await page.goto(url(path));
+            // The docs page draws itself with its script: measure it drawn.
+            if (path === "/docs") await page.locator(".opblock").first().waitFor();
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             await shot(page, `i-${width}-${path.replace(/^\/admin\/sites\/demo\//, "").replace(/[^a-z0-9]+/gi, "-")}`);
             assert.ok(overflow <= 0, `${path} at ${width} px is ${overflow} px wider than the screen`);

@@ -382,7 +382,8 @@ function printBanner(
   const pending = parkMobileConfigured ? "" : "\n  (not set up yet: see the warning above; the sandbox tries again on the next round)";
   console.log(`
 ${rule}
-  permits-edge sandbox: ${SHOWN}   (docs: ${SHOWN}/docs)
+  permits-edge sandbox: ${SHOWN}
+  Try the API in a browser at ${SHOWN}/docs: Authorize with the token or the OAuth client below.
 
   Admin CLI (uses the sandbox admin secret in ${shown(SANDBOX_SECRET_FILE)}):
     ${CLI} site list

@@ -16,14 +16,67 @@ import { pbp } from "./routes/pbp";
 import { sessions } from "./routes/sessions";
 import { validatePlate } from "./routes/validate-plate";
 
-export const OPENAPI_CONFIG = {
-  openapi: "3.1.0",
-  info: {
-    title: "permits-edge",
-    version: "1.0.0",
-    description: "An OPS-COM-compatible permits API on Cloudflare Workers.",
+/**
+ * The groups of the document's operations, in the order the docs page shows them. Each says how its operations take
+ * their credential, since OpenAPI can describe header credentials but not OPS-COM's token in the body. An operation's
+ * tag must be one of these (the OpenAPI lint's `operation-tag-defined`).
+ */
+export const OPENAPI_TAGS = [
+  {
+    name: "OC-TOMA permits",
+    description:
+      "OPS-COM's Permit Create, Update, Delete and Stats, as OPS-COM's clients call them. **The API token travels in the JSON body as `apiToken`**, not in a header: these operations declare no security requirement (the Authorize dialog does not fill them in) and name the field in `x-body-token`. Put the token in the request body.",
   },
-};
+  {
+    name: "Enforcement",
+    description:
+      "Is this plate paid for, here, now? The lookup takes the token in a header (`Authorization: Bearer` or `X-Api-Key`); OPS-COM's validate/plate takes it in the body as `api_token`.",
+  },
+  {
+    name: "Genetec Pay-by-Plate",
+    description:
+      "The feed LPR systems pull, in Genetec AutoVu Pay-by-Plate's shape: an API token with the `lookup` scope in the `X-ApiKey` header.",
+  },
+  {
+    name: "Sessions",
+    description:
+      "Parking sessions for aggregators: an OAuth 2.0 access token (client credentials at `/oauth/token`) or an API token, as `Authorization: Bearer` or `X-Api-Key`.",
+  },
+  {
+    name: "OAuth 2.0",
+    description: "Client credentials (RFC 6749 §4.4) and revocation (RFC 7009): the client authenticates with HTTP Basic or in the form.",
+  },
+  {
+    name: "Admin",
+    description:
+      "Sites, lot zones, tokens, OAuth clients, permits, ParkMobile, tasks and retention: `Authorization: Bearer` with the ADMIN_TOKEN secret, or an API token with the `admin` scope (its own site).",
+  },
+];
+
+/**
+ * The document's top level for a server at `origin` (scheme, host and port, no trailing slash): the server the
+ * document was served from, so that a call made from the docs page goes back to it.
+ */
+export function openApiConfig(origin: string) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "permits-edge",
+      version: "1.0.0",
+      description: [
+        "An OPS-COM-compatible permits API on Cloudflare Workers.",
+        "",
+        "**Credentials.** Operations with a lock take a header credential: press **Authorize** and enter an API token (`bearer` or `apiKey`), an OAuth client's id and secret (`oauth2`, client credentials; the page gets the access token from `/oauth/token`), or the admin secret (`adminBearer`). OPS-COM's own operations (OC-TOMA permits, validate/plate) have no lock: their token goes in the request body (`apiToken`, `api_token`).",
+        "",
+        "In the local sandbox (`npm start`) the demo site's API token is in `.wrangler/sandbox-token`, its OAuth client in `.wrangler/sandbox-client-id` and `.wrangler/sandbox-client-secret`.",
+      ].join("\n"),
+      // The project has not been given a public licence: the API and its description are the owner's.
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+    },
+    servers: [{ url: origin, description: "this server" }],
+    tags: OPENAPI_TAGS,
+  };
+}
 
 /** The methods some route of `app` takes at `path` (a GET also answers HEAD), from its route table; middleware is not a route. */
 function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
@@ -89,7 +142,12 @@ export function buildApp() {
     scheme: "bearer",
     description: "An API token of the site, with the scope the call needs.",
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-Api-Key" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Api-Key",
+    description: "An API token of the site, with the scope the call needs, in the header aggregators such as ParkOnce send.",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", "oauth2", {
     type: "oauth2",
     description: "OAuth 2.0 client credentials: an access token from /oauth/token, sent as Authorization: Bearer.",
@@ -114,12 +172,18 @@ export function buildApp() {
     name: "X-ApiKey",
     description: "Genetec Pay-by-Plate's header: an API token of the site with the lookup scope.",
   });
-  app.doc31("/openapi.json", OPENAPI_CONFIG);
-  app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
+  // The document names the server it is served from: its origin as the caller reached it.
+  app.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
+  app.get("/docs", (c) => docsPage(c, new URL(c.req.url).origin));
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) => answerNotFound(c, allowedMethods(app, new URL(c.req.url).pathname)));
   app.onError(answerError);
 
   return app;
+}
+
+/** The OpenAPI document the Worker serves at /openapi.json to a caller that reached it at `origin`. */
+export function openApiDocument(origin: string) {
+  return buildApp().getOpenAPI31Document(openApiConfig(origin));
 }

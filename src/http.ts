@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Caller } from "./auth/authenticate";
@@ -27,6 +28,16 @@ export const MAX_BODY_BYTES = 32 * 1024;
 export const MAX_ADMIN_BODY_BYTES = 2 * 1024 * 1024;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The optional `Idempotency-Key` request header, as the OpenAPI document describes it ({@link idempotencyKey} reads it). */
+export const IdempotencyKeyHeader = z.object({
+  "Idempotency-Key": z.string().max(255).optional().openapi({
+    description:
+      "Makes a retry safe: the same key with the same request replays the first answer for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is refused (9022, 409). 1 to 255 visible ASCII characters, per site.",
+    // No example: the docs page would send it with every try, and a second try with another body would be 9022.
+    pattern: IDEMPOTENCY_KEY.source,
+  }),
+});
 
 /**
  * The request's `Idempotency-Key` header, if any: 1 to 255 visible ASCII

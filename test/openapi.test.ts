@@ -1,4 +1,6 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { DOCS_SCRIPT, DOCS_STYLESHEET, SWAGGER_UI_FILES, SWAGGER_UI_PATH } from "../src/routes/docs-assets";
 import { accessToken, adminCall, basic, bearer, call, newSite, post, postForm, seedPush, sessionSite } from "./helpers";
 
 type Schema = { properties?: Record<string, unknown>; required?: string[]; $ref?: string; allOf?: Schema[] };
@@ -223,22 +225,116 @@ describe("OpenAPI 3.1 document", () => {
     conforms(d, schema("/api/pbp/v2014-06/zones/{zoneId}/permits", "get", "404"), (await missing.json()) as Record<string, unknown>);
   });
 
-  it("renders a docs page with every operation, without outside assets", async () => {
-    const res = await call("/docs");
-    expect(res.status).toBe(200);
-    const html = await res.text();
-    expect(html).toContain("/api/OC-TOMA/v1/permits/push");
-    expect(html).toContain("/api/admin/v1/sites/{site}/tokens");
-    expect(html).toContain("LicencePlate");
-    expect(html).not.toMatch(/<script|<link[^>]+https?:/);
+  it("names the server it was reached at, so a call made from the docs goes back to it", async () => {
+    const d = (await doc()) as unknown as { servers: { url: string }[] };
+    expect(d.servers).toEqual([{ url: "http://permits.test", description: expect.any(String) }]);
+    const elsewhere = await exports.default.fetch(new Request("https://permits.example.org:8443/openapi.json"));
+    expect(((await elsewhere.json()) as { servers: { url: string }[] }).servers.map((s) => s.url)).toEqual([
+      "https://permits.example.org:8443",
+    ]);
   });
 
-  it("the docs page shows every operation of the document, whatever its method", async () => {
-    const d = await doc();
-    const html = await (await call("/docs")).text();
-    const operations = Object.entries(d.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method}-${path}`));
-    expect(operations).toContain("put-/api/admin/v1/sites/{site}/parkmobile");
-    for (const operation of operations) expect(html, operation).toContain(`id="${operation}"`);
+  it("carries a licence with an SPDX identifier, and declares every tag its operations use, with a description", async () => {
+    const d = (await doc()) as unknown as Doc & {
+      info: { license?: { name: string; identifier?: string } };
+      tags: { name: string; description: string }[];
+    };
+    expect(d.info.license).toEqual({ name: expect.any(String), identifier: expect.stringMatching(/^[A-Za-z0-9.+-]+$/) });
+    const declared = new Map(d.tags.map((t) => [t.name, t.description]));
+    for (const [path, item] of Object.entries(d.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const tags = (op as { tags?: string[] }).tags ?? [];
+        expect(tags.length, `${method} ${path}`).toBeGreaterThan(0);
+        for (const tag of tags) expect(declared.get(tag), `${method} ${path}: tag ${tag}`).toBeTruthy();
+      }
+    }
+  });
+
+  it("describes every parameter, and says what every query parameter's values look like", async () => {
+    const d = (await doc()) as unknown as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { name: string; in: string; description?: string; schema?: Record<string, unknown> }[] }>
+      >;
+    };
+    let queries = 0;
+    for (const [path, item] of Object.entries(d.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const p of op.parameters ?? []) {
+          const where = `${method} ${path} ${p.in} ${p.name}`;
+          expect(p.description?.trim(), where).toBeTruthy();
+          if (p.in !== "query") continue;
+          queries += 1;
+          expect(
+            ["format", "enum", "const", "pattern", "maxLength"].some((k) => k in (p.schema ?? {})),
+            `${where}: a format, an enum, a pattern or a maxLength`,
+          ).toBe(true);
+          if (p.schema?.type === "integer") expect(p.schema.format, where).toMatch(/^int(32|64)$/);
+        }
+      }
+    }
+    expect(queries).toBeGreaterThan(20);
+    const query = (path: string, name: string) =>
+      d.paths[path]?.get?.parameters?.find((p) => p.in === "query" && p.name === name)?.schema as Record<string, unknown>;
+    expect(query("/api/v1/sessions", "since")?.format).toBe("date-time");
+    expect(query("/api/v1/sessions", "status")?.enum).toEqual(["active", "stopped", "expired"]);
+    expect(new RegExp(query("/api/admin/v1/sites/{site}/permits", "from")?.pattern as string).test("2026-11-22T00:00:00")).toBe(true);
+  });
+
+  it("marks the operations whose token travels in the body: no security requirement, x-body-token naming a body field", async () => {
+    type Op = {
+      operationId: string;
+      description?: string;
+      security?: unknown[];
+      "x-body-token"?: { field: string; scope: string };
+      requestBody?: { content: Record<string, { schema: Schema }> };
+    };
+    const d = (await doc()) as unknown as Doc & { paths: Record<string, Record<string, Op>> };
+    const operations = Object.values(d.paths).flatMap((item) => Object.values(item));
+    const inBody = operations.filter((op) => op.security?.length === 0);
+    expect(inBody.map((op) => [op.operationId, op["x-body-token"]]).sort()).toEqual([
+      ["deletePermit", { field: "apiToken", scope: "delete" }],
+      ["permitStats", { field: "apiToken", scope: "stats" }],
+      ["pushPermit", { field: "apiToken", scope: "push" }],
+      ["updatePermit", { field: "apiToken", scope: "update" }],
+      ["validatePlate", { field: "api_token", scope: "lookup" }],
+    ]);
+    for (const op of inBody) {
+      const token = op["x-body-token"] as { field: string; scope: string };
+      expect(op.description, op.operationId).toMatch(new RegExp(`^\\*\\*Credential:\\*\\* .*\`${token.field}\``));
+      const body = deref(d as unknown as Doc, op.requestBody?.content["application/json"]?.schema as Schema);
+      expect(body.properties, op.operationId).toHaveProperty(token.field);
+    }
+    // Every other operation names its header credential.
+    for (const op of operations.filter((o) => !inBody.includes(o))) {
+      expect(op.security?.length, op.operationId).toBeGreaterThan(0);
+      expect(op["x-body-token"], op.operationId).toBeUndefined();
+    }
+  });
+
+  it("serves /docs: Swagger UI from this Worker's static assets, naming the server its calls go to", async () => {
+    const res = await call("/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<code id="docs-server">http://permits.test</code>');
+    expect(html).toContain('data-document="/openapi.json"');
+    // Every file it loads is one of the docs' static assets, under /docs/assets on this origin; no inline script.
+    const loaded = [...html.matchAll(/<(?:script|link)\b[^>]*?\s(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+    expect(loaded.sort()).toEqual(
+      [`${SWAGGER_UI_PATH}/swagger-ui-bundle.js`, `${SWAGGER_UI_PATH}/swagger-ui.css`, DOCS_SCRIPT, DOCS_STYLESHEET, "data:,"].sort(),
+    );
+    for (const file of loaded.filter((f) => f?.startsWith(SWAGGER_UI_PATH))) {
+      expect(SWAGGER_UI_FILES as readonly string[]).toContain(file?.slice(SWAGGER_UI_PATH.length + 1));
+    }
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    // The browser holds it to that: scripts from this origin only, calls to this origin only.
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/script-src[^;]*'unsafe-(inline|eval)'/);
+    expect((await call("/", { redirect: "manual" })).headers.get("location")).toBe("/docs");
   });
 
   it("every operation has an operationId and documents its error answers", async () => {

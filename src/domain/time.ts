@@ -4,6 +4,9 @@
  */
 const WIRE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z?$/;
 
+/** The wire time's shape as a JSON Schema `pattern`, for the OpenAPI document (the calendar check is parseWireTime's). */
+export const WIRE_TIME_PATTERN = WIRE_TIME.source;
+
 /** Parses a wire time into epoch seconds, or `undefined` if it is malformed or not a real calendar time (2026-02-30). */
 export function parseWireTime(value: string): number | undefined {
   const m = WIRE_TIME.exec(value);

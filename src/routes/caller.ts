@@ -87,6 +87,20 @@ function headerSecurity(form: HeaderForm, scope: Scope): Record<string, string[]
   return form === "X-ApiKey" ? [{ pbpApiKey: [] }] : [{ bearer: [] }, { apiKey: [] }, { oauth2: [scope] }];
 }
 
+/**
+ * The OpenAPI entry of an operation whose API token travels in the request body as `field` (OPS-COM's way), not
+ * in a header. OpenAPI has no security scheme for a body credential, so the operation declares no requirement
+ * (`security: []`: the docs page's Authorize dialog does not apply), names the field and the scope in
+ * `x-body-token` (the docs page marks the operation with it), and says so first in its description.
+ */
+export function bodyTokenOperation(field: string, scope: Scope, description: string) {
+  return {
+    security: [] as Record<string, string[]>[],
+    "x-body-token": { field, scope },
+    description: `**Credential:** an API token with the \`${scope}\` scope, in the request body as \`${field}\` (not in a header).\n\n${description}`,
+  };
+}
+
 /** Where the token is in a request of `form`, and the header it came in; nothing when no such header was sent. */
 function tokenOf(c: Context, form: HeaderForm): { token: string | undefined; from: TokenSource } {
   if (form === "X-ApiKey") return { token: c.req.header("x-apikey"), from: "X-ApiKey" };

@@ -41,7 +41,11 @@ lookup.openapi(
       "Matches the plate normalized (case, spaces, dashes and dots ignored) against the permits active now (started, not ended, not deleted), and those that ended within the site's grace period, flagged `expiredWithinGrace`. `confusables=true` also matches plates that differ only by characters cameras confuse (O/Q=0, I/L=1, B=8, S=5, Z=2, G=6); `state` leaves out permits of another known state. Needs a token with the `lookup` scope. One indexed query, which a read replica near the caller may answer (send `x-d1-bookmark` to read at least what you wrote).",
     request: {
       query: z.object({
-        plate: z.string().min(1).max(PLATE_MAX).openapi({ example: "PL8RDR" }),
+        plate: z
+          .string()
+          .min(1)
+          .max(PLATE_MAX)
+          .openapi({ description: "The plate to check; case, spaces, dashes and dots ignored.", example: "PL8RDR" }),
         zone: z
           .string()
           .max(ZONE_NAME_MAX)

@@ -18,9 +18,9 @@ import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermi
 import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
-import { type AppEnv, acceptBody, idempotencyKey, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { type AppEnv, acceptBody, IdempotencyKeyHeader, idempotencyKey, MAX_BODY_BYTES, readJsonObject } from "../http";
 import { d1Session } from "./bookmark";
-import { authenticateRequest } from "./caller";
+import { authenticateRequest, bodyTokenOperation } from "./caller";
 
 /** OPS-COM's OC-TOMA v1 permits API, mounted at /api/OC-TOMA/v1. */
 export const ocToma = new OpenAPIHono<AppEnv>();
@@ -45,6 +45,20 @@ function requestSchema(endpoint: EndpointAttributes) {
     }
   }
   return z.object(shape).loose();
+}
+
+/**
+ * The body the docs page offers to send for one endpoint: each attribute once, under its first name, with its
+ * example (the token's is a placeholder to replace).
+ */
+function requestExample(endpoint: EndpointAttributes): Record<string, string> {
+  return Object.fromEntries(
+    (Object.keys(endpoint) as AttributeName[]).flatMap((attr) => {
+      const rule: AttributeRule = attributes[attr];
+      const name = rule.names[0];
+      return rule.example === undefined || name === undefined ? [] : [[name, rule.example]];
+    }),
+  );
 }
 
 /**
@@ -76,10 +90,18 @@ function endpoint<E extends EndpointAttributes>(
     operationId: spec.operationId,
     tags: ["OC-TOMA permits"],
     summary: spec.summary,
-    description: spec.description,
+    ...bodyTokenOperation("apiToken", spec.scope, spec.description),
     request: {
       headers: spec.headers,
-      body: { required: true, content: { "application/json": { schema: requestSchema(spec.attributes).openapi(spec.requestName) } } },
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: requestSchema(spec.attributes).openapi(spec.requestName),
+            example: requestExample(spec.attributes),
+          },
+        },
+      },
     },
     responses: {
       200: { description: spec.response.description, content: { "application/json": { schema: spec.response.schema } } },
@@ -115,7 +137,7 @@ endpoint(
     scope: "push",
     attributes: pushAttributes,
     requestName: "PermitPush",
-    headers: z.object({ "Idempotency-Key": z.string().max(255).optional() }),
+    headers: IdempotencyKeyHeader,
     response: { description: "Stored (or a retry of a stored push)", schema: PermitReference },
     errors: [400, 401, 403, 409, 413, 415],
   },

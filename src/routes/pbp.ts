@@ -149,9 +149,13 @@ pbp.openapi(
         zoneId: z
           .string()
           .max(20)
-          .openapi({ param: { name: "zoneId", in: "path" }, example: "12" }),
+          .openapi({ param: { name: "zoneId", in: "path" }, description: "A ZoneId from the zone list (GET zones).", example: "12" }),
       }),
-      query: z.object({ continuationToken: z.string().max(400).optional() }),
+      query: z.object({
+        continuationToken: z.string().max(400).optional().openapi({
+          description: "The ContinuationToken of this zone's previous answer, as it came (opaque); leave it out for the full list.",
+        }),
+      }),
     },
     responses: {
       200: {

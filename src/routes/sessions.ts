@@ -21,7 +21,7 @@ import { type SiteConfig, ZONE_NAME_MAX, type ZoneConfig, zoneKey } from "../dom
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
-import { idempotencyKey } from "../http";
+import { IdempotencyKeyHeader, idempotencyKey } from "../http";
 import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
 import { LOOKUP_LIMIT } from "./lookup";
@@ -140,7 +140,11 @@ const SessionParam = z.object({
   id: z
     .string()
     .max(REFERENCE_MAX)
-    .openapi({ param: { name: "id", in: "path" }, example: "1a9b5375-cb75-4c71-9939-eeae550b09ac" }),
+    .openapi({
+      param: { name: "id", in: "path" },
+      description: "The session's session_id.",
+      example: "1a9b5375-cb75-4c71-9939-eeae550b09ac",
+    }),
 });
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -348,7 +352,7 @@ sessions.openapi(
     description:
       "Starts now and ends `duration` minutes later, within the zone's maximum. Without an amount, the zone's rate prices it (rounded up to the cent). Refused with 409 (9022, naming `session_id`) while this client has a running session of the plate in the zone: extend it instead. Retries are safe with an `Idempotency-Key` header (kept 24 hours): the same key and request answer the same session (`Idempotent-Replayed: true`); the same key with another request is 9022. One D1 round trip with warm caches.",
     request: {
-      headers: z.object({ "Idempotency-Key": z.string().max(255).optional() }),
+      headers: IdempotencyKeyHeader,
       body: body(SessionStart),
     },
     responses: {
@@ -484,11 +488,25 @@ sessions.openapi(
       "Filters: `license_plate` (matched normalized), `status` (active, stopped, expired, computed now), `since` (started at or after; RFC 3339 with an offset). Pages of `limit` (1 to 100, default 50); pass `next_cursor` as `cursor` for the next page, until it is null. Sessions are listed without their transactions.",
     request: {
       query: z.object({
-        license_plate: z.string().max(PLATE_MAX).optional(),
-        status: z.enum(SESSION_STATUSES).optional(),
-        since: z.string().max(40).optional().openapi({ example: "2026-11-22T00:00:00Z" }),
-        limit: z.coerce.number().int().min(1).max(100).default(50),
-        cursor: z.string().max(100).optional(),
+        license_plate: z
+          .string()
+          .max(PLATE_MAX)
+          .optional()
+          .openapi({ description: "Only this plate's sessions; case, spaces, dashes and dots ignored." }),
+        status: z.enum(SESSION_STATUSES).optional().openapi({ description: "Only sessions in this status, computed now." }),
+        since: z.string().max(40).optional().openapi({
+          description: "Only sessions started at or after this time: RFC 3339 with an offset.",
+          format: "date-time",
+          example: "2026-11-22T00:00:00Z",
+        }),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(50)
+          .openapi({ description: "Sessions per page: 1 to 100.", format: "int32" }),
+        cursor: z.string().max(100).optional().openapi({ description: "The previous page's next_cursor, as it came (opaque)." }),
       }),
     },
     responses: {
@@ -620,8 +638,16 @@ sessions.openapi(
       "Sessions (of every client), pushes, ParkMobile imports and standard permits active now, and those that ended within the site's grace period (flagged `expired_within_grace`), the plate matched normalized (case, spaces, dashes and dots ignored), optionally in one zone (by its number, else its name) and state. At most 100, latest end first. Needs the `lookup` scope; a read replica near the caller may answer (send `x-d1-bookmark` to read at least what you wrote).",
     request: {
       query: z.object({
-        license_plate: z.string().min(1).max(PLATE_MAX).openapi({ example: "ABC1234" }),
-        zone_number: z.string().max(ZONE_NAME_MAX).optional().openapi({ example: "104" }),
+        license_plate: z
+          .string()
+          .min(1)
+          .max(PLATE_MAX)
+          .openapi({ description: "The plate; case, spaces, dashes and dots ignored.", example: "ABC1234" }),
+        zone_number: z
+          .string()
+          .max(ZONE_NAME_MAX)
+          .optional()
+          .openapi({ description: "Only rights in this zone: its number, else its name.", example: "104" }),
         license_plate_state: z
           .string()
           .max(10)

@@ -6,7 +6,7 @@ import { formatWireTime, nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, MAX_BODY_BYTES, readJsonObject } from "../http";
 import { d1Session } from "./bookmark";
-import { authenticateRequest } from "./caller";
+import { authenticateRequest, bodyTokenOperation } from "./caller";
 import { LOOKUP_LIMIT } from "./lookup";
 import { graceSeconds, plateToCheck, stateToCheck } from "./plate-input";
 
@@ -37,6 +37,9 @@ const Request = z
       .openapi({ description: "Extension: also match plates that differ only by O/Q=0, I/L=1, B=8, S=5, Z=2, G=6." }),
   })
   .openapi("ValidatePlateRequest");
+
+/** The body the docs page offers to send (the token is a placeholder to replace). */
+const EXAMPLE = { api_token: "YOUR-API-TOKEN", client: "demo", plate: "PL8RDR" };
 
 const ValidPermit = z.object({
   type: z.enum(["temp", "standard"]),
@@ -72,12 +75,18 @@ validatePlate.openAPIRegistry.registerPath({
   operationId: "validatePlate",
   tags: ["Enforcement"],
   summary: "OPS-COM plate validation: does this plate hold a valid permit?",
-  description:
+  ...bodyTokenOperation(
+    "api_token",
+    "lookup",
     "OPS-COM's call, body and answer. The token is checked first (9001, 9002), then the client code (9000 when missing; 9002, 403, when the token is not that client's), then the plate (9006, 9030, 9033). Permits valid now, and those that ended within the site's grace period (`expiredWithinGrace`), are listed; `valid` is true when there is one. Errors use this API's one error body, which holds OPS-COM's ErrorCode and ErrorMessage.",
+  ),
   request: {
     body: {
       required: true,
-      content: { "application/json": { schema: Request }, "application/x-www-form-urlencoded": { schema: Request } },
+      content: {
+        "application/json": { schema: Request, example: EXAMPLE },
+        "application/x-www-form-urlencoded": { schema: Request, example: EXAMPLE },
+      },
     },
   },
   responses: {

@@ -45,7 +45,7 @@ const ClientParam = z.object({
   id: z
     .string()
     .max(100)
-    .openapi({ param: { name: "id", in: "path" }, example: "oc_0a1b2c3d4e5f6g7h" }),
+    .openapi({ param: { name: "id", in: "path" }, description: "The OAuth client's id (its client_id).", example: "oc_0a1b2c3d4e5f6g7h" }),
 });
 
 /** The client in the path, if the caller may manage its site; 9009 otherwise (another site's client answers as a missing one). */

@@ -15,7 +15,7 @@ import { attributes, REFERENCE_MAX } from "../../domain/attributes";
 import { SOURCES } from "../../domain/permit";
 import { normalizePlate, PLATE_MAX } from "../../domain/plate";
 import { ZONE_NAME_MAX } from "../../domain/site";
-import { formatWireTime, nowSeconds, parseWireTime } from "../../domain/time";
+import { formatWireTime, nowSeconds, parseWireTime, WIRE_TIME_PATTERN } from "../../domain/time";
 import { permitSequencer } from "../../durable/permit-sequencer";
 import { AppError, ErrorCode } from "../../errors";
 import { csvStream } from "../csv";
@@ -100,7 +100,11 @@ const optionalTime = (description: string) =>
     .string()
     .refine((s) => parseWireTime(s) !== undefined, "must be a UTC time formatted Y-m-d\\TH:i:s")
     .optional()
-    .openapi({ description, example: "2026-11-22T00:00:00" });
+    .openapi({
+      description: `${description} UTC, Y-m-d\\TH:i:s (a trailing Z allowed).`,
+      pattern: WIRE_TIME_PATTERN,
+      example: "2026-11-22T00:00:00",
+    });
 
 /** The filters of a permit search (and of its CSV export). */
 const SearchFilters = z.object({
@@ -118,8 +122,8 @@ const SearchFilters = z.object({
     .max(ZONE_NAME_MAX)
     .optional()
     .openapi({ description: "A lot zone (its name, or its number), or a zone name permits used that no lot zone has (disconnected)." }),
-  from: optionalTime("Only permits that end after this UTC time."),
-  to: optionalTime("Only permits that start before this UTC time."),
+  from: optionalTime("Only permits that end after this time:"),
+  to: optionalTime("Only permits that start before this time:"),
   source: z
     .string()
     .max(50)
@@ -139,14 +143,21 @@ export const PermitQuery = SearchFilters.extend({
     .min(1)
     .max(MAX_PAGE)
     .default(1)
-    .openapi({ description: `The page, 50 permits each, from 1 to ${MAX_PAGE}: narrow the filters, or export, to see past them.` }),
+    .openapi({
+      format: "int32",
+      description: `The page, 50 permits each, from 1 to ${MAX_PAGE}: narrow the filters, or export, to see past them.`,
+    }),
 });
 
 const ReferenceParam = z.object({
   reference: z
     .string()
     .max(REFERENCE_MAX)
-    .openapi({ param: { name: "reference", in: "path" }, example: "1a9b5375-cb75-4c71-9939-eeae550b09ac" }),
+    .openapi({
+      param: { name: "reference", in: "path" },
+      description: "The permit's reference (reference_id).",
+      example: "1a9b5375-cb75-4c71-9939-eeae550b09ac",
+    }),
 });
 
 /**

@@ -60,7 +60,7 @@ const MonthParam = SiteParam.extend({
   month: z
     .string()
     .regex(MONTH, "must be a month, YYYY-MM")
-    .openapi({ param: { name: "month", in: "path" }, example: "2025-09" }),
+    .openapi({ param: { name: "month", in: "path" }, description: "The archived month, YYYY-MM (UTC).", example: "2025-09" }),
 });
 
 /** A site's retention policy, and the archives its runs wrote. */

@@ -72,7 +72,9 @@ export const Slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit")
   .openapi({ example: "demo" });
-export const SiteParam = z.object({ site: Slug.openapi({ param: { name: "site", in: "path" } }) });
+export const SiteParam = z.object({
+  site: Slug.openapi({ param: { name: "site", in: "path" }, description: "The site's slug (the OPS-COM client code)." }),
+});
 
 /** A JSON answer of an operation. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });

@@ -100,7 +100,15 @@ async function taskView(d1: D1Database, siteId: number, task: TaskKey): Promise<
 }
 
 export const TaskSwitch = z.object({ enabled: z.boolean() });
-export const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20).openapi({ example: 20 }) });
+export const RunsQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(20)
+    .openapi({ description: "How many runs, newest first: 1 to 200.", format: "int32", example: 20 }),
+});
 
 const TaskParam = SiteParam.extend({
   task: z.string().openapi({ param: { name: "task", in: "path" }, description: "The task key.", example: "parkmobile" }),

@@ -41,7 +41,11 @@ export const TokenCreate = z.object({
   label: z.string().trim().min(1).max(100).optional().openapi({ example: "Pay stations, east lots" }),
 });
 
-const TokenParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, example: "tk_0a1b2c3d4e5f" }) });
+const TokenParam = z.object({
+  id: z
+    .string()
+    .openapi({ param: { name: "id", in: "path" }, description: "The API token's id (not its secret).", example: "tk_0a1b2c3d4e5f" }),
+});
 
 /** The token in the path, if the caller may manage its site; 9009 otherwise (another site's token answers as a missing one). */
 async function tokenOf(c: AdminContext, id: string): Promise<TokenRow> {
