@@ -57,7 +57,8 @@ const codes = {
   TooLong: {
     code: 9030,
     statuses: [400],
-    summary: "maximum characters exceeded, or a number above its maximum (a session longer than a week)",
+    summary:
+      "maximum characters exceeded, or a number above its maximum (a session longer than a week, a transactions report longer than 31 days)",
   },
   Required: {
     code: 9031,
@@ -72,9 +73,9 @@ const codes = {
   },
   Invalid: {
     code: 9033,
-    statuses: [400],
+    statuses: [400, 406],
     summary:
-      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one",
+      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one (400); an `Accept` header that allows none of the answer's formats (406)",
   },
   Internal: {
     code: 9999,
