@@ -405,6 +405,31 @@ The daily task applies it; \`task run --site <slug> retention\` applies it now.`
     run: (api, _, o) => api.listArchives(o.site as string),
     show: (r) => table(r.archives, { MONTH: "month", PERMITS: "permits", BYTES: "bytes", WRITTEN: "uploadedAt", KEY: "key" }),
   }),
+  "report transactions": command<string | Data<"transactionsJson">>({
+    group: "Reports",
+    args: [],
+    options: {
+      ...SITE,
+      from: { value: "date or time", required: true },
+      to: { value: "date or time", required: true },
+      zone: { value: "zone" },
+      source: { value: "source" },
+      currency: { value: "CAD" },
+      format: { value: "csv|json" },
+    },
+    help: `one row per operation (create, update, delete, session start, extension and stop, import), on standard output:
+  npm run admin -- report transactions --site demo --from 2026-03-01 --to 2026-03-31 > march.csv
+dates are days in the site's time zone, both included; UTC times (Y-m-d\\TH:i:s) are instants, --to excluded;
+at most 31 days; --format json for JSON (CSV by default)`,
+    run: (api, _, o) => {
+      const q = { from: o.from, to: o.to, zone: o.zone, source: o.source, currency: o.currency };
+      const format = o.format ?? "csv";
+      if (format !== "csv" && format !== "json") throw new UsageError(`--format must be csv or json, not ${format}.`);
+      const report = format === "json" ? api.transactionsJson(o.site as string, q) : api.transactionsCsv(o.site as string, q);
+      return report as Promise<Answer<string | Data<"transactionsJson">>>;
+    },
+    show: (report) => (typeof report === "string" ? process.stdout.write(report) : console.log(JSON.stringify(report, null, 2))),
+  }),
   "task list": command({
     group: TASKS_GROUP,
     args: [],

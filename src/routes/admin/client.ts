@@ -11,6 +11,7 @@ import type { errorBody } from "../../errors";
 import type { ClientCreate, ClientList, ClientView, NewClientView } from "./clients";
 import type { ConnectionCheck, ParkMobileInput, ParkMobileSettings } from "./parkmobile";
 import type { PermitEnded, PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
+import type { ReportQuery, TransactionReport } from "./reports";
 import type { ArchiveList, RetentionInput, RetentionView } from "./retention";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { ImportCountsView, RetentionCountsView, RunList, RunView, TaskList, TaskView } from "./tasks";
@@ -24,19 +25,30 @@ export type AdminError = z.infer<ReturnType<typeof errorBody>>;
 export type Answer<T> = { ok: true; data: T } | { ok: false; status: number; error: AdminError };
 
 /**
- * How a request reaches the admin API (`path` is under /api/admin/v1). It
+ * How a request reaches the admin API (`path` is under /api/admin/v1), with
+ * `headers` beside the transport's own (`accept`, for an answer in CSV). It
  * resolves to the HTTP status and the answer: parsed when it is JSON, its
  * text otherwise (a CSV export); a failure to reach the API rejects.
  */
-export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+export type Send = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: unknown }>;
 
 /** The admin API, one method per operation. */
 export type AdminClient = ReturnType<typeof adminClient>;
 
 /** A client over `send`. */
 export function adminClient(send: Send) {
-  async function call<S extends z.ZodType>(method: string, path: string, body?: unknown): Promise<Answer<z.infer<S>>> {
-    const answer = await send(method, path, body);
+  async function call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Answer<z.infer<S>>> {
+    const answer = await send(method, path, body, headers);
     const data = answer.body as { status?: unknown };
     if (answer.status >= 400 || data?.status === "error") return { ok: false, status: answer.status, error: answer.body as AdminError };
     return { ok: true, data: answer.body as z.infer<S> };
@@ -97,6 +109,12 @@ export function adminClient(send: Send) {
     setRetention: (slug: string, input: z.input<typeof RetentionInput>) =>
       call<typeof RetentionView>("PUT", `${site(slug)}/retention`, input),
     listArchives: (slug: string) => call<typeof ArchiveList>("GET", `${site(slug)}/archives`),
+
+    /** The transactions report: its CSV text, or the report as JSON. */
+    transactionsCsv: (slug: string, q: Partial<Record<keyof z.input<typeof ReportQuery>, string>>) =>
+      call<z.ZodString>("GET", `${site(slug)}/reports/transactions${query(q)}`, undefined, { accept: "text/csv" }),
+    transactionsJson: (slug: string, q: Partial<Record<keyof z.input<typeof ReportQuery>, string>>) =>
+      call<typeof TransactionReport>("GET", `${site(slug)}/reports/transactions${query(q)}`, undefined, { accept: "application/json" }),
   };
 }
 
