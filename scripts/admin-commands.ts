@@ -167,6 +167,14 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     run: (api, a) => api.rotateToken(a.id as string),
     show: (r) => showNewToken(r, "Rotated; the old secret no longer works"),
   }),
+  "token tier": command({
+    group: "API tokens",
+    args: ["id", "tier"],
+    options: {},
+    help: "its rate limits: standard (the default), high or max (ADMIN_TOKEN only; see the README's rate limits)",
+    run: (api, a) => api.setTokenTier(a.id as string, a.tier as Data<"setTokenTier">["tier"]),
+    show: (r) => console.log(`Token ${r.id} is now in tier ${r.tier}.`),
+  }),
   "client create": command({
     group: "OAuth clients",
     args: [],
@@ -196,6 +204,14 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     options: {},
     run: (api, a) => api.rotateClient(a["client id"] as string),
     show: (r) => showNewClient(r, "Rotated; the old secret and its access tokens no longer work"),
+  }),
+  "client tier": command({
+    group: "OAuth clients",
+    args: ["client id", "tier"],
+    options: {},
+    help: "its rate limits, shared by its access tokens: standard (the default), high or max (ADMIN_TOKEN only)",
+    run: (api, a) => api.setClientTier(a["client id"] as string, a.tier as Data<"setClientTier">["tier"]),
+    show: (r) => console.log(`OAuth client ${r.clientId} (${r.label}) is now in tier ${r.tier}.`),
   }),
   "zone add": command({
     group: "Lot zones",
@@ -641,6 +657,7 @@ const CLIENT_COLUMNS: Columns<Data<"listClients">["clients"][number]> = {
   SECRET: (c) => `${c.secretPrefix}…`,
   CREATED: "createdAt",
   "LAST USED": (c) => c.lastUsedAt ?? "never",
+  TIER: "tier",
   REVOKED: (c) => c.revokedAt ?? "",
 };
 const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
@@ -650,6 +667,7 @@ const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
   SCOPES: (t) => t.scopes.join(","),
   CREATED: "createdAt",
   "LAST USED": (t) => t.lastUsedAt ?? "never",
+  TIER: "tier",
   REVOKED: (t) => t.revokedAt ?? "",
 };
 const PERMIT_COLUMNS: Columns<Data<"searchPermits">["permits"][number]> = {

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Caller } from "./auth/authenticate";
+import type { RateLimitState } from "./domain/rate-limits";
 import { AppError, ErrorCode } from "./errors";
 
 /** A request's D1 session (see routes/bookmark.ts) and the bookmark it started from. */
@@ -18,6 +19,8 @@ export interface AppEnv {
     d1?: RequestSession;
     /** The credential the request authenticated with, whose use is recorded once it has succeeded (`recordCredentialUse`). */
     credential?: Caller;
+    /** What the rate limiter decided for this request's credential (`countCall`), which its answer's headers say. */
+    rateLimit?: RateLimitState;
   };
 }
 

@@ -265,10 +265,41 @@ describe("admin console: a record is shown and acted on under its own site only"
     for (const path of [`${base}/tokens/${theirs.tokenId}/revoke`, `${base}/clients/${client.clientId}/revoke`]) {
       expect((await submit(path, session, { _csrf: token })).status, path).toBe(404);
     }
-    expect(await count("api_tokens", "id = ? AND revoked_at IS NULL", theirs.tokenId)).toBe(1);
-    expect(await count("oauth_clients", "id = ? AND revoked_at IS NULL", client.clientId)).toBe(1);
+    for (const path of [`${base}/tokens/${theirs.tokenId}/tier`, `${base}/clients/${client.clientId}/tier`]) {
+      expect((await submit(path, session, { _csrf: token, tier: "max" })).status, path).toBe(404);
+    }
+    expect(await count("api_tokens", "id = ? AND revoked_at IS NULL AND rate_tier = 'standard'", theirs.tokenId)).toBe(1);
+    expect(await count("oauth_clients", "id = ? AND revoked_at IS NULL AND rate_tier = 'standard'", client.clientId)).toBe(1);
     // Under its own site, the permit is there.
     expect((await page(`/admin/sites/${theirs.slug}/permits/${permit}`, session)).status).toBe(200);
+  });
+});
+
+describe("admin console: rate-limit tiers", () => {
+  it("shows each credential's tier and changes it; a revoked one's is shown, not offered", async () => {
+    const { slug, tokenId } = await newSite();
+    const client = (await (await adminCall("POST", `/sites/${slug}/clients`, { label: "Tiered", scopes: ["lookup"] })).json()) as {
+      clientId: string;
+    };
+    const { session } = await signIn();
+    const csrf = await csrfOf(`/admin/sites/${slug}/tokens`, session);
+    const tokens = await (await page(`/admin/sites/${slug}/tokens`, session)).text();
+    expect(tokens).toContain(`action="/admin/sites/${slug}/tokens/${tokenId}/tier"`);
+    expect(tokens).toMatch(/<option value="standard" selected="">standard<\/option>/);
+    expect((await submit(`/admin/sites/${slug}/tokens/${tokenId}/tier`, session, { _csrf: csrf, tier: "high" })).status).toBe(303);
+    expect(await (await page(`/admin/sites/${slug}/tokens`, session)).text()).toMatch(
+      new RegExp(`role="status">Token ${tokenId} is now in tier high\\.`),
+    );
+    await submit(`/admin/sites/${slug}/tokens/${tokenId}/tier`, session, { _csrf: csrf, tier: "gold" });
+    expect(await (await page(`/admin/sites/${slug}/tokens`, session)).text()).toMatch(
+      /role="alert">tier must be one of standard, high, max\. \(error 9033\)/,
+    );
+    expect((await submit(`/admin/sites/${slug}/clients/${client.clientId}/tier`, session, { _csrf: csrf, tier: "max" })).status).toBe(303);
+    expect(await count("oauth_clients", "id = ? AND rate_tier = 'max'", client.clientId)).toBe(1);
+    await adminCall("DELETE", `/tokens/${tokenId}`);
+    const revoked = await (await page(`/admin/sites/${slug}/tokens`, session)).text();
+    expect(revoked).not.toContain(`/tokens/${tokenId}/tier"`);
+    expect(await count("api_tokens", "id = ? AND rate_tier = 'high'", tokenId)).toBe(1);
   });
 });
 

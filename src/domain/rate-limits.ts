@@ -30,3 +30,13 @@ export const RATE_LIMITS: Readonly<Record<RateTier, Readonly<Record<Traffic, num
   high: { writes: 600, reads: 3000 },
   max: { writes: 3000, reads: 15000 },
 };
+
+/** What the limiter decided for a request: the credential's tier, the traffic counted, what is left, when more comes. */
+export interface RateLimitState {
+  tier: RateTier;
+  traffic: Traffic;
+  /** Calls left in the current window, as the Worker instance counted them (0 when refused). */
+  remaining: number;
+  /** Seconds until more is allowed. */
+  reset: number;
+}

@@ -301,6 +301,7 @@ sessions.openapi(
     path: "/zones",
     operationId: "listSessionZones",
     scope: "sessions",
+    traffic: "reads",
     tags: TAGS,
     summary: "The site's lot zones, with their rates, limits and occupancy",
     description:
@@ -340,6 +341,7 @@ sessions.openapi(
     path: "/sessions",
     operationId: "startSession",
     scope: "sessions",
+    traffic: "writes",
     tags: TAGS,
     summary: "Start a parking session: zone, plate, duration",
     description:
@@ -458,6 +460,7 @@ sessions.openapi(
     path: "/sessions/{id}",
     operationId: "getSession",
     scope: "sessions",
+    traffic: "reads",
     tags: TAGS,
     summary: "A session with its status and transactions",
     description:
@@ -475,6 +478,7 @@ sessions.openapi(
     path: "/sessions",
     operationId: "listSessions",
     scope: "sessions",
+    traffic: "reads",
     tags: TAGS,
     summary: "This client's sessions, newest first",
     description:
@@ -528,6 +532,7 @@ sessions.openapi(
     path: "/sessions/{id}/stop",
     operationId: "stopSession",
     scope: "sessions",
+    traffic: "writes",
     tags: TAGS,
     summary: "Stop a session early: its end becomes now",
     description:
@@ -553,6 +558,7 @@ sessions.openapi(
     path: "/sessions/{id}/extend",
     operationId: "extendSession",
     scope: "sessions",
+    traffic: "writes",
     tags: TAGS,
     summary: "Extend a running session by whole minutes",
     description:
@@ -611,6 +617,7 @@ sessions.openapi(
     path: "/rights",
     operationId: "plateRights",
     scope: "lookup",
+    traffic: "reads",
     tags: TAGS,
     summary: "Every right a plate holds now, whatever its source",
     description:

@@ -15,7 +15,7 @@ import type { ReportQuery, TransactionReport } from "./reports";
 import type { ArchiveList, RetentionInput, RetentionView } from "./retention";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { ImportCountsView, RetentionCountsView, RunList, RunView, TaskList, TaskView } from "./tasks";
-import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
+import type { NewTokenView, TierChange, TokenCreate, TokenList, TokenView } from "./tokens";
 import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
 /** An error answer of the admin API: its code, message and field. */
@@ -77,11 +77,14 @@ export function adminClient(send: Send) {
     createToken: (slug: string, input: z.input<typeof TokenCreate>) => call<typeof NewTokenView>("POST", `${site(slug)}/tokens`, input),
     revokeToken: (id: string) => call<typeof TokenView>("DELETE", `/tokens/${seg(id)}`),
     rotateToken: (id: string) => call<typeof NewTokenView>("POST", `/tokens/${seg(id)}/rotate`),
+    setTokenTier: (id: string, tier: z.input<typeof TierChange>["tier"]) => call<typeof TokenView>("PATCH", `/tokens/${seg(id)}`, { tier }),
 
     listClients: (slug: string) => call<typeof ClientList>("GET", `${site(slug)}/clients`),
     createClient: (slug: string, input: z.input<typeof ClientCreate>) => call<typeof NewClientView>("POST", `${site(slug)}/clients`, input),
     revokeClient: (id: string) => call<typeof ClientView>("DELETE", `/clients/${seg(id)}`),
     rotateClient: (id: string) => call<typeof NewClientView>("POST", `/clients/${seg(id)}/rotate`),
+    setClientTier: (id: string, tier: z.input<typeof TierChange>["tier"]) =>
+      call<typeof ClientView>("PATCH", `/clients/${seg(id)}`, { tier }),
 
     createStandardPermits: (slug: string, input: z.input<typeof StandardPermits>) =>
       call<typeof PermitsCreated>("POST", `${site(slug)}/permits`, input),

@@ -40,7 +40,8 @@ async function authenticateAdmin(c: AdminContext, next: () => Promise<void>) {
     if (!isWellFormedToken(bearer)) {
       throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
     }
-    const { grant } = await authenticateRequest(c, bearer, "admin", "Authorization");
+    // The admin API is not rate limited: its callers are the operator's own (see `Charge`).
+    const { grant } = await authenticateRequest(c, bearer, "admin", "Authorization", "unlimited");
     c.set("admin", { kind: "site", siteId: grant.siteId, tokenId: grant.tokenId });
   }
   await next();
@@ -55,6 +56,12 @@ export function adminActor(c: AdminContext): string {
 /** Refuses a caller other than the holder of ADMIN_TOKEN (9002, 403). */
 export function requireRoot(c: AdminContext) {
   if (c.get("admin").kind !== "root") throw new AppError(ErrorCode.NoPermission, "Only ADMIN_TOKEN may do this.", { status: 403 });
+}
+
+/** Route middleware: {@link requireRoot} before the request is validated, so another caller learns nothing of its rules. */
+export async function rootOnly(c: AdminContext, next: () => Promise<void>) {
+  requireRoot(c);
+  await next();
 }
 
 /** The site named in the path, if the caller may manage it; 9009 otherwise. */
