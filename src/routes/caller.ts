@@ -9,6 +9,7 @@ import type { Traffic } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, MAX_BODY_BYTES } from "../http";
+import { type Deprecation, deprecationOf } from "./deprecation";
 import { countCall } from "./rate-limit";
 
 /** The Hono environment of an API whose routes know their caller. */
@@ -198,18 +199,21 @@ const RATE_LIMIT_HEADERS = {
  * UTF-8), then its own validation; and its error answers documented: 401,
  * 403 and 429 for every operation, and those it lists. In the standard form
  * either header carries an API token, `Authorization: Bearer` also an OAuth
- * access token holding `scope`.
+ * access token holding `scope`. `deprecated` marks it so (headers and
+ * document, routes/deprecation.ts).
  */
 export function apiRoute<
-  const R extends Omit<RouteConfig, "security" | "middleware"> & {
+  const R extends Omit<RouteConfig, "security" | "middleware" | "deprecated"> & {
     operationId: string;
     scope: Scope | null;
     traffic: Traffic;
     credential?: HeaderForm;
     errors: readonly ErrorStatus[];
+    deprecated?: Deprecation;
   },
 >(config: R) {
-  const { scope, traffic, errors, credential = "standard", ...route } = config;
+  const { scope, traffic, errors, credential = "standard", deprecated, ...route } = config;
+  const deprecation = deprecationOf(deprecated, route.description);
   const counted = Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
       status,
@@ -221,8 +225,9 @@ export function apiRoute<
   const tooMany = errorResponses([429])[429];
   return createRoute({
     ...route,
+    ...deprecation.openapi,
     security: headerSecurity(credential, scope),
-    middleware: [requireCaller(scope, traffic, credential), acceptBody(MAX_BODY_BYTES)] as const,
+    middleware: [...deprecation.middleware, requireCaller(scope, traffic, credential), acceptBody(MAX_BODY_BYTES)] as const,
     responses: {
       ...counted,
       ...errorResponses([401, 403, ...errors]),

@@ -6,6 +6,7 @@ import { isWellFormedToken } from "../../domain/attributes";
 import { AppError, answerError, ErrorCode, type ErrorStatus, errorResponses, throwValidationError } from "../../errors";
 import { type AppEnv, acceptBody, MAX_ADMIN_BODY_BYTES } from "../../http";
 import { authenticateRequest } from "../caller";
+import { type Deprecation, deprecationOf } from "../deprecation";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number; tokenId: string };
@@ -90,14 +91,23 @@ export const body = <T extends z.ZodType>(schema: T) => ({ required: true, conte
  * Declares an admin operation: tagged, secured by the admin bearer, and
  * documenting its error answers: 401 and 403 (authentication) for every
  * operation, and those it lists (400 for a bad request, 404 for a record
- * not found, 409 for a conflict, 413 for a body too large).
+ * not found, 409 for a conflict, 413 for a body too large). `deprecated`
+ * marks it so (headers and document, routes/deprecation.ts).
  */
 export function adminRoute<
-  const R extends Omit<RouteConfig, "tags" | "security"> & { operationId: string; errors: readonly ErrorStatus[] },
+  const R extends Omit<RouteConfig, "tags" | "security" | "deprecated"> & {
+    operationId: string;
+    errors: readonly ErrorStatus[];
+    deprecated?: Deprecation;
+  },
 >(config: R) {
-  const { errors, ...route } = config;
+  const { errors, deprecated, ...route } = config;
+  const deprecation = deprecationOf(deprecated, route.description);
+  const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
   return createRoute({
     ...route,
+    ...deprecation.openapi,
+    ...(deprecated ? { middleware: [...deprecation.middleware, ...own] } : {}),
     tags: ["Admin"],
     security: [{ adminBearer: [] }],
     responses: { ...route.responses, ...errorResponses([401, 403, ...errors]) },
