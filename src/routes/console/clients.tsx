@@ -43,7 +43,17 @@ export function registerClientsPage(app: ConsoleApp) {
         <Table
           id="clients"
           empty="No OAuth clients yet."
-          headers={["Client id", "Label", "Scopes", "Secret starts with", "Created (UTC)", "Last used", "Rate limits", "Rotate", "Revoke"]}
+          headers={[
+            "Client id",
+            "Label",
+            "Scopes",
+            "Secret starts with",
+            "Created (UTC)",
+            "Last used",
+            "Rate-limit tier",
+            "Rotate",
+            "Revoke",
+          ]}
           rows={clients.map((cl) => [
             cl.clientId,
             cl.label,

@@ -41,7 +41,7 @@ async function reportsPage(c: ConsoleContext, error?: { status: number; error: A
           <legend>Transactions</legend>
           <p>
             One row per operation on a permit (created, updated, deleted; a session started, extended, stopped; a ParkMobile import), with
-            the amount it added and who did it. Days are {site.timeZone}'s, both included; at most 31 of them.
+            the amount it added and who did it. Days are those of the site's time zone ({site.timeZone}), both included; at most 31 of them.
           </p>
           <div class="fields">
             <label>
@@ -63,7 +63,7 @@ async function reportsPage(c: ConsoleContext, error?: { status: number; error: A
               Format
               <select name="format">
                 <option value="csv" selected={format === "csv"}>
-                  CSV (spreadsheets, accounting)
+                  CSV
                 </option>
                 <option value="json" selected={format === "json"}>
                   JSON

@@ -58,7 +58,7 @@ export function registerTokensPage(app: ConsoleApp) {
         <Table
           id="tokens"
           empty="No tokens yet."
-          headers={["Id", "Starts with", "Label", "Scopes", "Created (UTC)", "Last used", "Rate limits", "Revoked"]}
+          headers={["Id", "Starts with", "Label", "Scopes", "Created (UTC)", "Last used", "Rate-limit tier", "Revoked"]}
           rows={tokens.map((t) => [
             t.id,
             `${t.prefix}…`,
