@@ -715,6 +715,48 @@ describe("admin console (e2e, Chromium)", () => {
       }),
   );
 
+  it("l. reports: the day's transactions downloaded from the console and the CLI, a refused range explained", TEST, () =>
+    flow("l-reports", async () => {
+      const page = await signedIn();
+      await visit(page, `${SITE_PATH}/reports`, "l-reports");
+      // Yesterday to today (UTC, the demo site's time zone): the sandbox imported from ParkMobile at start.
+      const today = utc(new Date()).slice(0, 10);
+      const yesterday = utc(new Date(Date.now() - 86_400_000)).slice(0, 10);
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Download" }) });
+      await form.locator('input[name="from"]').fill(yesterday);
+      await form.locator('input[name="to"]').fill(today);
+      const [download] = await Promise.all([page.waitForEvent("download"), form.getByRole("button", { name: "Download" }).click()]);
+      const file = join(ARTIFACTS, `transactions-${RUN}.csv`);
+      await download.saveAs(file);
+      assert.match(download.suggestedFilename(), new RegExp(`^${SITE}-transactions-${yesterday}-to-${today}\\.csv$`));
+      const lines = readFileSync(file, "utf8").split("\r\n");
+      assert.equal(
+        lines[0],
+        "time_utc,time_local,time_zone,operation,reference,version,type,source,plate,zone,amount,amount_minor,currency,actor,permit_no,ticket_number",
+      );
+      assert.ok(
+        lines.some((line) => /,import,.*,ParkMobile,/.test(line)),
+        `the report has no ParkMobile import row:\n${lines.slice(0, 5).join("\n")}`,
+      );
+
+      const cli = await runCli(["report", "transactions", "--site", SITE, "--from", yesterday, "--to", today, "--source", "ParkMobile"]);
+      assert.equal(cli.code, 0, cli.stderr);
+      const cliLines = cli.stdout.split("\r\n").filter(Boolean);
+      assert.equal(cliLines[0], lines[0]);
+      assert.ok(cliLines.length > 1 && cliLines.slice(1).every((line) => line.includes(",ParkMobile,")), cli.stdout.slice(0, 500));
+      const tooLong = await runCli(["report", "transactions", "--site", SITE, "--from", "2026-01-01", "--to", "2026-03-01"]);
+      assert.equal(tooLong.code, 1);
+      assert.match(tooLong.stderr, /^error 9030 \(--to\): The range must be at most 31 days long/, `a long range reads: ${tooLong.stderr}`);
+
+      await form.locator('input[name="from"]').fill("2026-01-01");
+      await form.locator('input[name="to"]').fill("2026-03-01");
+      await press(page, form.getByRole("button", { name: "Download" }), '"Download"');
+      await shot(page, "l-reports-refused");
+      assert.match(await roleText(page, "alert"), /at most 31 days long.*9030/, "a refused range shows no reason");
+      assert.equal(await form.locator('input[name="from"]').inputValue(), "2026-01-01", "the refused form lost its from");
+    }),
+  );
+
   it("i. every page fits a 360 px phone and a 1366 px desk, without sideways scrolling", TEST, () =>
     flow("i-widths", async () => {
       const page = await signedIn();
@@ -732,6 +774,7 @@ describe("admin console (e2e, Chromium)", () => {
         `${SITE_PATH}/settings`,
         `${SITE_PATH}/tasks`,
         `${SITE_PATH}/retention`,
+        `${SITE_PATH}/reports`,
         `${SITE_PATH}/tokens`,
         `${SITE_PATH}/clients`,
         `${SITE_PATH}/zones/${encodeURIComponent(zoneName)}`,

@@ -28,7 +28,7 @@ export class Unreachable extends Error {
  * A call that cannot reach the Worker, or gets an answer that is not JSON, rejects with {@link Unreachable}.
  */
 export function connect(base: string, secret: string, options: { timeoutMs?: number } = {}): AdminClient {
-  return adminClient(async (method, path, body) => {
+  return adminClient(async (method, path, body, headers) => {
     let response: Response;
     try {
       response = await fetch(`${base}/api/admin/v1${path}`, {
@@ -37,6 +37,7 @@ export function connect(base: string, secret: string, options: { timeoutMs?: num
           authorization: `Bearer ${secret}`,
           accept: "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined,

@@ -167,6 +167,14 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     run: (api, a) => api.rotateToken(a.id as string),
     show: (r) => showNewToken(r, "Rotated; the old secret no longer works"),
   }),
+  "token tier": command({
+    group: "API tokens",
+    args: ["id", "tier"],
+    options: {},
+    help: "its rate limits: standard (the default), high or max (ADMIN_TOKEN only; see the README's rate limits)",
+    run: (api, a) => api.setTokenTier(a.id as string, a.tier as Data<"setTokenTier">["tier"]),
+    show: (r) => console.log(`Token ${r.id} is now in tier ${r.tier}.`),
+  }),
   "client create": command({
     group: "OAuth clients",
     args: [],
@@ -196,6 +204,14 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     options: {},
     run: (api, a) => api.rotateClient(a["client id"] as string),
     show: (r) => showNewClient(r, "Rotated; the old secret and its access tokens no longer work"),
+  }),
+  "client tier": command({
+    group: "OAuth clients",
+    args: ["client id", "tier"],
+    options: {},
+    help: "its rate limits, shared by its access tokens: standard (the default), high or max (ADMIN_TOKEN only)",
+    run: (api, a) => api.setClientTier(a["client id"] as string, a.tier as Data<"setClientTier">["tier"]),
+    show: (r) => console.log(`OAuth client ${r.clientId} (${r.label}) is now in tier ${r.tier}.`),
   }),
   "zone add": command({
     group: "Lot zones",
@@ -404,6 +420,31 @@ The daily task applies it; \`task run --site <slug> retention\` applies it now.`
     help: "the site's monthly archives in R2 (download one: GET /api/admin/v1/sites/<slug>/archives/<YYYY-MM>)",
     run: (api, _, o) => api.listArchives(o.site as string),
     show: (r) => table(r.archives, { MONTH: "month", PERMITS: "permits", BYTES: "bytes", WRITTEN: "uploadedAt", KEY: "key" }),
+  }),
+  "report transactions": command<string | Data<"transactionsJson">>({
+    group: "Reports",
+    args: [],
+    options: {
+      ...SITE,
+      from: { value: "date or time", required: true },
+      to: { value: "date or time", required: true },
+      zone: { value: "zone" },
+      source: { value: "source" },
+      currency: { value: "CAD" },
+      format: { value: "csv|json" },
+    },
+    help: `one row per operation (create, update, delete, session start, extension and stop, import), on standard output:
+  npm run admin -- report transactions --site demo --from 2026-03-01 --to 2026-03-31 > march.csv
+dates are days in the site's time zone, both included; UTC times (Y-m-d\\TH:i:s) are instants, --to excluded;
+at most 31 days; --format json for JSON (CSV by default)`,
+    run: (api, _, o) => {
+      const q = { from: o.from, to: o.to, zone: o.zone, source: o.source, currency: o.currency };
+      const format = o.format ?? "csv";
+      if (format !== "csv" && format !== "json") throw new UsageError(`--format must be csv or json, not ${format}.`);
+      const report = format === "json" ? api.transactionsJson(o.site as string, q) : api.transactionsCsv(o.site as string, q);
+      return report as Promise<Answer<string | Data<"transactionsJson">>>;
+    },
+    show: (report) => (typeof report === "string" ? process.stdout.write(report) : console.log(JSON.stringify(report, null, 2))),
   }),
   "task list": command({
     group: TASKS_GROUP,
@@ -616,6 +657,7 @@ const CLIENT_COLUMNS: Columns<Data<"listClients">["clients"][number]> = {
   SECRET: (c) => `${c.secretPrefix}…`,
   CREATED: "createdAt",
   "LAST USED": (c) => c.lastUsedAt ?? "never",
+  TIER: "tier",
   REVOKED: (c) => c.revokedAt ?? "",
 };
 const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
@@ -625,6 +667,7 @@ const TOKEN_COLUMNS: Columns<Data<"listTokens">["tokens"][number]> = {
   SCOPES: (t) => t.scopes.join(","),
   CREATED: "createdAt",
   "LAST USED": (t) => t.lastUsedAt ?? "never",
+  TIER: "tier",
   REVOKED: (t) => t.revokedAt ?? "",
 };
 const PERMIT_COLUMNS: Columns<Data<"searchPermits">["permits"][number]> = {

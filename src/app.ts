@@ -10,9 +10,11 @@ import { recordCredentialUse } from "./routes/caller";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
 import { lookup } from "./routes/lookup";
+import { me } from "./routes/me";
 import { oauth } from "./routes/oauth";
 import { ocToma } from "./routes/oc-toma";
 import { pbp } from "./routes/pbp";
+import { sendRateLimit } from "./routes/rate-limit";
 import { sessions } from "./routes/sessions";
 import { validatePlate } from "./routes/validate-plate";
 
@@ -47,9 +49,14 @@ export const OPENAPI_TAGS = [
     description: "Client credentials (RFC 6749 §4.4) and revocation (RFC 7009): the client authenticates with HTTP Basic or in the form.",
   },
   {
+    name: "Credentials",
+    description:
+      "The calling credential as the server sees it (site, scopes, kind, expiry, rate-limit tier): any API token or OAuth access token, as `Authorization: Bearer` or `X-Api-Key`, so an integration can check its setup before its first call.",
+  },
+  {
     name: "Admin",
     description:
-      "Sites, lot zones, tokens, OAuth clients, permits, ParkMobile, tasks and retention: `Authorization: Bearer` with the ADMIN_TOKEN secret, or an API token with the `admin` scope (its own site).",
+      "Sites, lot zones, tokens, OAuth clients, permits, reports, ParkMobile, tasks and retention: `Authorization: Bearer` with the ADMIN_TOKEN secret, or an API token with the `admin` scope (its own site).",
   },
 ];
 
@@ -114,7 +121,18 @@ export function buildApp() {
         "X-ApiKey",
         BOOKMARK_HEADER,
       ],
-      exposeHeaders: ["Idempotent-Replayed", "X-Request-Id", "WWW-Authenticate", BOOKMARK_HEADER, "Retry-After"],
+      exposeHeaders: [
+        "Idempotent-Replayed",
+        "X-Request-Id",
+        "WWW-Authenticate",
+        BOOKMARK_HEADER,
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Deprecation",
+        "Sunset",
+        "Link",
+      ],
       maxAge: 86400,
     }),
   );
@@ -122,11 +140,14 @@ export function buildApp() {
   app.use("/api/*", sendBookmark());
   // A credential's last use is recorded after a call that worked, off the answer's path (routes/caller.ts).
   app.use("/api/*", recordCredentialUse());
+  // Every answer to a call counted against a credential's rate limit says the limit and what is left (routes/rate-limit.ts).
+  app.use("/api/*", sendRateLimit());
 
   app.route("/api/OC-TOMA/v1", ocToma);
   app.route("/api/admin/v1", admin);
   app.route("/api/v1", lookup);
   app.route("/api/v1", sessions);
+  app.route("/api/v1", me);
   app.route("/oauth", oauth);
   app.route("/api/v1", validatePlate);
   app.route("/api/pbp/v2014-06", pbp);

@@ -11,14 +11,14 @@ export const KV_CACHE_TTL_SECONDS = 30;
 export const MEMO_TTL_MS = 5_000;
 
 export const cacheKeys = {
-  /** token:v1:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} */
-  token: (tokenHash: string) => `token:v1:${tokenHash}`,
+  /** token:v2:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} (v2: with its rate-limit tier) */
+  token: (tokenHash: string) => `token:v2:${tokenHash}`,
   /** site:v2:<site id> → {@link import("./domain/site").SiteConfig} (v2: zones carry their number, rate, maximum, time zone, capacity; the site its grace period) */
   site: (siteId: number) => `site:v2:${siteId}`,
   /** oauth-token:v1:<sha256 of the access token> → {@link import("./db/oauth").AccessGrant} */
   accessToken: (tokenHash: string) => `oauth-token:v1:${tokenHash}`,
-  /** oauth-client:v1:<client id> → {@link import("./db/oauth").ClientGrant} of a live client */
-  oauthClient: (clientId: string) => `oauth-client:v1:${clientId}`,
+  /** oauth-client:v2:<client id> → {@link import("./db/oauth").ClientGrant} of a live client (v2: with its rate-limit tier) */
+  oauthClient: (clientId: string) => `oauth-client:v2:${clientId}`,
 };
 
 const memo = new Map<string, { value: unknown; expires: number }>();

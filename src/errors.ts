@@ -8,8 +8,8 @@ import type { AppEnv } from "./http";
 
 /**
  * Every error this Worker answers, on every surface, carries one of these
- * codes: OPS-COM's own (their "API Error Codes" page), plus 9999 for the
- * unexpected. Each code has the HTTP statuses it answers with (the first is
+ * codes: OPS-COM's own (their "API Error Codes" page), plus our own 99xx:
+ * 9998 for a rate limit, 9999 for the unexpected. Each code has the HTTP statuses it answers with (the first is
  * its default) and one line saying what it means; the README's error table
  * is checked against this one (test/sources-agree.test.ts).
  */
@@ -57,7 +57,8 @@ const codes = {
   TooLong: {
     code: 9030,
     statuses: [400],
-    summary: "maximum characters exceeded, or a number above its maximum (a session longer than a week)",
+    summary:
+      "maximum characters exceeded, or a number above its maximum (a session longer than a week, a transactions report longer than 31 days)",
   },
   Required: {
     code: 9031,
@@ -72,9 +73,15 @@ const codes = {
   },
   Invalid: {
     code: 9033,
-    statuses: [400],
+    statuses: [400, 406],
     summary:
-      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one",
+      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one (400); an `Accept` header that allows none of the answer's formats (406)",
+  },
+  RateLimited: {
+    code: 9998,
+    statuses: [429],
+    summary:
+      "our own code, not OPS-COM's: too many calls by this credential this minute, its writes or its reads, for its tier; `Retry-After` says when to try again",
   },
   Internal: {
     code: 9999,
@@ -222,6 +229,8 @@ function fromZodIssue(error: z.ZodError, input: unknown): AppError {
     case "too_small":
       return new AppError(ErrorCode.TooShort, `${field} ${bound("at least", issue.minimum, issue.origin)}.`, { field });
     case "invalid_value":
+      // zod reports a missing enum as a value outside it: missing is missing.
+      if (value === undefined) return new AppError(ErrorCode.Required, `${field} is required.`, { field });
       return new AppError(ErrorCode.Invalid, `${field} must be one of ${issue.values.join(", ")}.`, { field });
     default:
       return new AppError(ErrorCode.Invalid, `${field} ${issue.message}.`, { field });

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Caller } from "./auth/authenticate";
+import type { RateLimitState } from "./domain/rate-limits";
 import { AppError, ErrorCode } from "./errors";
 
 /** A request's D1 session (see routes/bookmark.ts) and the bookmark it started from. */
@@ -19,6 +20,8 @@ export interface AppEnv {
     d1?: RequestSession;
     /** The credential the request authenticated with, whose use is recorded once it has succeeded (`recordCredentialUse`). */
     credential?: Caller;
+    /** What the rate limiter decided for this request's credential (`countCall`), which its answer's headers say. */
+    rateLimit?: RateLimitState;
   };
 }
 
@@ -107,4 +110,35 @@ export function acceptBody(maxSize: number): MiddlewareHandler {
       }
       await next();
     });
+}
+
+/**
+ * The media type to answer in, of those `offered` (the first is the
+ * default): the one the `Accept` header (RFC 9110 §12.5.1) gives the
+ * highest weight, a more specific range deciding for a type over a wider
+ * one (`text/csv;q=0` refuses CSV even under `*\/*`), a tie going to the
+ * earlier offer. No header, or an empty one, takes the default. 9033 (406,
+ * field `Accept`) when no offer is acceptable.
+ */
+export function negotiate<const T extends string>(accept: string | undefined, offered: readonly [T, ...T[]]): T {
+  if (accept === undefined || accept.trim() === "") return offered[0];
+  const ranges = accept.split(",").flatMap((part) => {
+    const [range = "", ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    if (!/^[\w.+-]+\/[\w.+*-]+$|^\*\/\*$/.test(range)) return [];
+    const q = params.find((p) => p.startsWith("q="));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    return Number.isFinite(weight) ? [{ range, weight: Math.min(Math.max(weight, 0), 1) }] : [];
+  });
+  let best: { type: T; weight: number } | undefined;
+  for (const type of offered) {
+    const [major] = type.split("/");
+    // The most specific range that matches decides the type's weight.
+    const match =
+      ranges.find((r) => r.range === type) ?? ranges.find((r) => r.range === `${major}/*`) ?? ranges.find((r) => r.range === "*/*");
+    if (match && match.weight > 0 && (!best || match.weight > best.weight)) best = { type, weight: match.weight };
+  }
+  if (!best) {
+    throw new AppError(ErrorCode.Invalid, `Accept must allow ${offered.join(" or ")}.`, { field: "Accept", status: 406 });
+  }
+  return best.type;
 }

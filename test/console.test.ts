@@ -265,10 +265,41 @@ describe("admin console: a record is shown and acted on under its own site only"
     for (const path of [`${base}/tokens/${theirs.tokenId}/revoke`, `${base}/clients/${client.clientId}/revoke`]) {
       expect((await submit(path, session, { _csrf: token })).status, path).toBe(404);
     }
-    expect(await count("api_tokens", "id = ? AND revoked_at IS NULL", theirs.tokenId)).toBe(1);
-    expect(await count("oauth_clients", "id = ? AND revoked_at IS NULL", client.clientId)).toBe(1);
+    for (const path of [`${base}/tokens/${theirs.tokenId}/tier`, `${base}/clients/${client.clientId}/tier`]) {
+      expect((await submit(path, session, { _csrf: token, tier: "max" })).status, path).toBe(404);
+    }
+    expect(await count("api_tokens", "id = ? AND revoked_at IS NULL AND rate_tier = 'standard'", theirs.tokenId)).toBe(1);
+    expect(await count("oauth_clients", "id = ? AND revoked_at IS NULL AND rate_tier = 'standard'", client.clientId)).toBe(1);
     // Under its own site, the permit is there.
     expect((await page(`/admin/sites/${theirs.slug}/permits/${permit}`, session)).status).toBe(200);
+  });
+});
+
+describe("admin console: rate-limit tiers", () => {
+  it("shows each credential's tier and changes it; a revoked one's is shown, not offered", async () => {
+    const { slug, tokenId } = await newSite();
+    const client = (await (await adminCall("POST", `/sites/${slug}/clients`, { label: "Tiered", scopes: ["lookup"] })).json()) as {
+      clientId: string;
+    };
+    const { session } = await signIn();
+    const csrf = await csrfOf(`/admin/sites/${slug}/tokens`, session);
+    const tokens = await (await page(`/admin/sites/${slug}/tokens`, session)).text();
+    expect(tokens).toContain(`action="/admin/sites/${slug}/tokens/${tokenId}/tier"`);
+    expect(tokens).toMatch(/<option value="standard" selected="">standard<\/option>/);
+    expect((await submit(`/admin/sites/${slug}/tokens/${tokenId}/tier`, session, { _csrf: csrf, tier: "high" })).status).toBe(303);
+    expect(await (await page(`/admin/sites/${slug}/tokens`, session)).text()).toMatch(
+      new RegExp(`role="status">Token ${tokenId} is now in tier high\\.`),
+    );
+    await submit(`/admin/sites/${slug}/tokens/${tokenId}/tier`, session, { _csrf: csrf, tier: "gold" });
+    expect(await (await page(`/admin/sites/${slug}/tokens`, session)).text()).toMatch(
+      /role="alert">tier must be one of standard, high, max\. \(error 9033\)/,
+    );
+    expect((await submit(`/admin/sites/${slug}/clients/${client.clientId}/tier`, session, { _csrf: csrf, tier: "max" })).status).toBe(303);
+    expect(await count("oauth_clients", "id = ? AND rate_tier = 'max'", client.clientId)).toBe(1);
+    await adminCall("DELETE", `/tokens/${tokenId}`);
+    const revoked = await (await page(`/admin/sites/${slug}/tokens`, session)).text();
+    expect(revoked).not.toContain(`/tokens/${tokenId}/tier"`);
+    expect(await count("api_tokens", "id = ? AND rate_tier = 'high'", tokenId)).toBe(1);
   });
 });
 
@@ -333,5 +364,30 @@ describe("admin console: enforcement and retention settings", () => {
     expect((await page(`/admin/sites/${slug}/archives/2019-04`, session)).status).toBe(404);
     await submit(`${path}/disable`, session, { _csrf: token });
     expect(await (await page(path, session)).text()).toContain("is <strong>disabled</strong> for this site");
+  });
+  it("downloads the transactions report as CSV or JSON; a refused range comes back as the form, with the reason", async () => {
+    const { slug, token } = await newSite();
+    await post("/api/OC-TOMA/v1/permits/push", { ...seedPush(token), startTime: "2026-03-02T09:00:00", endTime: "2026-03-02T10:00:00" });
+    const { session } = await signIn();
+    const form = await (await page(`/admin/sites/${slug}/reports`, session)).text();
+    expect(form).toContain(`action="/admin/sites/${slug}/reports/transactions"`);
+    for (const name of ["from", "to", "zone", "source", "currency", "format"]) expect(form).toContain(`name="${name}"`);
+    const today = new Date().toISOString().slice(0, 10);
+    const csv = await page(`/admin/sites/${slug}/reports/transactions?from=${today}&to=${today}&zone=&format=csv`, session);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.headers.get("content-disposition")).toBe(`attachment; filename="${slug}-transactions-${today}-to-${today}.csv"`);
+    const lines = (await csv.text()).split("\r\n").filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/,create,/);
+    const json = await page(`/admin/sites/${slug}/reports/transactions?from=${today}&to=${today}&format=json`, session);
+    expect(json.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(((await json.json()) as { transactions: unknown[] }).transactions).toHaveLength(1);
+    const refused = await page(`/admin/sites/${slug}/reports/transactions?from=2026-03-01&to=2026-05-01&zone=Lot%204`, session);
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toMatch(/role="alert">The range must be at most 31 days long[^<]*\(error 9030\)/);
+    expect(html).toMatch(/name="from"[^>]*value="2026-03-01"/);
+    expect(html).toMatch(/<option value="Lot 4" selected="">Lot 4<\/option>/);
   });
 });

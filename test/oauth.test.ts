@@ -344,6 +344,7 @@ describe("admin: OAuth clients", () => {
       createdAt: expect.any(String),
       lastUsedAt: null,
       revokedAt: null,
+      tier: "standard",
       clientSecret: expect.stringMatching(/^cs-[A-Za-z0-9]{43}$/),
     });
     const row = await env.DB.prepare("SELECT * FROM oauth_clients WHERE id = ?").bind(created.clientId).first<Body>();

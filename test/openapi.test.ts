@@ -198,7 +198,36 @@ describe("OpenAPI 3.1 document", () => {
       expect(ids).toContain(id);
     }
     const feed = operations.find((o) => o.operationId === "pbpZonePermits");
-    expect(Object.keys(feed?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "404", "503"]);
+    expect(Object.keys(feed?.responses ?? {}).sort()).toEqual(["200", "400", "401", "403", "404", "429", "503"]);
+  });
+
+  it("documents a 429 on every operation a credential's rate limit counts, and on no admin or OAuth one", async () => {
+    const d = await doc();
+    for (const [path, methods] of Object.entries(d.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const counted = path.startsWith("/api/") && !path.startsWith("/api/admin/");
+        expect([method, path, "429" in op.responses]).toEqual([method, path, counted]);
+      }
+    }
+  });
+
+  it("describes the credential and report answers actually sent", async () => {
+    const d = await doc();
+    const { token, slug } = await newSite();
+    await post("/api/OC-TOMA/v1/permits/push", seedPush(token));
+    const schema = (path: string, method: string, status: string) =>
+      d.paths[path]?.[method]?.responses[status]?.content?.["application/json"]?.schema as Schema;
+    const me = await call("/api/v1/me", { headers: bearer(token) });
+    conforms(d, schema("/api/v1/me", "get", "200"), (await me.json()) as Record<string, unknown>);
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await call(`/api/admin/v1/sites/${slug}/reports/transactions?from=${today}&to=${today}`, {
+      headers: { authorization: "Bearer test-admin-secret", accept: "application/json" },
+    });
+    const body = (await report.json()) as { transactions: Record<string, unknown>[] };
+    const reportSchema = schema("/api/admin/v1/sites/{site}/reports/transactions", "get", "200");
+    conforms(d, reportSchema, body);
+    expect(body.transactions).toHaveLength(1);
+    conforms(d, { $ref: "#/components/schemas/Transaction" }, body.transactions[0] as Record<string, unknown>);
   });
 
   it("describes the enforcement answers actually sent", async () => {

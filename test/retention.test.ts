@@ -53,8 +53,8 @@ async function bulk(siteId: number, zoneId: number, n: number, end: string, pref
     .bind(n, prefix, siteId, zoneId, epoch(end))
     .run();
   await env.DB.prepare(
-    `INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
-     SELECT id, 1, 'create', json_object('plate', json_array(NULL, plate), 'plateNorm', json_array(NULL, plate_norm), 'amountCents', json_array(NULL, amount_cents)), 'test', created_at
+    `INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
+     SELECT id, site_id, 1, 'create', json_object('plate', json_array(NULL, plate), 'plateNorm', json_array(NULL, plate_norm), 'amountCents', json_array(NULL, amount_cents)), 'test', created_at
      FROM permits WHERE id LIKE ?1 || '%'`,
   )
     .bind(prefix)

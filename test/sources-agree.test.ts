@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import readme from "../README.md?raw";
 import { TASKS } from "../src/db/tasks";
+import { RATE_LIMITS, RATE_PERIOD_SECONDS, RATE_TIERS, TRAFFIC } from "../src/domain/rate-limits";
 import { errorTable } from "../src/errors";
+import { RATE_LIMIT_BINDINGS } from "../src/routes/rate-limit";
 import wranglerToml from "../wrangler.toml?raw";
 
 // What is written twice, once for people (the README) or the platform (wrangler.toml) and once in the code, must agree.
@@ -23,5 +25,26 @@ describe("wrangler.toml", () => {
   it("deploys the Cron Trigger of every system task", () => {
     const crons = JSON.parse(/^crons\s*=\s*(\[.*\])\s*$/m.exec(wranglerToml)?.[1] ?? "[]") as string[];
     for (const task of Object.values(TASKS)) expect(crons).toContain(task.schedule);
+  });
+
+  it("binds one rate limiter per tier and traffic, with RATE_LIMITS' numbers, each in its own namespace", () => {
+    const blocks = wranglerToml
+      .split("[[ratelimits]]")
+      .slice(1)
+      .map((block) => ({
+        name: /name = "([^"]+)"/.exec(block)?.[1],
+        namespace: /namespace_id = "(\d+)"/.exec(block)?.[1],
+        limit: Number(/limit = (\d+)/.exec(block)?.[1]),
+        period: Number(/period = (\d+)/.exec(block)?.[1]),
+      }));
+    const expected = RATE_TIERS.flatMap((tier) =>
+      TRAFFIC.map((traffic) => ({
+        name: RATE_LIMIT_BINDINGS[tier][traffic],
+        limit: RATE_LIMITS[tier][traffic],
+        period: RATE_PERIOD_SECONDS,
+      })),
+    );
+    expect(blocks.map(({ namespace: _, ...b }) => b)).toEqual(expected);
+    expect(new Set(blocks.map((b) => b.namespace)).size).toBe(blocks.length);
   });
 });

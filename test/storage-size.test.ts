@@ -66,7 +66,7 @@ it("bytes per permit and per history event, as docs/scaling.md says", async () =
   // A creation event alone: copies of the ones written, as new versions.
   before = await size();
   await env.DB.prepare(
-    "INSERT INTO permit_events (permit_id, version, action, changes, actor, at) SELECT permit_id, 99, action, changes, actor, at FROM permit_events e WHERE version = 1 AND permit_id IN (SELECT id FROM permits WHERE site_id = ?)",
+    "INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at) SELECT permit_id, site_id, 99, action, changes, actor, at FROM permit_events e WHERE version = 1 AND permit_id IN (SELECT id FROM permits WHERE site_id = ?)",
   )
     .bind(siteId)
     .run();

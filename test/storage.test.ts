@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { syncSourceRecords } from "../src/db/permits/bulk";
 import { IDEMPOTENCY_WINDOW_SECONDS, pushPermit } from "../src/db/permits/push";
 import { checkPlates, countActive, everyPermit } from "../src/db/permits/reads";
+import { everyTransaction } from "../src/db/permits/report";
 import { updatePermit } from "../src/db/permits/versions";
 import { touchToken } from "../src/db/tokens";
 import type { NewPermit, SourceRecord } from "../src/domain/permit";
@@ -349,6 +350,31 @@ describe("reads use their indexes", () => {
     });
     expect(plans).toHaveLength(2);
     expect(plans[1]).toMatch(/SEARCH permits USING INDEX permits_site_start \(site_id=\? AND type=\? AND start_at<\?\)/);
+  });
+
+  it("the transactions report seeks permit_events_site_at past the last row read, and each event's earlier values by its key", async () => {
+    const { siteId } = await site();
+    await manyPermits(siteId, 3, 3);
+    await env.DB.prepare(
+      `INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
+       SELECT id, site_id, 1, 'create', '{"amountCents":[null,100]}', 'test', start_at FROM permits WHERE site_id = ?`,
+    )
+      .bind(siteId)
+      .run();
+    const plans = await statementPlans(async (d1) => {
+      // Events at 1000 to 1002: the first day's slice is two batches (the second past the last row read), then an empty day.
+      for await (const _ of everyTransaction(d1, { siteId, from: 0, to: 2 * 86_400, source: "push" }, 2));
+    });
+    expect(plans).toHaveLength(3);
+    expect(plans[0]).toMatch(/SEARCH e USING INDEX permit_events_site_at \(site_id=\? AND at>\? AND at<\?\)/);
+    expect(plans[1]).toMatch(
+      /SEARCH e USING INDEX permit_events_site_at \(site_id=\? AND \(at,permit_id,version\)>\(\?,\?,\?\) AND at<\?\)/,
+    );
+    for (const plan of plans) {
+      expect(plan).toMatch(/SEARCH p USING INDEX sqlite_autoindex_permits_1 \(id=\?\)/);
+      expect(plan).toMatch(/SEARCH h USING INDEX sqlite_autoindex_permit_events_1 \(permit_id=\? AND version<\?\)/);
+      expect(plan).not.toMatch(/SCAN|TEMP B-TREE/);
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { cacheKeys, readThrough } from "../cache";
 import { findAccessGrant, findClientGrant } from "../db/oauth";
 import { loadSiteConfig } from "../db/sites";
 import { findGrant, type TokenGrant } from "../db/tokens";
+import type { RateTier } from "../domain/rate-limits";
 import type { SiteConfig } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
@@ -22,6 +23,10 @@ export interface Caller {
   actor: string;
   /** Who the credential is, in words (a session's source): the token's or client's label, else its id. */
   label: string;
+  /** Its rate-limit tier: the API token's, or the OAuth client's. */
+  tier: RateTier;
+  /** When the credential stops working by itself (an access token's expiry, epoch seconds); null: until revoked. */
+  expiresAt: number | null;
 }
 
 /**
@@ -32,9 +37,18 @@ export type TokenSource = "apiToken" | "api_token" | "Authorization" | "X-Api-Ke
 
 const named = (from: TokenSource) => (from === "apiToken" || from === "api_token" ? from : `The token in ${from}`);
 
-/** Checks the grant holds `scope` (9002, 403) and loads its site through the caches (9002, 401 if the site is gone). */
-async function callerOf(env: Env, grant: TokenGrant, scope: Scope, from: TokenSource, who: Omit<Caller, "grant" | "site">) {
-  if (!grant.scopes.includes(scope)) {
+/**
+ * Checks the grant holds `scope` (9002, 403; `null`: any credential of the site will do) and loads its site
+ * through the caches (9002, 401 if the site is gone).
+ */
+async function callerOf(
+  env: Env,
+  grant: TokenGrant,
+  scope: Scope | null,
+  from: TokenSource,
+  who: Omit<Caller, "grant" | "site">,
+): Promise<Caller> {
+  if (scope !== null && !grant.scopes.includes(scope)) {
     throw new AppError(ErrorCode.NoPermission, `${named(from)} lacks the ${scope} scope for this call.`, { field: from, status: 403 });
   }
   const site = await readThrough(env.CACHE, cacheKeys.site(grant.siteId), () => loadSiteConfig(env.DB, grant.siteId));
@@ -44,15 +58,21 @@ async function callerOf(env: Env, grant: TokenGrant, scope: Scope, from: TokenSo
 
 /**
  * Resolves an API token to its grant and site through the caches (isolate
- * memo, then KV, then D1) and checks it holds `scope`. Warm, this is two memo
- * hits and no I/O. Unknown or revoked: 9002 (401); lacking the scope: 9002
- * (403); either names `from`.
+ * memo, then KV, then D1) and checks it holds `scope` (`null`: any scope).
+ * Warm, this is two memo hits and no I/O. Unknown or revoked: 9002 (401);
+ * lacking the scope: 9002 (403); either names `from`.
  */
-export async function authenticate(env: Env, token: string, scope: Scope, from: TokenSource = "apiToken"): Promise<Caller> {
+export async function authenticate(env: Env, token: string, scope: Scope | null, from: TokenSource = "apiToken"): Promise<Caller> {
   const tokenHash = await sha256Hex(token);
   const grant = await readThrough(env.CACHE, cacheKeys.token(tokenHash), () => findGrant(env.DB, tokenHash));
   if (!grant) throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
-  return callerOf(env, grant, scope, from, { kind: "token", actor: `token:${grant.tokenId}`, label: grant.label ?? grant.tokenId });
+  return callerOf(env, grant, scope, from, {
+    kind: "token",
+    actor: `token:${grant.tokenId}`,
+    label: grant.label ?? grant.tokenId,
+    tier: grant.tier,
+    expiresAt: null,
+  });
 }
 
 /**
@@ -64,7 +84,7 @@ export async function authenticate(env: Env, token: string, scope: Scope, from: 
  * three memo hits and no I/O. Unknown, expired, revoked, or issued before a
  * rotation: 9002 (401); lacking the scope: 9002 (403).
  */
-export async function authenticateAccessToken(env: Env, token: string, scope: Scope, from: TokenSource): Promise<Caller> {
+export async function authenticateAccessToken(env: Env, token: string, scope: Scope | null, from: TokenSource): Promise<Caller> {
   const tokenHash = await sha256Hex(token);
   const access = await readThrough(env.CACHE, cacheKeys.accessToken(tokenHash), () => findAccessGrant(env.DB, tokenHash));
   if (!access) throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
@@ -75,8 +95,20 @@ export async function authenticateAccessToken(env: Env, token: string, scope: Sc
   if (!client || client.generation !== access.generation) {
     throw new AppError(ErrorCode.NoPermission, `${named(from)} is unknown or revoked.`, { field: from });
   }
-  const grant: TokenGrant = { tokenId: client.clientId, siteId: client.siteId, scopes: access.scopes, label: client.label };
-  return callerOf(env, grant, scope, from, { kind: "oauth", actor: `oauth:${client.clientId}`, label: client.label });
+  const grant: TokenGrant = {
+    tokenId: client.clientId,
+    siteId: client.siteId,
+    scopes: access.scopes,
+    label: client.label,
+    tier: client.tier,
+  };
+  return callerOf(env, grant, scope, from, {
+    kind: "oauth",
+    actor: `oauth:${client.clientId}`,
+    label: client.label,
+    tier: client.tier,
+    expiresAt: access.expiresAt,
+  });
 }
 
 const touched = new Map<string, number>();

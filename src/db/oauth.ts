@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Scope } from "../auth/scopes";
 import { randomString, secretsEqual, sha256Hex } from "../auth/secrets";
+import type { RateTier } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { database, statement } from "./client";
 import { oauthClients, oauthTokens } from "./schema";
@@ -18,13 +19,15 @@ export interface AccessGrant {
   expiresAt: number;
 }
 
-/** What a live client is; cached in KV under `oauth-client:v1:<id>` (deleted on revoke and rotate). */
+/** What a live client is; cached in KV under `oauth-client:v2:<id>` (deleted on revoke, rotate and a change of tier). */
 export interface ClientGrant {
   clientId: string;
   siteId: number;
   label: string;
   scopes: Scope[];
   generation: number;
+  /** Its rate-limit tier, shared by all its access tokens. */
+  tier: RateTier;
 }
 
 /** A client as admins see it: never the secret, never its hash. */
@@ -36,6 +39,7 @@ export interface ClientInfo {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  tier: RateTier;
 }
 
 export type ClientRow = typeof oauthClients.$inferSelect;
@@ -60,6 +64,7 @@ function toInfo(row: ClientRow): ClientInfo {
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
+    tier: row.rateTier,
   };
 }
 
@@ -195,7 +200,23 @@ export async function findClientGrant(d1: D1Database, clientId: string): Promise
     .from(oauthClients)
     .where(and(eq(oauthClients.id, clientId), isNull(oauthClients.revokedAt)))
     .get();
-  return row ? { clientId: row.id, siteId: row.siteId, label: row.label, scopes: split(row.scopes), generation: row.generation } : null;
+  return row
+    ? { clientId: row.id, siteId: row.siteId, label: row.label, scopes: split(row.scopes), generation: row.generation, tier: row.rateTier }
+    : null;
+}
+
+/**
+ * Sets a live client's rate-limit tier (its access tokens share it); null
+ * when the client is revoked. Its cache entry is the caller's to drop.
+ */
+export async function setClientTier(d1: D1Database, row: ClientRow, tier: RateTier): Promise<ClientInfo | null> {
+  const updated = await database(d1)
+    .update(oauthClients)
+    .set({ rateTier: tier })
+    .where(and(eq(oauthClients.id, row.id), isNull(oauthClients.revokedAt)))
+    .returning()
+    .get();
+  return updated ? toInfo(updated) : null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { Changes } from "../domain/permit";
 import { foldedPlateSql } from "../domain/plate";
+import { RATE_TIERS } from "../domain/rate-limits";
 
 /** Times are epoch seconds (UTC) so range queries use indexes; money is integer cents. */
 const epoch = (name: string) => integer(name);
@@ -51,6 +52,8 @@ export const apiTokens = sqliteTable(
     createdAt: epoch("created_at").notNull(),
     lastUsedAt: epoch("last_used_at"),
     revokedAt: epoch("revoked_at"),
+    /** Its rate-limit tier (`RATE_LIMITS`); only ADMIN_TOKEN changes it. */
+    rateTier: text("rate_tier", { enum: RATE_TIERS }).notNull().default("standard"),
   },
   (t) => [index("api_tokens_site").on(t.siteId)],
 );
@@ -184,6 +187,8 @@ export const oauthClients = sqliteTable(
     createdAt: epoch("created_at").notNull(),
     lastUsedAt: epoch("last_used_at"),
     revokedAt: epoch("revoked_at"),
+    /** Its rate-limit tier (`RATE_LIMITS`), shared by all its access tokens; only ADMIN_TOKEN changes it. */
+    rateTier: text("rate_tier", { enum: RATE_TIERS }).notNull().default("standard"),
   },
   (t) => [index("oauth_clients_site").on(t.siteId)],
 );
@@ -215,6 +220,12 @@ export const permitEvents = sqliteTable(
     permitId: text("permit_id")
       .notNull()
       .references(() => permits.id),
+    /**
+     * The permit's site, so a site's history is read by time without the permits table (the transactions report).
+     * Never null: SQLite cannot add a NOT NULL column to a table that has rows, so the trigger `permit_events_site`
+     * (migration 0009) refuses an event without it.
+     */
+    siteId: integer("site_id"),
     version: integer("version").notNull(),
     action: text("action", { enum: ["create", "update", "delete"] }).notNull(),
     /** JSON: `{ field: [before, after] }`; a create holds `{ field: [null, value] }`. */
@@ -223,7 +234,11 @@ export const permitEvents = sqliteTable(
     actor: text("actor").notNull(),
     at: epoch("at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.permitId, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.permitId, t.version] }),
+    // The transactions report: a site's events by time, read in keyset order (at, permit, version).
+    index("permit_events_site_at").on(t.siteId, t.at, t.permitId, t.version),
+  ],
 );
 
 /**

@@ -1,11 +1,12 @@
 import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Scope } from "../auth/scopes";
 import { randomString, sha256Hex } from "../auth/secrets";
+import type { RateTier } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { database, statement } from "./client";
 import { apiTokens } from "./schema";
 
-/** What a valid token grants; cached in KV under `token:v1:<hash>`. */
+/** What a valid token grants; cached in KV under `token:v2:<hash>`. */
 export interface TokenGrant {
   /** The credential's id: an API token's (`tk_…`), or for an OAuth access token its client's (`oc_…`). */
   tokenId: string;
@@ -13,6 +14,8 @@ export interface TokenGrant {
   scopes: Scope[];
   /** The token's label (absent in entries cached before labels were; read as none). */
   label?: string | null;
+  /** Its rate-limit tier (an OAuth access token: its client's). */
+  tier: RateTier;
 }
 
 /** A token as admins see it: never the secret, never its hash. */
@@ -24,6 +27,7 @@ export interface TokenInfo {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  tier: RateTier;
 }
 
 export type TokenRow = typeof apiTokens.$inferSelect;
@@ -42,6 +46,7 @@ function toInfo(row: TokenRow): TokenInfo {
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
+    tier: row.rateTier,
   };
 }
 
@@ -105,14 +110,29 @@ export async function rotateToken(d1: D1Database, row: TokenRow): Promise<(Token
   return updated ? { ...toInfo(updated), token } : null;
 }
 
+/**
+ * Sets a live token's rate-limit tier; null when the token is revoked (a
+ * revoked token makes no calls to limit). Its cache entry is the caller's
+ * to drop.
+ */
+export async function setTokenTier(d1: D1Database, row: TokenRow, tier: RateTier): Promise<TokenInfo | null> {
+  const updated = await database(d1)
+    .update(apiTokens)
+    .set({ rateTier: tier })
+    .where(and(eq(apiTokens.id, row.id), isNull(apiTokens.revokedAt)))
+    .returning()
+    .get();
+  return updated ? toInfo(updated) : null;
+}
+
 /** The grant of a live token by the hash of its secret, or null. */
 export async function findGrant(d1: D1Database, tokenHash: string): Promise<TokenGrant | null> {
   const row = await database(d1)
-    .select({ id: apiTokens.id, siteId: apiTokens.siteId, scopes: apiTokens.scopes, label: apiTokens.label })
+    .select({ id: apiTokens.id, siteId: apiTokens.siteId, scopes: apiTokens.scopes, label: apiTokens.label, tier: apiTokens.rateTier })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
     .get();
-  return row ? { tokenId: row.id, siteId: row.siteId, scopes: row.scopes.split(",") as Scope[], label: row.label } : null;
+  return row ? { tokenId: row.id, siteId: row.siteId, scopes: row.scopes.split(",") as Scope[], label: row.label, tier: row.tier } : null;
 }
 
 /**

@@ -65,6 +65,19 @@ export function receiptOf(p: Pick<NewPermit, "permitNo" | "ticketNumber" | "type
   return p.permitNo ?? p.ticketNumber ?? (p.type === "standard" ? "" : null);
 }
 
+/**
+ * What one history event added to the permit's amount, in cents (negative
+ * when it lowered it), from the event's own `amountCents: [before, after]`;
+ * null when it did not change the amount.
+ */
+export function amountAdded(changes: Changes): number | null {
+  const change = changes.amountCents;
+  if (!change) return null;
+  const [before, after] = change;
+  if (typeof after !== "number" || after === before) return null;
+  return after - (typeof before === "number" ? before : 0);
+}
+
 /** The changes of a permit's creation event: every value it was created with, as `[null, value]`. */
 export function creationChanges(p: Omit<NewPermit, "siteId">): Changes {
   return Object.fromEntries(

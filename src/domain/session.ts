@@ -3,7 +3,7 @@
  * extended by an aggregator. Its status comes from the clock, as comparable
  * APIs compute it (Parkkihubi, Passport); only "stopped" is stored.
  */
-import type { Changes } from "./permit";
+import { amountAdded, type Changes } from "./permit";
 
 export type SessionStatus = "active" | "stopped" | "expired";
 export const SESSION_STATUSES = ["active", "stopped", "expired"] as const satisfies readonly SessionStatus[];
@@ -53,37 +53,52 @@ export interface SessionEvent {
 
 const num = (v: unknown) => (typeof v === "number" ? v : null);
 
+/** What one step of a session was, from its history event alone: the event's changes carry the values before. */
+export interface SessionStep {
+  type: SessionTransaction["type"];
+  /** The session's end after the step, when the step set it (a create or a change of the end); null when it kept it. */
+  endAt: number | null;
+  minutes: number | null;
+  amountCents: number | null;
+}
+
 /**
- * The transactions of a session, from its history events (oldest first). A
- * change that set `stoppedAt` is the stop; one that moved only the end later
- * (and perhaps the amount) is an extension, whichever surface made it; any
- * other change is an update.
+ * One history event of a session as a transaction (null for a deletion,
+ * which is not one). A change that set `stoppedAt` is the stop; one that
+ * moved only the end later (and perhaps the amount) is an extension,
+ * whichever surface made it; any other change is an update. Read from the
+ * event alone (its changes hold each field's value before and after), so
+ * a report reading a day of history classifies the steps it reads without
+ * the events before them.
  */
+export function sessionStep(e: SessionEvent): SessionStep | null {
+  const c = e.changes;
+  const endBefore = num(c.endAt?.[0]);
+  const endAfter = num(c.endAt?.[1]);
+  if (e.action === "create") {
+    const startAt = num(c.startAt?.[1]) ?? e.at;
+    const end = endAfter ?? startAt;
+    return { type: "start", endAt: end, minutes: minutesBetween(startAt, end), amountCents: num(c.amountCents?.[1]) };
+  }
+  if (e.action !== "update") return null;
+  const amountCents = amountAdded(c);
+  if ("stoppedAt" in c) return { type: "stop", endAt: endAfter, minutes: null, amountCents };
+  const onlyTimeAndMoney = Object.keys(c).every((k) => k === "endAt" || k === "amountCents" || k === "currency");
+  if (endBefore !== null && endAfter !== null && endAfter > endBefore && onlyTimeAndMoney) {
+    return { type: "extend", endAt: endAfter, minutes: minutesBetween(endBefore, endAfter), amountCents };
+  }
+  return { type: "update", endAt: endAfter, minutes: null, amountCents };
+}
+
+/** The transactions of a session, from its history events (oldest first): each event's {@link sessionStep}, with the end it left. */
 export function sessionTransactions(events: readonly SessionEvent[]): SessionTransaction[] {
-  let startAt = 0;
   let endAt = 0;
-  let amount: number | null = null;
   const out: SessionTransaction[] = [];
   for (const e of events) {
-    const c = e.changes;
-    const newEnd = num(c.endAt?.[1]) ?? endAt;
-    const newAmount: number | null = c.amountCents ? num(c.amountCents[1]) : amount;
-    const added = newAmount !== amount && newAmount !== null ? newAmount - (amount ?? 0) : null;
-    if (e.action === "create") {
-      startAt = num(c.startAt?.[1]) ?? e.at;
-      out.push({ type: "start", at: e.at, endAt: newEnd, minutes: minutesBetween(startAt, newEnd), amountCents: newAmount });
-    } else if (e.action === "update") {
-      const keys = Object.keys(c);
-      if ("stoppedAt" in c) {
-        out.push({ type: "stop", at: e.at, endAt: newEnd, minutes: null, amountCents: added });
-      } else if (newEnd > endAt && keys.every((k) => k === "endAt" || k === "amountCents" || k === "currency")) {
-        out.push({ type: "extend", at: e.at, endAt: newEnd, minutes: minutesBetween(endAt, newEnd), amountCents: added });
-      } else {
-        out.push({ type: "update", at: e.at, endAt: newEnd, minutes: null, amountCents: added });
-      }
-    }
-    endAt = newEnd;
-    amount = newAmount;
+    const step = sessionStep(e);
+    if (!step) continue;
+    endAt = step.endAt ?? endAt;
+    out.push({ type: step.type, at: e.at, endAt, minutes: step.minutes, amountCents: step.amountCents });
   }
   return out;
 }

@@ -113,3 +113,29 @@ export function formatLocalTime(epochSeconds: number | null, zone: string): stri
 export function formatLocalTime(epochSeconds: number | null, zone: string): string | null {
   return epochSeconds === null ? null : formatWireTime(wallClock(epochSeconds, zone));
 }
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * Parses a calendar date `Y-m-d` into the epoch seconds of its midnight read
+ * as UTC (a wall-clock time; see {@link instantOfWallClock}), or `undefined`
+ * if it is malformed or not a real date (2026-02-30).
+ */
+export function parseDate(value: string): number | undefined {
+  return DATE.test(value) ? parseWireTime(`${value}T00:00:00`) : undefined;
+}
+
+/**
+ * The instant (epoch seconds) at which the wall clock in `zone` reads
+ * `local` (a wall-clock time as epoch seconds read as UTC). When the clock
+ * reads it twice (the hour a summer time ends), the first; when it never
+ * does (the hour skipped when summer time begins, which some zones skip at
+ * midnight), the instant the clock jumped past it.
+ */
+export function instantOfWallClock(local: number, zone: string): number {
+  // A zone's offset changes at most once in a day on either side: the offsets a day before and after are the candidates.
+  const offsets = [local - 86_400, local + 86_400].map((t) => wallClock(t, zone) - t);
+  const fits = offsets.map((offset) => local - offset).filter((t) => wallClock(t, zone) === local);
+  if (fits.length > 0) return Math.min(...fits);
+  return local - Math.min(...offsets);
+}

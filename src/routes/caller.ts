@@ -5,9 +5,12 @@ import type { Scope } from "../auth/scopes";
 import { isAccessToken, touchClient } from "../db/oauth";
 import { touchToken } from "../db/tokens";
 import { isWellFormedToken } from "../domain/attributes";
+import type { Traffic } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, MAX_BODY_BYTES } from "../http";
+import { type Deprecation, deprecationOf } from "./deprecation";
+import { countCall } from "./rate-limit";
 
 /** The Hono environment of an API whose routes know their caller. */
 export type CallerEnv = AppEnv & { Variables: { caller: Caller } };
@@ -42,18 +45,42 @@ export function recordCredentialUse(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Authenticates a request's API token for `scope` (see {@link authenticate});
- * its use is recorded if the request succeeds ({@link recordCredentialUse}).
+ * What a call costs its credential's rate limit: `writes` or `reads` (see
+ * `RATE_LIMITS`), or `unlimited` for the admin API, whose callers are the
+ * operator's own staff and scripts (the ADMIN_TOKEN secret, a site's
+ * admin-scope tokens), not devices that multiply with a fleet.
+ */
+export type Charge = Traffic | "unlimited";
+
+/**
+ * Admits an authenticated caller, the one step every surface takes once its
+ * credential is checked (OC-TOMA, validate/plate, the header-token API, the
+ * Pay-by-Plate feed, the admin API): the caller becomes the request's
+ * credential (its use recorded if the request succeeds,
+ * {@link recordCredentialUse}) and the call is counted against its rate
+ * limit for `charge` (9998, 429 past it; see routes/rate-limit.ts). Only an
+ * authenticated caller gets here: a flood of missing or wrong credentials
+ * never spends a credential's budget, and a limited caller learns of its
+ * limit only once it has proved who it is.
+ */
+export async function admitCaller<E extends AppEnv>(context: Context<E>, caller: Caller, charge: Charge): Promise<Caller> {
+  (context as unknown as Context<AppEnv>).set("credential", caller);
+  if (charge !== "unlimited") await countCall(context, caller, charge);
+  return caller;
+}
+
+/**
+ * Authenticates a request's API token for `scope` (see {@link authenticate})
+ * and admits it ({@link admitCaller}), charging the call as `charge`.
  */
 export async function authenticateRequest<E extends AppEnv>(
   context: Context<E>,
   token: string,
   scope: Scope,
   from: TokenSource,
+  charge: Charge,
 ): Promise<Caller> {
-  const caller = await authenticate(context.env, token, scope, from);
-  (context as unknown as Context<AppEnv>).set("credential", caller);
-  return caller;
+  return admitCaller(context, await authenticate(context.env, token, scope, from), charge);
 }
 
 /** A quoted-string of a challenge parameter (RFC 9110 §11.2): no quotes or backslashes inside. */
@@ -65,11 +92,12 @@ const quoted = (text: string) => `"${text.replace(/["\\]/g, "'")}"`;
  * unknown, expired or revoked, `insufficient_scope` (403, with the scope
  * needed) for one without the scope.
  */
-function challenge(error: AppError | null, scope: Scope): string {
+function challenge(error: AppError | null, scope: Scope | null): string {
   const realm = `Bearer realm=${quoted(REALM)}`;
   if (!error) return realm;
   if (error.status === 403) {
-    return `${realm}, error="insufficient_scope", error_description=${quoted(error.message)}, scope=${quoted(scope)}`;
+    const needed = scope === null ? "" : `, scope=${quoted(scope)}`;
+    return `${realm}, error="insufficient_scope", error_description=${quoted(error.message)}${needed}`;
   }
   return `${realm}, error="invalid_token", error_description=${quoted(error.message)}`;
 }
@@ -83,8 +111,8 @@ function challenge(error: AppError | null, scope: Scope): string {
 export type HeaderForm = "standard" | "X-ApiKey";
 
 /** Each form's OpenAPI security requirements for `scope` (typed: an inline literal of several shapes breaks a route's type inference). */
-function headerSecurity(form: HeaderForm, scope: Scope): Record<string, string[]>[] {
-  return form === "X-ApiKey" ? [{ pbpApiKey: [] }] : [{ bearer: [] }, { apiKey: [] }, { oauth2: [scope] }];
+function headerSecurity(form: HeaderForm, scope: Scope | null): Record<string, string[]>[] {
+  return form === "X-ApiKey" ? [{ pbpApiKey: [] }] : [{ bearer: [] }, { apiKey: [] }, { oauth2: scope === null ? [] : [scope] }];
 }
 
 /**
@@ -110,12 +138,19 @@ function tokenOf(c: Context, form: HeaderForm): { token: string | undefined; fro
 
 /**
  * The caller of an API whose credential travels in a header of `form`, not
- * the body. Missing: 9001; malformed, unknown, expired or revoked: 9002
- * (401); without `scope`: 9002 (403). Errors name the header the client used
- * (or should have used); the standard form's carry RFC 6750's
- * `WWW-Authenticate: Bearer` challenge.
+ * the body, admitted and charged as `charge` ({@link admitCaller}).
+ * Missing: 9001; malformed, unknown, expired or revoked: 9002 (401); without
+ * `scope` (`null`: any credential of a site will do): 9002 (403). Errors
+ * name the header the client used (or should have used); the standard
+ * form's carry RFC 6750's `WWW-Authenticate: Bearer` challenge. Past its
+ * rate limit: 9998 (429), without a challenge (the credential is fine).
  */
-export async function headerCaller<E extends AppEnv>(c: Context<E>, scope: Scope, form: HeaderForm = "standard"): Promise<Caller> {
+export async function headerCaller<E extends AppEnv>(
+  c: Context<E>,
+  scope: Scope | null,
+  charge: Charge,
+  form: HeaderForm = "standard",
+): Promise<Caller> {
   const { token, from } = tokenOf(c, form);
   const withChallenge = (error: AppError | null) => (form === "standard" ? { "WWW-Authenticate": challenge(error, scope) } : undefined);
   if (!token) {
@@ -128,55 +163,95 @@ export async function headerCaller<E extends AppEnv>(c: Context<E>, scope: Scope
       headers: withChallenge(null),
     });
   }
+  let caller: Caller;
   try {
     if (!isWellFormedToken(token)) throw new AppError(ErrorCode.NoPermission, `The token in ${from} is not valid.`, { field: from });
     // Access tokens travel as bearers only (RFC 6750); X-Api-Key and X-ApiKey carry API tokens.
-    if (from === "Authorization" && isAccessToken(token)) {
-      const caller = await authenticateAccessToken(c.env, token, scope, from);
-      (c as unknown as Context<AppEnv>).set("credential", caller);
-      return caller;
-    }
-    return await authenticateRequest(c, token, scope, from);
+    caller =
+      from === "Authorization" && isAccessToken(token)
+        ? await authenticateAccessToken(c.env, token, scope, from)
+        : await authenticate(c.env, token, scope, from);
   } catch (error) {
     if (!(error instanceof AppError) || form !== "standard") throw error;
     throw new AppError(error.code, error.message, { field: error.field, status: error.status, headers: withChallenge(error) });
   }
+  return admitCaller(c, caller, charge);
 }
 
 /**
  * Route middleware: the caller, authenticated from the headers of `form` for
- * `scope` before anything else runs (the route's own validation comes after,
- * so a caller without a valid token learns nothing about the rules).
+ * `scope` and charged as `charge` before anything else runs (the route's own
+ * validation comes after, so a caller without a valid token learns nothing
+ * about the rules).
  */
-export function requireCaller(scope: Scope, form: HeaderForm = "standard"): MiddlewareHandler<CallerEnv> {
+export function requireCaller(scope: Scope | null, charge: Charge, form: HeaderForm = "standard"): MiddlewareHandler<CallerEnv> {
   return async (c, next) => {
-    c.set("caller", await headerCaller(c, scope, form));
+    c.set("caller", await headerCaller(c, scope, charge, form));
     await next();
   };
 }
 
+/** The RateLimit header fields every counted answer carries (routes/rate-limit.ts), for the OpenAPI document. */
+const RATE_LIMIT_HEADERS = {
+  "RateLimit-Policy": {
+    description:
+      'The credential\'s quotas, reads and writes a minute (draft-ietf-httpapi-ratelimit-headers): `"reads";q=600;w=60, "writes";q=120;w=60`.',
+    schema: { type: "string" as const },
+  },
+  RateLimit: {
+    description:
+      'What this call counted against, what is left and seconds until more: `"reads";r=599;t=42`. Per Cloudflare location and approximate.',
+    schema: { type: "string" as const },
+  },
+};
+
 /**
  * Declares an operation of an API whose credential travels in a header
  * (`credential`, the standard form unless told): its caller authenticated
- * for `scope` first, then its body (if any) checked (size, UTF-8), then its
- * own validation; and its error answers documented: 401 and 403 for every
- * operation, and those it lists. In the standard form either header carries
- * an API token, `Authorization: Bearer` also an OAuth access token holding
- * `scope`.
+ * for `scope` (`null`: any credential of a site) and charged as `traffic`
+ * against its rate limit first, then its body (if any) checked (size,
+ * UTF-8), then its own validation; and its error answers documented: 401,
+ * 403 and 429 for every operation, and those it lists. In the standard form
+ * either header carries an API token, `Authorization: Bearer` also an OAuth
+ * access token holding `scope`. `deprecated` marks it so (headers and
+ * document, routes/deprecation.ts).
  */
 export function apiRoute<
-  const R extends Omit<RouteConfig, "security" | "middleware"> & {
+  const R extends Omit<RouteConfig, "security" | "middleware" | "deprecated"> & {
     operationId: string;
-    scope: Scope;
+    scope: Scope | null;
+    traffic: Traffic;
     credential?: HeaderForm;
     errors: readonly ErrorStatus[];
+    deprecated?: Deprecation;
   },
 >(config: R) {
-  const { scope, errors, credential = "standard", ...route } = config;
+  const { scope, traffic, errors, credential = "standard", deprecated, ...route } = config;
+  const deprecation = deprecationOf(deprecated, route.description);
+  const counted = Object.fromEntries(
+    Object.entries(route.responses).map(([status, response]) => [
+      status,
+      status.startsWith("2") && typeof response === "object" && !("$ref" in response)
+        ? { ...response, headers: { ...response.headers, ...RATE_LIMIT_HEADERS } }
+        : response,
+    ]),
+  ) as R["responses"];
+  const tooMany = errorResponses([429])[429];
   return createRoute({
     ...route,
+    ...deprecation.openapi,
     security: headerSecurity(credential, scope),
-    middleware: [requireCaller(scope, credential), acceptBody(MAX_BODY_BYTES)] as const,
-    responses: { ...route.responses, ...errorResponses([401, 403, ...errors]) },
+    middleware: [...deprecation.middleware, requireCaller(scope, traffic, credential), acceptBody(MAX_BODY_BYTES)] as const,
+    responses: {
+      ...counted,
+      ...errorResponses([401, 403, ...errors]),
+      429: {
+        ...tooMany,
+        headers: {
+          "Retry-After": { description: "Seconds to wait: the limit's whole window.", schema: { type: "integer" as const } },
+          ...RATE_LIMIT_HEADERS,
+        },
+      },
+    },
   });
 }

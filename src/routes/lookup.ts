@@ -35,6 +35,7 @@ lookup.openapi(
     path: "/lookup",
     operationId: "lookupPlate",
     scope: "lookup",
+    traffic: "reads",
     tags: ["Enforcement"],
     summary: "Is this plate paid for now (optionally in one lot zone)?",
     description:

@@ -14,6 +14,7 @@ import {
   type Resolved,
 } from "../domain/attributes";
 import { SOURCES } from "../domain/permit";
+import type { Traffic } from "../domain/rate-limits";
 import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermitChange, updateAttributes } from "../domain/requests";
 import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
@@ -75,6 +76,8 @@ function endpoint<E extends EndpointAttributes>(
     summary: string;
     description: string;
     scope: Scope;
+    /** What the call costs the token's rate limit. */
+    traffic: Traffic;
     attributes: E;
     /** The name of the request body's schema in the OpenAPI document. */
     requestName: string;
@@ -105,13 +108,14 @@ function endpoint<E extends EndpointAttributes>(
     },
     responses: {
       200: { description: spec.response.description, content: { "application/json": { schema: spec.response.schema } } },
-      ...errorResponses(spec.errors),
+      // 429: past the token's rate limit, checked once the token is.
+      ...errorResponses([...spec.errors, 429]),
     },
   });
   ocToma.post(spec.path, async (c) => {
     const body = await readJsonObject(c);
     const { values } = parseAttributes({ apiToken: "required" }, body);
-    const caller = await authenticateRequest(c, values.apiToken, spec.scope, "apiToken");
+    const caller = await authenticateRequest(c, values.apiToken, spec.scope, "apiToken", spec.traffic);
     return handle(c, { caller, input: parseAttributes(spec.attributes, body) });
   });
 }
@@ -135,6 +139,7 @@ endpoint(
     description:
       "Stores a temporary permit. Retries are safe: send an `Idempotency-Key` header (replayed for 24 hours; another request under the same key is 9022), or rely on the receipt key: a push whose permitNo (else TicketNumber), plate and start equal a live record answers that record's reference. A replayed answer carries `Idempotent-Replayed: true`.",
     scope: "push",
+    traffic: "writes",
     attributes: pushAttributes,
     requestName: "PermitPush",
     headers: IdempotencyKeyHeader,
@@ -198,6 +203,7 @@ endpoint(
     description:
       "Updates of one reference are applied one at a time in arrival order, each as the next version, kept in the permit's history. An update that changes nothing writes nothing and answers the current version. The new end must be after the record's start (9005). A reference that does not exist, belongs to another site or was deleted is 9009.",
     scope: "update",
+    traffic: "writes",
     attributes: updateAttributes,
     requestName: "PermitUpdate",
     response: { description: "Updated", schema: PermitVersion },
@@ -226,6 +232,7 @@ endpoint(
     description:
       "Deletes a permit (it is kept, marked deleted, with its history). Deleting a permit already deleted answers success again with the same version, so a retried delete never fails.",
     scope: "delete",
+    traffic: "writes",
     attributes: deleteAttributes,
     requestName: "PermitDelete",
     response: { description: "Deleted", schema: PermitVersion },
@@ -265,6 +272,7 @@ endpoint(
     description:
       "Counts the permits active now (started, not ended, not deleted) per lot zone and type (`standard`, `temp`). Every requested lot zone gets both rows, even at zero; without `zones`, every lot zone of the site. Disconnected records are not counted. Requested names that are not lot zones are listed in `unknown_zones`.",
     scope: "stats",
+    traffic: "reads",
     attributes: statsAttributes,
     requestName: "PermitStatsRequest",
     response: { description: "Counts", schema: PermitStats },

@@ -308,6 +308,7 @@ sessions.openapi(
     path: "/zones",
     operationId: "listSessionZones",
     scope: "sessions",
+    traffic: "reads",
     tags: TAGS,
     summary: "The site's lot zones, with their rates, limits and occupancy",
     description:
@@ -347,6 +348,7 @@ sessions.openapi(
     path: "/sessions",
     operationId: "startSession",
     scope: "sessions",
+    traffic: "writes",
     tags: TAGS,
     summary: "Start a parking session: zone, plate, duration",
     description:
@@ -465,6 +467,7 @@ sessions.openapi(
     path: "/sessions/{id}",
     operationId: "getSession",
     scope: "sessions",
+    traffic: "reads",
     tags: TAGS,
     summary: "A session with its status and transactions",
     description:
@@ -482,6 +485,7 @@ sessions.openapi(
     path: "/sessions",
     operationId: "listSessions",
     scope: "sessions",
+    traffic: "reads",
     tags: TAGS,
     summary: "This client's sessions, newest first",
     description:
@@ -549,6 +553,7 @@ sessions.openapi(
     path: "/sessions/{id}/stop",
     operationId: "stopSession",
     scope: "sessions",
+    traffic: "writes",
     tags: TAGS,
     summary: "Stop a session early: its end becomes now",
     description:
@@ -574,6 +579,7 @@ sessions.openapi(
     path: "/sessions/{id}/extend",
     operationId: "extendSession",
     scope: "sessions",
+    traffic: "writes",
     tags: TAGS,
     summary: "Extend a running session by whole minutes",
     description:
@@ -632,6 +638,7 @@ sessions.openapi(
     path: "/rights",
     operationId: "plateRights",
     scope: "lookup",
+    traffic: "reads",
     tags: TAGS,
     summary: "Every right a plate holds now, whatever its source",
     description:

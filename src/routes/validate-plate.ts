@@ -91,7 +91,7 @@ validatePlate.openAPIRegistry.registerPath({
   },
   responses: {
     200: { description: "The answer (also when no permit is valid)", content: { "application/json": { schema: Answer } } },
-    ...errorResponses([400, 401, 403, 413, 415]),
+    ...errorResponses([400, 401, 403, 413, 415, 429]),
   },
 });
 
@@ -119,7 +119,7 @@ validatePlate.post("/validate/plate", acceptBody(MAX_BODY_BYTES), async (c) => {
   const token = text(body, "api_token");
   if (token === undefined) throw new AppError(ErrorCode.TokenMissing, "api_token is required.", { field: "api_token" });
   if (!isWellFormedToken(token)) throw new AppError(ErrorCode.NoPermission, "api_token is not valid.", { field: "api_token" });
-  const { site } = await authenticateRequest(c, token, "lookup", "api_token");
+  const { site } = await authenticateRequest(c, token, "lookup", "api_token", "reads");
   const client = text(body, "client");
   if (client === undefined) throw new AppError(ErrorCode.ClientMissing, "client (the client code) is required.", { field: "client" });
   if (client.trim() !== site.slug) {

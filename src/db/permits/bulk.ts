@@ -57,8 +57,8 @@ function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx
       ),
       statement(
         d1,
-        sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
-            SELECT ${field("id")}, 1, 'create', ${field("changes")}, ${ctx.actor}, ${ctx.now}
+        sql`INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
+            SELECT ${field("id")}, ${siteId}, 1, 'create', ${field("changes")}, ${ctx.actor}, ${ctx.now}
             FROM json_each(${json}) j WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")})
             ON CONFLICT DO NOTHING`,
       ),
@@ -209,8 +209,8 @@ export async function syncSourceRecords(
       ),
       statement(
         d1,
-        sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
-            SELECT ${field("id")}, ${field("version")} + 1, 'update', ${field("changes")}, ${input.actor}, ${now}
+        sql`INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
+            SELECT ${field("id")}, ${siteId}, ${field("version")} + 1, 'update', ${field("changes")}, ${input.actor}, ${now}
             FROM json_each(${json}) j
             WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")} AND p.version = ${field("version")} + 1 AND p.updated_at = ${now})
             ON CONFLICT DO NOTHING`,

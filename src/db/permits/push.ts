@@ -107,8 +107,8 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
   const insertEvent = statement(
     d1,
     sql`
-    INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
-    SELECT id, 1, 'create', ${JSON.stringify(creationChanges(fields))}, ${ctx.actor}, ${now} FROM permits WHERE id = ${id}`,
+    INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
+    SELECT id, site_id, 1, 'create', ${JSON.stringify(creationChanges(fields))}, ${ctx.actor}, ${now} FROM permits WHERE id = ${id}`,
   );
   const findRunning = statement(d1, sql`SELECT id FROM permits WHERE ${running} LIMIT 1`);
   const liveReceipt = sql`site_id = ${siteId} AND type = ${p.type} AND receipt = ${receipt} AND plate_norm = ${p.plateNorm}

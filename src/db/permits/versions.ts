@@ -62,7 +62,7 @@ const readPermit = (d1: D1Binding, reference: string) =>
     .where(eq(permits.id, reference))
     .get();
 
-type Versioned = { id: string; version: number };
+type Versioned = { id: string; siteId: number; version: number };
 /** The columns a new version may set. */
 export type Settable = Partial<
   Pick<typeof permits.$inferInsert, "plate" | "plateNorm" | "amountCents" | "currency" | "endAt" | "deletedAt" | "stoppedAt">
@@ -93,8 +93,8 @@ export async function compareAndSet(
     // Raw: changes() is the row count of the statement before (triggers excluded), in the same transaction.
     statement(
       d1,
-      sql`INSERT INTO permit_events (permit_id, version, action, changes, actor, at)
-          SELECT ${row.id}, ${row.version + 1}, ${event.action}, ${JSON.stringify(event.changes)}, ${event.actor}, ${event.now}
+      sql`INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
+          SELECT ${row.id}, ${row.siteId}, ${row.version + 1}, ${event.action}, ${JSON.stringify(event.changes)}, ${event.actor}, ${event.now}
           WHERE changes() = 1`,
     ),
   ]);

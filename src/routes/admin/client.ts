@@ -11,10 +11,11 @@ import type { errorBody } from "../../errors";
 import type { ClientCreate, ClientList, ClientView, NewClientView } from "./clients";
 import type { ConnectionCheck, ParkMobileInput, ParkMobileSettings } from "./parkmobile";
 import type { PermitEnded, PermitQuery, PermitSearchPage, PermitsCreated, PermitView, StandardPermits } from "./permits";
+import type { ReportQuery, TransactionReport } from "./reports";
 import type { ArchiveList, RetentionInput, RetentionView } from "./retention";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { ImportCountsView, RetentionCountsView, RunList, RunView, TaskList, TaskView } from "./tasks";
-import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
+import type { NewTokenView, TierChange, TokenCreate, TokenList, TokenView } from "./tokens";
 import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
 /** An error answer of the admin API: its code, message and field. */
@@ -24,19 +25,30 @@ export type AdminError = z.infer<ReturnType<typeof errorBody>>;
 export type Answer<T> = { ok: true; data: T } | { ok: false; status: number; error: AdminError };
 
 /**
- * How a request reaches the admin API (`path` is under /api/admin/v1). It
+ * How a request reaches the admin API (`path` is under /api/admin/v1), with
+ * `headers` beside the transport's own (`accept`, for an answer in CSV). It
  * resolves to the HTTP status and the answer: parsed when it is JSON, its
  * text otherwise (a CSV export); a failure to reach the API rejects.
  */
-export type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+export type Send = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: unknown }>;
 
 /** The admin API, one method per operation. */
 export type AdminClient = ReturnType<typeof adminClient>;
 
 /** A client over `send`. */
 export function adminClient(send: Send) {
-  async function call<S extends z.ZodType>(method: string, path: string, body?: unknown): Promise<Answer<z.infer<S>>> {
-    const answer = await send(method, path, body);
+  async function call<S extends z.ZodType>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Answer<z.infer<S>>> {
+    const answer = await send(method, path, body, headers);
     const data = answer.body as { status?: unknown };
     if (answer.status >= 400 || data?.status === "error") return { ok: false, status: answer.status, error: answer.body as AdminError };
     return { ok: true, data: answer.body as z.infer<S> };
@@ -65,11 +77,14 @@ export function adminClient(send: Send) {
     createToken: (slug: string, input: z.input<typeof TokenCreate>) => call<typeof NewTokenView>("POST", `${site(slug)}/tokens`, input),
     revokeToken: (id: string) => call<typeof TokenView>("DELETE", `/tokens/${seg(id)}`),
     rotateToken: (id: string) => call<typeof NewTokenView>("POST", `/tokens/${seg(id)}/rotate`),
+    setTokenTier: (id: string, tier: z.input<typeof TierChange>["tier"]) => call<typeof TokenView>("PATCH", `/tokens/${seg(id)}`, { tier }),
 
     listClients: (slug: string) => call<typeof ClientList>("GET", `${site(slug)}/clients`),
     createClient: (slug: string, input: z.input<typeof ClientCreate>) => call<typeof NewClientView>("POST", `${site(slug)}/clients`, input),
     revokeClient: (id: string) => call<typeof ClientView>("DELETE", `/clients/${seg(id)}`),
     rotateClient: (id: string) => call<typeof NewClientView>("POST", `/clients/${seg(id)}/rotate`),
+    setClientTier: (id: string, tier: z.input<typeof TierChange>["tier"]) =>
+      call<typeof ClientView>("PATCH", `/clients/${seg(id)}`, { tier }),
 
     createStandardPermits: (slug: string, input: z.input<typeof StandardPermits>) =>
       call<typeof PermitsCreated>("POST", `${site(slug)}/permits`, input),
@@ -97,6 +112,12 @@ export function adminClient(send: Send) {
     setRetention: (slug: string, input: z.input<typeof RetentionInput>) =>
       call<typeof RetentionView>("PUT", `${site(slug)}/retention`, input),
     listArchives: (slug: string) => call<typeof ArchiveList>("GET", `${site(slug)}/archives`),
+
+    /** The transactions report: its CSV text, or the report as JSON. */
+    transactionsCsv: (slug: string, q: Partial<Record<keyof z.input<typeof ReportQuery>, string>>) =>
+      call<z.ZodString>("GET", `${site(slug)}/reports/transactions${query(q)}`, undefined, { accept: "text/csv" }),
+    transactionsJson: (slug: string, q: Partial<Record<keyof z.input<typeof ReportQuery>, string>>) =>
+      call<typeof TransactionReport>("GET", `${site(slug)}/reports/transactions${query(q)}`, undefined, { accept: "application/json" }),
   };
 }
 

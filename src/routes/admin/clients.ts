@@ -1,10 +1,21 @@
 import { z } from "@hono/zod-openapi";
 import { CLIENT_SCOPES } from "../../auth/scopes";
 import { cacheKeys, invalidate } from "../../cache";
-import { type ClientInfo, type ClientRow, createClient, findClient, listClients, revokeClient, rotateClient } from "../../db/oauth";
+import {
+  type ClientInfo,
+  type ClientRow,
+  createClient,
+  findClient,
+  listClients,
+  revokeClient,
+  rotateClient,
+  setClientTier,
+} from "../../db/oauth";
+import { RATE_TIERS } from "../../domain/rate-limits";
 import { formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
-import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
+import { type AdminApp, type AdminContext, adminRoute, body, json, rootOnly, SiteParam, siteOf } from "./route";
+import { TierChange } from "./tokens";
 
 export const ClientView = z
   .object({
@@ -15,6 +26,9 @@ export const ClientView = z
     createdAt: z.string(),
     lastUsedAt: z.string().nullable().openapi({ description: "Its last token request or API call (recorded at most once a minute)." }),
     revokedAt: z.string().nullable(),
+    tier: z.enum(RATE_TIERS).openapi({
+      description: "Its rate-limit tier, shared by its access tokens (see the README's rate limits); only ADMIN_TOKEN changes it.",
+    }),
   })
   .openapi("OAuthClient");
 export const NewClientView = ClientView.extend({
@@ -39,6 +53,7 @@ const clientView = (c: ClientInfo): z.infer<typeof ClientView> => ({
   createdAt: formatWireTime(c.createdAt),
   lastUsedAt: formatWireTime(c.lastUsedAt),
   revokedAt: formatWireTime(c.revokedAt),
+  tier: c.tier,
 });
 
 const ClientParam = z.object({
@@ -132,6 +147,32 @@ export function registerClientRoutes(app: AdminApp) {
       if (!rotated) throw new AppError(ErrorCode.Invalid, `OAuth client ${row.id} was revoked meanwhile.`, { field: "id" });
       await invalidate(c.env.CACHE, cacheKeys.oauthClient(row.id));
       return c.json({ ...clientView(rotated), clientSecret: rotated.secret }, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "patch",
+      path: "/clients/{id}",
+      operationId: "setClientTier",
+      summary: "Set an OAuth client's rate-limit tier, shared by its access tokens (ADMIN_TOKEN only)",
+      description:
+        "Raises (or lowers) how many reads and writes a minute the client may make, all its access tokens together. Only the holder of ADMIN_TOKEN may do this. Takes effect within the cache bound of a revoked client. A revoked client's tier cannot change (9033).",
+      middleware: [rootOnly] as const,
+      request: { params: ClientParam, body: body(TierChange) },
+      responses: { 200: json(ClientView, "The client, with its new tier") },
+      errors: [400, 404, 413, 415],
+    }),
+    async (c) => {
+      const row = await clientOf(c, c.req.valid("param").id);
+      const { tier } = c.req.valid("json");
+      if (row.revokedAt !== null) {
+        throw new AppError(ErrorCode.Invalid, `OAuth client ${row.id} is revoked: its tier cannot change.`, { field: "id" });
+      }
+      const updated = await setClientTier(c.env.DB, row, tier);
+      if (!updated) throw new AppError(ErrorCode.Invalid, `OAuth client ${row.id} was revoked meanwhile.`, { field: "id" });
+      await invalidate(c.env.CACHE, cacheKeys.oauthClient(row.id));
+      return c.json(clientView(updated), 200);
     },
   );
 }

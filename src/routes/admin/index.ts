@@ -1,6 +1,7 @@
 import { registerClientRoutes } from "./clients";
 import { registerParkMobileRoutes } from "./parkmobile";
 import { registerPermitRoutes } from "./permits";
+import { registerReportRoutes } from "./reports";
 import { registerRetentionRoutes } from "./retention";
 import { createAdminApp } from "./route";
 import { registerSiteRoutes } from "./sites";
@@ -19,3 +20,4 @@ registerPermitRoutes(admin);
 registerParkMobileRoutes(admin);
 registerTaskRoutes(admin);
 registerRetentionRoutes(admin);
+registerReportRoutes(admin);

@@ -10,6 +10,7 @@ import {
   searchPermits,
 } from "../../db/permits/reads";
 import type { Site } from "../../db/sites";
+import { listTokens } from "../../db/tokens";
 import { listZones } from "../../db/zones";
 import { attributes, REFERENCE_MAX } from "../../domain/attributes";
 import { SOURCES } from "../../domain/permit";
@@ -161,6 +162,34 @@ const ReferenceParam = z.object({
 });
 
 /**
+ * The `zone` filter of a search or report: a lot zone of the site by name,
+ * else by number, or a zone name its disconnected records used (deleted ones
+ * included); 9033 otherwise (another site's zone is no zone of this one).
+ */
+export async function zoneFilter(c: AdminContext, site: Site, zoneName: string): Promise<{ lotZoneId: number } | { disconnected: string }> {
+  const zones = await listZones(c.env.DB, site.id);
+  const lotZone = zones.find((z) => z.name === zoneName) ?? zones.find((z) => z.number === zoneName);
+  if (lotZone) return { lotZoneId: lotZone.id };
+  if (await hasDisconnected(c.env.DB, site.id, zoneName)) return { disconnected: zoneName };
+  throw new AppError(ErrorCode.Invalid, `zone ${zoneName} is neither a lot zone of this site nor a zone name its permits used.`, {
+    field: "zone",
+  });
+}
+
+/**
+ * The `source` filter of a search or report: one that creates the site's
+ * permits (push, ParkMobile, admin, and the sessions' sources: an OAuth
+ * client's label, an API token's label or, without one, its id); 9033
+ * otherwise.
+ */
+export async function sourceFilter(c: AdminContext, site: Site, source: string): Promise<string> {
+  const [clients, tokens] = await Promise.all([listClients(c.env.DB, site.id), listTokens(c.env.DB, site.id)]);
+  const sources = new Set([...Object.values(SOURCES), ...clients.map((cl) => cl.label), ...tokens.map((t) => t.label ?? t.id)]);
+  if (!sources.has(source)) throw new AppError(ErrorCode.Invalid, `source must be one of ${[...sources].join(", ")}.`, { field: "source" });
+  return source;
+}
+
+/**
  * A search's filters, checked against the site: a value that can match
  * nothing (a plate of no letters or digits, a zone the site never had, a
  * source that creates no permits) is an error, not an empty page.
@@ -170,31 +199,14 @@ async function searchOf(c: AdminContext, site: Site, q: z.infer<typeof SearchFil
   const plate = given(q.plate);
   const plateNorm = plate === undefined ? undefined : plateToCheck(plate, "plate");
   const zoneName = given(q.zone);
-  let zone: PermitSearch["zone"];
-  if (zoneName !== undefined) {
-    const zones = await listZones(c.env.DB, site.id);
-    const lotZone = zones.find((z) => z.name === zoneName) ?? zones.find((z) => z.number === zoneName);
-    if (lotZone) zone = { lotZoneId: lotZone.id };
-    else if (await hasDisconnected(c.env.DB, site.id, zoneName)) zone = { disconnected: zoneName };
-    else {
-      throw new AppError(ErrorCode.Invalid, `zone ${zoneName} is neither a lot zone of this site nor a zone name its permits used.`, {
-        field: "zone",
-      });
-    }
-  }
   const source = given(q.source);
-  // Sessions carry their OAuth client's label as their source.
-  const sources = source === undefined ? [] : [...Object.values(SOURCES), ...(await listClients(c.env.DB, site.id)).map((cl) => cl.label)];
-  if (source !== undefined && !sources.includes(source)) {
-    throw new AppError(ErrorCode.Invalid, `source must be one of ${[...new Set(sources)].join(", ")}.`, { field: "source" });
-  }
   return {
     type: q.type,
     plateNorm,
-    zone,
+    zone: zoneName === undefined ? undefined : await zoneFilter(c, site, zoneName),
     from: q.from ? parseWireTime(q.from) : undefined,
     to: q.to ? parseWireTime(q.to) : undefined,
-    source,
+    source: source === undefined ? undefined : await sourceFilter(c, site, source),
     promoCode: given(q.promoCode),
     activeAt: q.active === "true" ? nowSeconds() : undefined,
   };

@@ -6,6 +6,7 @@ import { isWellFormedToken } from "../../domain/attributes";
 import { AppError, answerError, ErrorCode, type ErrorStatus, errorResponses, throwValidationError } from "../../errors";
 import { type AppEnv, acceptBody, MAX_ADMIN_BODY_BYTES } from "../../http";
 import { authenticateRequest } from "../caller";
+import { type Deprecation, deprecationOf } from "../deprecation";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number; tokenId: string };
@@ -40,7 +41,8 @@ async function authenticateAdmin(c: AdminContext, next: () => Promise<void>) {
     if (!isWellFormedToken(bearer)) {
       throw new AppError(ErrorCode.NoPermission, "The admin token is not valid.", { field: "Authorization" });
     }
-    const { grant } = await authenticateRequest(c, bearer, "admin", "Authorization");
+    // The admin API is not rate limited: its callers are the operator's own (see `Charge`).
+    const { grant } = await authenticateRequest(c, bearer, "admin", "Authorization", "unlimited");
     c.set("admin", { kind: "site", siteId: grant.siteId, tokenId: grant.tokenId });
   }
   await next();
@@ -55,6 +57,12 @@ export function adminActor(c: AdminContext): string {
 /** Refuses a caller other than the holder of ADMIN_TOKEN (9002, 403). */
 export function requireRoot(c: AdminContext) {
   if (c.get("admin").kind !== "root") throw new AppError(ErrorCode.NoPermission, "Only ADMIN_TOKEN may do this.", { status: 403 });
+}
+
+/** Route middleware: {@link requireRoot} before the request is validated, so another caller learns nothing of its rules. */
+export async function rootOnly(c: AdminContext, next: () => Promise<void>) {
+  requireRoot(c);
+  await next();
 }
 
 /** The site named in the path, if the caller may manage it; 9009 otherwise. */
@@ -85,14 +93,23 @@ export const body = <T extends z.ZodType>(schema: T) => ({ required: true, conte
  * Declares an admin operation: tagged, secured by the admin bearer, and
  * documenting its error answers: 401 and 403 (authentication) for every
  * operation, and those it lists (400 for a bad request, 404 for a record
- * not found, 409 for a conflict, 413 for a body too large).
+ * not found, 409 for a conflict, 413 for a body too large). `deprecated`
+ * marks it so (headers and document, routes/deprecation.ts).
  */
 export function adminRoute<
-  const R extends Omit<RouteConfig, "tags" | "security"> & { operationId: string; errors: readonly ErrorStatus[] },
+  const R extends Omit<RouteConfig, "tags" | "security" | "deprecated"> & {
+    operationId: string;
+    errors: readonly ErrorStatus[];
+    deprecated?: Deprecation;
+  },
 >(config: R) {
-  const { errors, ...route } = config;
+  const { errors, deprecated, ...route } = config;
+  const deprecation = deprecationOf(deprecated, route.description);
+  const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
   return createRoute({
     ...route,
+    ...deprecation.openapi,
+    ...(deprecated ? { middleware: [...deprecation.middleware, ...own] } : {}),
     tags: ["Admin"],
     security: [{ adminBearer: [] }],
     responses: { ...route.responses, ...errorResponses([401, 403, ...errors]) },

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { SCOPES } from "../../auth/scopes";
 import { cacheKeys, invalidate } from "../../cache";
-import { createToken, findToken, listTokens, revokeToken, rotateToken, type TokenInfo, type TokenRow } from "../../db/tokens";
+import { createToken, findToken, listTokens, revokeToken, rotateToken, setTokenTier, type TokenInfo, type TokenRow } from "../../db/tokens";
+import { RATE_TIERS } from "../../domain/rate-limits";
 import { formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
-import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
+import { type AdminApp, type AdminContext, adminRoute, body, json, rootOnly, SiteParam, siteOf } from "./route";
 
 export const TokenView = z
   .object({
@@ -15,6 +16,7 @@ export const TokenView = z
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
+    tier: z.enum(RATE_TIERS).openapi({ description: "Its rate-limit tier (see the README's rate limits); only ADMIN_TOKEN changes it." }),
   })
   .openapi("Token");
 export const NewTokenView = TokenView.extend({
@@ -30,6 +32,7 @@ const tokenView = (t: TokenInfo): z.infer<typeof TokenView> => ({
   createdAt: formatWireTime(t.createdAt),
   lastUsedAt: formatWireTime(t.lastUsedAt),
   revokedAt: formatWireTime(t.revokedAt),
+  tier: t.tier,
 });
 
 export const TokenCreate = z.object({
@@ -39,6 +42,11 @@ export const TokenCreate = z.object({
     .refine((l) => new Set(l).size === l.length, "must not repeat a scope")
     .openapi({ example: ["push", "update"] }),
   label: z.string().trim().min(1).max(100).optional().openapi({ example: "Pay stations, east lots" }),
+});
+
+/** A change of a credential's rate-limit tier. */
+export const TierChange = z.object({
+  tier: z.enum(RATE_TIERS).openapi({ description: "standard (every credential's at first), high or max.", example: "high" }),
 });
 
 const TokenParam = z.object({
@@ -133,6 +141,32 @@ export function registerTokenRoutes(app: AdminApp) {
       if (!rotated) throw new AppError(ErrorCode.Invalid, `Token ${row.id} was revoked meanwhile.`, { field: "id" });
       await invalidate(c.env.CACHE, cacheKeys.token(row.tokenHash));
       return c.json({ ...tokenView(rotated), token: rotated.token }, 200);
+    },
+  );
+
+  app.openapi(
+    adminRoute({
+      method: "patch",
+      path: "/tokens/{id}",
+      operationId: "setTokenTier",
+      summary: "Set an API token's rate-limit tier (ADMIN_TOKEN only)",
+      description:
+        "Raises (or lowers) how many reads and writes a minute the token may make: its limits come from the tier (see the README). Only the holder of ADMIN_TOKEN may do this: a site's admin-scope token cannot raise its own site's limits. Takes effect within the cache bound of a revoked token; its counts start afresh under the new tier. A revoked token's tier cannot change (9033).",
+      middleware: [rootOnly] as const,
+      request: { params: TokenParam, body: body(TierChange) },
+      responses: { 200: json(TokenView, "The token, with its new tier") },
+      errors: [400, 404, 413, 415],
+    }),
+    async (c) => {
+      const row = await tokenOf(c, c.req.valid("param").id);
+      const { tier } = c.req.valid("json");
+      if (row.revokedAt !== null) {
+        throw new AppError(ErrorCode.Invalid, `Token ${row.id} is revoked: its tier cannot change.`, { field: "id" });
+      }
+      const updated = await setTokenTier(c.env.DB, row, tier);
+      if (!updated) throw new AppError(ErrorCode.Invalid, `Token ${row.id} was revoked meanwhile.`, { field: "id" });
+      await invalidate(c.env.CACHE, cacheKeys.token(row.tokenHash));
+      return c.json(tokenView(updated), 200);
     },
   );
 }

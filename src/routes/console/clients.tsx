@@ -1,6 +1,7 @@
 import { CLIENT_SCOPES } from "../../auth/scopes";
 import { Confirm, Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, done, notOfSite, outcome, siteHolds } from "./session";
+import { postedTier, TierForm } from "./tokens";
 
 /** OAuth clients (aggregators such as ParkOnce): register (the secret shown once), list, rotate, revoke. */
 export function registerClientsPage(app: ConsoleApp) {
@@ -42,7 +43,17 @@ export function registerClientsPage(app: ConsoleApp) {
         <Table
           id="clients"
           empty="No OAuth clients yet."
-          headers={["Client id", "Label", "Scopes", "Secret starts with", "Created (UTC)", "Last used", "Rotate", "Revoke"]}
+          headers={[
+            "Client id",
+            "Label",
+            "Scopes",
+            "Secret starts with",
+            "Created (UTC)",
+            "Last used",
+            "Rate-limit tier",
+            "Rotate",
+            "Revoke",
+          ]}
           rows={clients.map((cl) => [
             cl.clientId,
             cl.label,
@@ -50,6 +61,11 @@ export function registerClientsPage(app: ConsoleApp) {
             `${cl.secretPrefix}…`,
             <Time utc={cl.createdAt} />,
             cl.lastUsedAt ? <Time utc={cl.lastUsedAt} /> : "never",
+            cl.revokedAt ? (
+              cl.tier
+            ) : (
+              <TierForm action={`/admin/sites/${site}/clients/${cl.clientId}/tier`} session={session} tier={cl.tier} who={cl.clientId} />
+            ),
             cl.revokedAt ? (
               ""
             ) : (
@@ -131,6 +147,17 @@ export function registerClientsPage(app: ConsoleApp) {
       ...outcome(answer, (cl) => `Rotated the secret of ${cl.clientId}; the old secret and its access tokens no longer work.`),
       ...(answer.ok ? { secret: answer.data.clientSecret } : {}),
     });
+  });
+
+  app.post("/sites/:site/clients/:id/tier", async (c) => {
+    const { site, id } = c.req.param();
+    if (!(await siteHolds(c, "client", id))) return notOfSite(c, `OAuth client ${id}`);
+    const answer = await api(c).setClientTier(id, await postedTier(c));
+    return done(
+      c,
+      `/admin/sites/${site}/clients`,
+      outcome(answer, (cl) => `OAuth client ${cl.clientId} is now in tier ${cl.tier}.`),
+    );
   });
 
   app.post("/sites/:site/clients/:id/revoke", async (c) => {

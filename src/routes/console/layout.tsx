@@ -38,6 +38,7 @@ const SITE_PAGES = [
   ["settings", "Settings"],
   ["tasks", "Tasks"],
   ["retention", "Retention"],
+  ["reports", "Reports"],
   ["tokens", "API tokens"],
   ["clients", "OAuth clients"],
 ] as const;

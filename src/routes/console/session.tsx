@@ -87,8 +87,8 @@ export function registerSession(app: ConsoleApp) {
  * exactly its rules, errors and cache invalidation.
  */
 export function api(c: ConsoleContext) {
-  return adminClient(async (method, path, body) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${c.env.ADMIN_TOKEN}` };
+  return adminClient(async (method, path, body, extra) => {
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${c.env.ADMIN_TOKEN}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
     const res = await admin.request(path, init, c.env, c.executionCtx);

@@ -1,6 +1,29 @@
 import { SCOPES } from "../../auth/scopes";
+import type { ConsoleSession } from "../../db/console-sessions";
+import { RATE_TIERS, type RateTier } from "../../domain/rate-limits";
 import { Confirm, Form, Page, Table, Time } from "./layout";
-import { api, type ConsoleApp, done, notOfSite, outcome, siteHolds } from "./session";
+import { api, type ConsoleApp, type ConsoleContext, done, formField, notOfSite, outcome, siteHolds } from "./session";
+
+/** A live credential's rate-limit tier, and the form that changes it (`action` takes `tier`). */
+export function TierForm(props: { action: string; session: ConsoleSession; tier: RateTier; who: string }) {
+  return (
+    <Form action={props.action} session={props.session} inline label={`Tier of ${props.who}`}>
+      <select name="tier" aria-label={`Tier of ${props.who}`}>
+        {RATE_TIERS.map((tier) => (
+          <option value={tier} selected={tier === props.tier}>
+            {tier}
+          </option>
+        ))}
+      </select>{" "}
+      <button type="submit">Set tier</button>
+    </Form>
+  );
+}
+
+/** The tier a tier form posted: one of the tiers, else what was typed, for the admin API to refuse naming the rule. */
+export async function postedTier(c: ConsoleContext): Promise<RateTier> {
+  return (await formField(c, "tier")) as RateTier;
+}
 
 /** API tokens: issue (the secret shown once), list, revoke. */
 export function registerTokensPage(app: ConsoleApp) {
@@ -35,7 +58,7 @@ export function registerTokensPage(app: ConsoleApp) {
         <Table
           id="tokens"
           empty="No tokens yet."
-          headers={["Id", "Starts with", "Label", "Scopes", "Created (UTC)", "Last used", "Revoked"]}
+          headers={["Id", "Starts with", "Label", "Scopes", "Created (UTC)", "Last used", "Rate-limit tier", "Revoked"]}
           rows={tokens.map((t) => [
             t.id,
             `${t.prefix}…`,
@@ -43,6 +66,11 @@ export function registerTokensPage(app: ConsoleApp) {
             t.scopes.join(", "),
             <Time utc={t.createdAt} />,
             t.lastUsedAt ? <Time utc={t.lastUsedAt} /> : "never",
+            t.revokedAt ? (
+              t.tier
+            ) : (
+              <TierForm action={`/admin/sites/${site}/tokens/${t.id}/tier`} session={session} tier={t.tier} who={t.id} />
+            ),
             t.revokedAt ? (
               <>
                 revoked <Time utc={t.revokedAt} />
@@ -69,6 +97,17 @@ export function registerTokensPage(app: ConsoleApp) {
       ...outcome(answer, (t) => `Issued token ${t.id} (${scopes.join(", ")}).`),
       ...(answer.ok ? { secret: answer.data.token } : {}),
     });
+  });
+
+  app.post("/sites/:site/tokens/:id/tier", async (c) => {
+    const { site, id } = c.req.param();
+    if (!(await siteHolds(c, "token", id))) return notOfSite(c, `API token ${id}`);
+    const answer = await api(c).setTokenTier(id, await postedTier(c));
+    return done(
+      c,
+      `/admin/sites/${site}/tokens`,
+      outcome(answer, (t) => `Token ${t.id} is now in tier ${t.tier}.`),
+    );
   });
 
   app.get("/sites/:site/tokens/:id/revoke", async (c) => {
