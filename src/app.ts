@@ -5,6 +5,7 @@ import type { CLIENT_SCOPES } from "./auth/scopes";
 import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
+import { documentWebhookEvents } from "./routes/admin/webhooks";
 import { BOOKMARK_HEADER, sendBookmark } from "./routes/bookmark";
 import { recordCredentialUse } from "./routes/caller";
 import { consoleApp } from "./routes/console";
@@ -114,6 +115,7 @@ export function buildApp() {
     name: "X-ApiKey",
     description: "Genetec Pay-by-Plate's header: an API token of the site with the lookup scope.",
   });
+  documentWebhookEvents(app.openAPIRegistry);
   app.doc31("/openapi.json", OPENAPI_CONFIG);
   app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_CONFIG))));
   app.get("/", (c) => c.redirect("/docs"));

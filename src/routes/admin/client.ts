@@ -15,6 +15,18 @@ import type { ArchiveList, RetentionInput, RetentionView } from "./retention";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { ImportCountsView, RetentionCountsView, RunList, RunView, TaskList, TaskView } from "./tasks";
 import type { NewTokenView, TokenCreate, TokenList, TokenView } from "./tokens";
+import type {
+  DeliveryDetail,
+  DeliveryList,
+  DeliveryQuery,
+  DeliveryView,
+  NewWebhookView,
+  WebhookCreate,
+  WebhookDeleted,
+  WebhookList,
+  WebhookUpdate,
+  WebhookView,
+} from "./webhooks";
 import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
 /** An error answer of the admin API: its code, message and field. */
@@ -97,6 +109,19 @@ export function adminClient(send: Send) {
     setRetention: (slug: string, input: z.input<typeof RetentionInput>) =>
       call<typeof RetentionView>("PUT", `${site(slug)}/retention`, input),
     listArchives: (slug: string) => call<typeof ArchiveList>("GET", `${site(slug)}/archives`),
+
+    listWebhooks: (slug: string) => call<typeof WebhookList>("GET", `${site(slug)}/webhooks`),
+    createWebhook: (slug: string, input: z.input<typeof WebhookCreate>) =>
+      call<typeof NewWebhookView>("POST", `${site(slug)}/webhooks`, input),
+    getWebhook: (id: string) => call<typeof WebhookView>("GET", `/webhooks/${seg(id)}`),
+    updateWebhook: (id: string, input: z.input<typeof WebhookUpdate>) => call<typeof WebhookView>("PATCH", `/webhooks/${seg(id)}`, input),
+    rotateWebhook: (id: string) => call<typeof NewWebhookView>("POST", `/webhooks/${seg(id)}/rotate`),
+    deleteWebhook: (id: string) => call<typeof WebhookDeleted>("DELETE", `/webhooks/${seg(id)}`),
+    listDeliveries: (id: string, q: Partial<Record<keyof z.input<typeof DeliveryQuery>, string | number>> = {}) =>
+      call<typeof DeliveryList>("GET", `/webhooks/${seg(id)}/deliveries${query(q)}`),
+    getDelivery: (id: string, delivery: string) => call<typeof DeliveryDetail>("GET", `/webhooks/${seg(id)}/deliveries/${seg(delivery)}`),
+    redeliver: (id: string, delivery: string) =>
+      call<typeof DeliveryView>("POST", `/webhooks/${seg(id)}/deliveries/${seg(delivery)}/redeliver`),
   };
 }
 

@@ -6,6 +6,7 @@ import { createAdminApp } from "./route";
 import { registerSiteRoutes } from "./sites";
 import { registerTaskRoutes } from "./tasks";
 import { registerTokenRoutes } from "./tokens";
+import { registerWebhookRoutes } from "./webhooks";
 import { registerZoneRoutes } from "./zones";
 
 /** The admin API, mounted at /api/admin/v1: one file per resource, each registering its routes. */
@@ -19,3 +20,4 @@ registerPermitRoutes(admin);
 registerParkMobileRoutes(admin);
 registerTaskRoutes(admin);
 registerRetentionRoutes(admin);
+registerWebhookRoutes(admin);
