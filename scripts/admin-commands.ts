@@ -778,7 +778,7 @@ const RETENTION_RUN_COLUMNS: Columns<Run> = {
   ARCHIVED: retentionCount((c) => c.archivedPermits),
   OBJECTS: retentionCount((c) => c.archives.length),
   DELETED: retentionCount((c) => c.deletedPermits),
-  PRUNED: retentionCount((c) => c.feedChangesPruned + c.idempotencyKeysPruned + c.taskRunsPruned),
+  PRUNED: retentionCount((c) => c.feedChangesPruned + c.idempotencyKeysPruned + c.taskRunsPruned + (c.webhookEventsPruned ?? 0)),
   MESSAGE: (r) => r.message ?? "",
 };
 /** The run log's columns for the task the runs are of. */

@@ -267,3 +267,34 @@ describe("managing an endpoint", () => {
     await refused(await adminCall("GET", "/sites/no-such-site/webhooks"), 404, 9009, "site");
   });
 });
+
+describe("retention", () => {
+  it("deletes webhook events past the site's plate horizon, with their deliveries and attempts; newer ones stay", async () => {
+    const { slug } = await newSite();
+    const { id } = await registerEndpoint(slug);
+    const now = Math.floor(Date.now() / 1000);
+    const statements = [
+      ["msg_old_retention", now - 91 * 86400],
+      ["msg_new_retention", now - 86400],
+    ].flatMap(([event, at]) => [
+      env.DB.prepare(
+        "INSERT INTO webhook_events (id, site_id, type, body, created_at) SELECT ?, site_id, 'permit.created', '{\"plate\":\"ABC123\"}', ? FROM webhook_endpoints WHERE id = ?",
+      ).bind(event, at, id),
+      env.DB.prepare(
+        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, site_id, event_type, state, created_at) SELECT ?, ?, id, site_id, 'permit.created', 'delivered', ? FROM webhook_endpoints WHERE id = ?",
+      ).bind(`dl_${event}`, event, at, id),
+      env.DB.prepare(
+        "INSERT INTO webhook_attempts (delivery_id, number, round, at, status, duration_ms, response) VALUES (?, 1, 1, ?, 200, 3, 'ABC123')",
+      ).bind(`dl_${event}`, at),
+    ]);
+    await env.DB.batch(statements);
+    const res = await adminCall("POST", `/sites/${slug}/tasks/retention/run`);
+    const run = (await res.json()) as { counts: Json };
+    expect(run.counts).toMatchObject({ webhookEventsPruned: 1 });
+    expect(await count("webhook_events", "id = 'msg_old_retention'")).toBe(0);
+    expect(await count("webhook_deliveries", "id = 'dl_msg_old_retention'")).toBe(0);
+    expect(await count("webhook_attempts", "delivery_id = 'dl_msg_old_retention'")).toBe(0);
+    expect(await count("webhook_events", "id = 'msg_new_retention'")).toBe(1);
+    expect(await count("webhook_attempts", "delivery_id = 'dl_msg_new_retention'")).toBe(1);
+  });
+});

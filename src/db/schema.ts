@@ -322,6 +322,8 @@ export interface RetentionCounts {
   idempotencyKeysPruned: number;
   /** Task run logs (which may quote a rejected plate) older than the anonymization horizon. */
   taskRunsPruned: number;
+  /** Webhook events (their bodies carry plates) older than the anonymization horizon, with their deliveries and attempts. */
+  webhookEventsPruned: number;
 }
 
 /** What a run counted, by task. */

@@ -138,7 +138,7 @@ export function describeCounts(run: z.infer<typeof RunView>): string {
       `${c.anonymized} plate(s) anonymized;`,
       `${c.archivedPermits} permit(s) with ${c.archivedEvents} event(s) archived in ${c.archives.length} object(s)${c.archives.length > 0 ? ` (${c.archives.join(", ")})` : ""},`,
       `${c.deletedPermits} permit(s) and ${c.deletedEvents} event(s) deleted;`,
-      `pruned ${c.feedChangesPruned} feed change(s), ${c.idempotencyKeysPruned} idempotency key(s), ${c.taskRunsPruned} run log(s)`,
+      `pruned ${c.feedChangesPruned} feed change(s), ${c.idempotencyKeysPruned} idempotency key(s), ${c.taskRunsPruned} run log(s), ${c.webhookEventsPruned ?? 0} webhook event(s)`,
     ].join(" ");
   }
   const c = run.counts as z.infer<typeof ImportCountsView>;
