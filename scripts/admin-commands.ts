@@ -906,5 +906,5 @@ function showDelivery(d: Data<"getDelivery">) {
     MS: "durationMs",
     ERROR: (a) => a.error ?? "",
   });
-  console.log(`\nPayload\n${JSON.stringify(d.payload, null, 2)}`);
+  console.log(`\nPayload (as sent)\n${JSON.stringify(d.payload)}`);
 }

@@ -179,7 +179,7 @@ export async function startWebhookReceiver({
     };
     received.push(record);
     if (received.length > KEEP) received.splice(0, received.length - KEEP);
-    const verdict = verified ? "signature verified" : `signature NOT verified (${problem})`;
+    const verdict = verified ? "signature verified" : secret ? `signature NOT verified (${problem})` : `signature not checked (${problem})`;
     log(
       `${url.pathname} ${type ?? "?"} ${id ?? "(no webhook-id)"} attempt ${attempt}: ${verdict}; ${summary(body)} -> ${q.has("hang") ? "no answer" : status}`,
     );
