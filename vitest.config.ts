@@ -19,7 +19,11 @@ export async function workersProject(
             ADMIN_TOKEN: "test-admin-secret",
             SETTINGS_KEY: "dGVzdC1zZXR0aW5ncy1rZXktMzItYnl0ZXMtbG9uZyE=",
             FEED_TOKEN_KEY: "test-feed-token-key-of-at-least-32-characters",
+            // The webhook receiver stand-in listens on 127.0.0.1, as the sandbox's does.
+            WEBHOOKS_ALLOW_LOCALHOST: "true",
           },
+          // Deliveries go out as soon as they are queued, not after a second's batching.
+          queueConsumers: { "permits-edge-webhooks": { maxBatchTimeout: 0.05 }, "permits-edge-webhooks-dlq": { maxBatchTimeout: 0.05 } },
           ...options.miniflare,
         },
       }),

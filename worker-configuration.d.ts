@@ -11,6 +11,7 @@ interface __BaseEnv_Env {
 	LIMIT_HIGH_READS: RateLimit;
 	LIMIT_MAX_WRITES: RateLimit;
 	LIMIT_MAX_READS: RateLimit;
+	WEBHOOKS: Queue;
 	PERMIT_SEQUENCER: DurableObjectNamespace<import("./src/index").PermitSequencer>;
 }
 declare namespace Cloudflare {

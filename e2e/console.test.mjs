@@ -757,6 +757,96 @@ describe("admin console (e2e, Chromium)", () => {
     }),
   );
 
+  it("m. webhooks: register an endpoint (secret once), a push reaches it signed, its deliveries, redeliver, disable", TEST, () =>
+    flow("m-webhooks", async () => {
+      const page = await signedIn();
+      // The sandbox's receiver: where the demo endpoint posts. This run's endpoint posts to a path of its own there.
+      const receiver = new URL((await adminApi(`/webhooks/${sandbox.webhookId}`)).url).origin;
+      const path = `/e2e-${RUN}`;
+      await visit(page, `${SITE_PATH}/webhooks`, "m-webhooks");
+      const form = page.locator("form", { has: page.getByRole("button", { name: "Register endpoint" }) });
+      await form.locator('input[name="url"]').fill(`${receiver}${path}`);
+      await form.locator('input[name="description"]').fill(`e2e ${RUN}`);
+      for (const box of await form.locator('input[name="events"]').all()) await box.uncheck();
+      await form.locator('input[name="events"][value="permit.created"]').check();
+      await press(page, form.getByRole("button", { name: "Register endpoint" }), '"Register endpoint"');
+      const output = page.locator("output#new-secret");
+      await output.waitFor();
+      const secret = (await output.innerText()).trim();
+      assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/, `output#new-secret shows no whsec_ secret: "${secret}"`);
+      await shot(page, "m-webhook-registered");
+      await page.reload();
+      assert.ok(!(await page.content()).includes(secret), "the signing secret is shown again after a reload");
+      const endpoint = (await adminApi(`/sites/${SITE}/webhooks`)).endpoints.find((e) => e.description === `e2e ${RUN}`);
+      assert.ok(endpoint, "the registered endpoint is not in the admin API's list");
+      assert.deepEqual(endpoint.events, ["permit.created"]);
+      // The receiver verifies this path's deliveries with the secret the page showed.
+      const told = await fetch(`${receiver}/_receiver/secrets`, { method: "PUT", body: JSON.stringify({ path, secret }) });
+      assert.equal(told.status, 204);
+
+      const start = new Date(Date.now() - 60_000);
+      const pushed = await fetch(url("/api/OC-TOMA/v1/permits/push"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          apiToken: sandbox.token,
+          LicencePlate: `WH ${RUN}`.slice(0, 25),
+          zone: "Lot 4",
+          permitNo: `WH-${RUN}`,
+          startTime: utc(start),
+          endTime: utc(new Date(start.getTime() + 3_600_000)),
+        }),
+      });
+      assert.equal(pushed.status, 200, `the push answered ${pushed.status}`);
+      const got = await eventually(
+        async () => {
+          const list = await (await fetch(`${receiver}/_receiver/received?${new URLSearchParams({ path })}`)).json();
+          return list.length > 0 ? list : null;
+        },
+        () => `the receiver got nothing at ${path} within 10 s of the push`,
+      );
+      assert.equal(got[0].type, "permit.created");
+      assert.equal(got[0].verified, true, `the delivery's signature did not verify: ${got[0].problem}`);
+
+      await visit(page, `${SITE_PATH}/webhooks/${endpoint.id}`, "m-webhook-deliveries");
+      await eventually(
+        async () => {
+          await page.reload();
+          return (await readTable(page, "table#deliveries")).rows.some((row) => row.cells.includes("delivered"));
+        },
+        () => "the endpoint's deliveries page shows no delivered delivery",
+      );
+      await shot(page, "m-webhook-deliveries");
+      await press(page, page.getByRole("link", { name: "permit.created" }).first(), '"permit.created"');
+      const attempts = await readTable(page, "table#attempts");
+      assert.equal(attempts.rows.length, 1, `table#attempts has ${attempts.rows.length} rows, not 1`);
+      assert.ok(attempts.rows[0].cells.includes("200"), `the attempt's row does not say 200: ${attempts.rows[0].cells.join(" | ")}`);
+      await shot(page, "m-webhook-delivery");
+      await press(page, page.getByRole("button", { name: "Redeliver now" }), '"Redeliver now"');
+      assert.match(await roleText(page, "status"), /Redelivering permit\.created msg_\w+ now \(round 2\)/);
+      await eventually(
+        async () => (await (await fetch(`${receiver}/_receiver/received?${new URLSearchParams({ path })}`)).json()).length === 2,
+        () => "the redelivery did not reach the receiver",
+      );
+      const [first, second] = await (await fetch(`${receiver}/_receiver/received?${new URLSearchParams({ path })}`)).json();
+      assert.equal(second.id, first.id, "the redelivery carries another webhook-id");
+
+      await visit(page, `${SITE_PATH}/webhooks`, "m-webhooks-list");
+      const row = await rowLocator(page, "table#webhooks", `e2e ${RUN}`);
+      assert.ok(row, `table#webhooks has no row described "e2e ${RUN}"`);
+      await press(page, row.getByRole("button", { name: "Disable" }), '"Disable"');
+      assert.equal((await adminApi(`/webhooks/${endpoint.id}`)).enabled, false, "the endpoint is still enabled after Disable");
+      await shot(page, "m-webhook-disabled");
+
+      const cli = await runCli(["webhook", "deliveries", endpoint.id]);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, /delivered/, `webhook deliveries prints: ${cli.stdout}`);
+      const refused = await runCli(["webhook", "create", "--site", SITE, "https://169.254.169.254/latest", "--events", "permit.created"]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^error 9033: <url> must not name a link-local address \(169\.254\.169\.254\)/, refused.stderr);
+    }),
+  );
+
   it("i. every page fits a 360 px phone and a 1366 px desk, without sideways scrolling", TEST, () =>
     flow("i-widths", async () => {
       const page = await signedIn();
@@ -764,6 +854,8 @@ describe("admin console (e2e, Chromium)", () => {
       const reference = found.permits[0]?.reference_id;
       assert.ok(reference, "the demo site has no ParkMobile permit to open");
       const zoneName = (await adminApi(`/sites/${SITE}/zones`)).zones[0]?.name;
+      const delivery = (await adminApi(`/webhooks/${sandbox.webhookId}/deliveries?limit=1`)).deliveries[0]?.id;
+      assert.ok(delivery, "the demo site's webhook endpoint has no delivery to open");
       const paths = [
         "/docs",
         "/admin",
@@ -780,6 +872,10 @@ describe("admin console (e2e, Chromium)", () => {
         `${SITE_PATH}/zones/${encodeURIComponent(zoneName)}`,
         `${SITE_PATH}/permits/${reference}`,
         `${SITE_PATH}/permits/${reference}/end`,
+        `${SITE_PATH}/webhooks`,
+        `${SITE_PATH}/webhooks/${sandbox.webhookId}`,
+        `${SITE_PATH}/webhooks/${sandbox.webhookId}/deliveries/${delivery}`,
+        `${SITE_PATH}/webhooks/${sandbox.webhookId}/rotate`,
       ];
       try {
         for (const width of [360, 1366]) {

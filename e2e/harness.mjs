@@ -92,7 +92,7 @@ function signalGroup(pid, signal) {
 /**
  * Starts the sandbox (wrangler dev, the fake ParkMobile, the demo seed) in a process group of its own, waits for its
  * banner, and reads the secrets it keeps in its own SANDBOX_DIR. Its output goes to test-artifacts/e2e/sandbox.log.
- * Returns { adminSecret, token, stop() }; stop() ends the whole group (sandbox, wrangler, workerd) and is safe to call
+ * Returns { adminSecret, token, webhookId, stop() }; stop() ends the whole group (sandbox, wrangler, workerd) and is safe to call
  * twice. The group is also killed if this process exits or is told to stop.
  */
 export async function startSandbox() {
@@ -104,6 +104,8 @@ export async function startSandbox() {
       ...process.env,
       PORT: String(PORT),
       PARKMOBILE_PORT: String(PARKMOBILE_PORT),
+      // The webhook receiver on any free port: the suite's three ports stay the only fixed ones.
+      WEBHOOK_RECEIVER_PORT: "0",
       SANDBOX_DIR,
       WRANGLER_SEND_METRICS: "false",
     },
@@ -165,7 +167,7 @@ export async function startSandbox() {
     throw new Error(`${error.message}; its last lines (all in ${logFile}):\n${tail.join("\n")}`);
   }
   const read = (name) => readFileSync(join(SANDBOX_DIR, name), "utf8").trim();
-  return { adminSecret: read("sandbox-admin-token"), token: read("sandbox-token"), stop };
+  return { adminSecret: read("sandbox-admin-token"), token: read("sandbox-token"), webhookId: read("sandbox-webhook-id"), stop };
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseCsv } from "csv-parse/sync";
+import { WEBHOOK_EVENT_TYPES } from "../src/domain/webhooks.ts";
 import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
 import { describeRun } from "../src/routes/admin/client.ts";
 
@@ -86,6 +87,8 @@ const SITE_OPTIONS = {
 } satisfies Record<string, OptionSpec>;
 
 const TASKS_GROUP = "Tasks (<task> is the task's key: parkmobile or retention)";
+const WEBHOOKS_GROUP = "Webhooks (<id> is an endpoint's id, wh_…; <delivery> a delivery's, dl_…)";
+const WEBHOOK_EVENT_NAMES = WEBHOOK_EVENT_TYPES.join(", ");
 
 /** The filters of `permit list` and `permit export`: each fills the API's query parameter of its name. */
 const SEARCH_OPTIONS = {
@@ -479,6 +482,106 @@ at most 31 days; --format json for JSON (CSV by default)`,
     /** A run that failed is a failure of the command, for scripts; a partial one is not. */
     exitCode: (r) => (r.outcome === "failed" ? 1 : 0),
   }),
+  "webhook create": command({
+    group: WEBHOOKS_GROUP,
+    args: ["url"],
+    options: { ...SITE, events: { value: "permit.created,…", required: true }, description: { value: "text" } },
+    help: `an endpoint receiving the site's events of those types, signed with its secret (shown once).
+Event types: ${WEBHOOK_EVENT_NAMES}`,
+    run: (api, a, o) =>
+      api.createWebhook(o.site as string, {
+        url: a.url as string,
+        events: list(o.events) as Data<"createWebhook">["events"],
+        description: o.description,
+      }),
+    show: (r) => showNewWebhook(r, "Registered"),
+  }),
+  "webhook list": command({
+    group: WEBHOOKS_GROUP,
+    args: [],
+    options: SITE,
+    run: (api, _, o) => api.listWebhooks(o.site as string),
+    show: (r) => table(r.endpoints, WEBHOOK_COLUMNS),
+  }),
+  "webhook show": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: {},
+    run: (api, a) => api.getWebhook(a.id as string),
+    show: showWebhook,
+  }),
+  "webhook update": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: { endpoint: { value: "url", field: "url" }, events: { value: "permit.created,…" }, description: { value: "text" } },
+    needsOneOption: true,
+    help: "--description '' clears it",
+    run: (api, a, o) =>
+      api.updateWebhook(a.id as string, {
+        url: o.endpoint,
+        events: list(o.events) as Data<"createWebhook">["events"] | undefined,
+        description: o.description === "" ? null : o.description,
+      }),
+    show: showWebhook,
+  }),
+  "webhook disable": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: {},
+    help: "sends it nothing until enabled; deliveries due meanwhile are skipped",
+    run: (api, a) => api.updateWebhook(a.id as string, { enabled: false }),
+    show: showWebhook,
+  }),
+  "webhook enable": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: {},
+    help: "also after the receiver answered 410 Gone",
+    run: (api, a) => api.updateWebhook(a.id as string, { enabled: true }),
+    show: showWebhook,
+  }),
+  "webhook rotate": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: {},
+    help: "a new secret (shown once); the old one keeps signing beside it for 24 hours",
+    run: (api, a) => api.rotateWebhook(a.id as string),
+    show: (r) => showNewWebhook(r, "Rotated; the previous secret signs beside this one for 24 hours"),
+  }),
+  "webhook delete": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: {},
+    run: (api, a) => api.deleteWebhook(a.id as string),
+    show: (r) => console.log(`Deleted webhook endpoint ${r.id} and its delivery log.`),
+  }),
+  "webhook deliveries": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id"],
+    options: { state: { value: "pending|delivered|failed|skipped" }, limit: { value: "n" }, cursor: { value: "c" } },
+    help: "newest first; a page ends with the --cursor of the next one",
+    run: (api, a, o) => api.listDeliveries(a.id as string, { state: o.state, limit: o.limit, cursor: o.cursor }),
+    show: (r) => {
+      table(r.deliveries, DELIVERY_COLUMNS);
+      if (r.nextCursor) console.log(`\nMore: --cursor ${r.nextCursor}`);
+    },
+  }),
+  "webhook delivery": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id", "delivery"],
+    options: {},
+    help: "one delivery: its payload and every attempt (time, status, duration, error)",
+    run: (api, a) => api.getDelivery(a.id as string, a.delivery as string),
+    show: showDelivery,
+  }),
+  "webhook redeliver": command({
+    group: WEBHOOKS_GROUP,
+    args: ["id", "delivery"],
+    options: {},
+    help: "sends it again now, same webhook-id, retried on the schedule if it fails",
+    run: (api, a) => api.redeliver(a.id as string, a.delivery as string),
+    show: (r) => console.log(`Redelivering ${r.id} (${r.eventType} ${r.eventId}), round ${r.round}: queued.`),
+  }),
   "task log": command({
     group: TASKS_GROUP,
     args: ["task"],
@@ -718,7 +821,7 @@ const RETENTION_RUN_COLUMNS: Columns<Run> = {
   ARCHIVED: retentionCount((c) => c.archivedPermits),
   OBJECTS: retentionCount((c) => c.archives.length),
   DELETED: retentionCount((c) => c.deletedPermits),
-  PRUNED: retentionCount((c) => c.feedChangesPruned + c.idempotencyKeysPruned + c.taskRunsPruned),
+  PRUNED: retentionCount((c) => c.feedChangesPruned + c.idempotencyKeysPruned + c.taskRunsPruned + (c.webhookEventsPruned ?? 0)),
   MESSAGE: (r) => r.message ?? "",
 };
 /** The run log's columns for the task the runs are of. */
@@ -791,4 +894,60 @@ function showNewClient(client: Data<"createClient">, what: string) {
 function showNewToken(token: Data<"createToken">, what: string) {
   console.log(`${what}: token ${token.id} for scopes ${token.scopes.join(",")}${token.label ? ` (${token.label})` : ""}.`);
   console.log(`\n  ${token.token}\n\nThis secret is shown once, store it now: it cannot be read back, only rotated.`);
+}
+
+const WEBHOOK_COLUMNS: Columns<Data<"getWebhook">> = {
+  ID: "id",
+  URL: "url",
+  EVENTS: (w) => w.events.join(","),
+  STATE: (w) => (w.enabled ? "enabled" : w.disabledReason === "gone" ? "disabled (410 Gone)" : "disabled"),
+  SECRET: (w) => `${w.secretPrefix}…`,
+  DESCRIPTION: (w) => w.description ?? "",
+};
+const DELIVERY_COLUMNS: Columns<Data<"listDeliveries">["deliveries"][number]> = {
+  DELIVERY: "id",
+  EVENT: "eventType",
+  "WEBHOOK-ID": "eventId",
+  STATE: "state",
+  ATTEMPTS: "attempts",
+  "LAST STATUS": (d) => d.lastStatus ?? "-",
+  "LAST ATTEMPT": (d) => d.lastAttemptAt ?? "-",
+  NEXT: (d) => d.nextAttemptAt ?? "",
+  ERROR: (d) => d.lastError ?? "",
+};
+
+/** Prints an endpoint. */
+function showWebhook(w: Data<"getWebhook">) {
+  const state = w.enabled ? "enabled" : `disabled ${w.disabledAt}${w.disabledReason === "gone" ? " (the receiver answered 410 Gone)" : ""}`;
+  console.log(`Webhook endpoint ${w.id}`);
+  console.log(`  url:         ${w.url}`);
+  console.log(`  events:      ${w.events.join(", ")}`);
+  console.log(`  description: ${w.description ?? "-"}`);
+  console.log(`  state:       ${state}`);
+  console.log(
+    `  secret:      ${w.secretPrefix}…${w.previousSecretExpiresAt ? ` (the previous one signs too until ${w.previousSecretExpiresAt})` : ""}`,
+  );
+  console.log(`  created:     ${w.createdAt}`);
+}
+
+/** Prints an endpoint with its secret, which the API shows this once only. */
+function showNewWebhook(w: Data<"createWebhook">, what: string) {
+  console.log(`${what}: webhook endpoint ${w.id} for ${w.events.join(", ")} at ${w.url}.`);
+  console.log(`\n  signing secret: ${w.secret}\n\nThe secret is shown once, store it now: it cannot be read back, only rotated.`);
+}
+
+/** Prints a delivery, its payload and its attempts. */
+function showDelivery(d: Data<"getDelivery">) {
+  console.log(`Delivery ${d.id} of ${d.eventType} ${d.eventId}: ${d.state}, ${d.attempts} attempt(s), round ${d.round}.`);
+  if (d.nextAttemptAt) console.log(`Next attempt about ${d.nextAttemptAt} UTC.`);
+  console.log("\nAttempts");
+  table(d.attemptLog, {
+    "#": "number",
+    ROUND: "round",
+    AT: "at",
+    STATUS: (a) => a.status ?? "-",
+    MS: "durationMs",
+    ERROR: (a) => a.error ?? "",
+  });
+  console.log(`\nPayload (as sent)\n${JSON.stringify(d.payload)}`);
 }

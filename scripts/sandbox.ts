@@ -5,7 +5,9 @@
 // tests do), so a second start keeps the data, seeds nothing twice and keeps the demo token.
 // It also runs a fake ParkMobile API in-process (scripts/parkmobile-server.ts), points the demo
 // site's ParkMobile import at it, and fires the Worker's Cron Triggers on their schedules (the import
-// every 3 minutes, retention daily), which `wrangler dev` never does by itself.
+// every 3 minutes, retention daily), which `wrangler dev` never does by itself; and a webhook receiver
+// (scripts/webhook-receiver.ts) registered for every event of the demo site, which verifies each
+// delivery's signature and prints what it got.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -14,11 +16,14 @@ import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { WEBHOOK_EVENT_TYPES } from "../src/domain/webhooks.ts";
 import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
 import { describeError, describeRun } from "../src/routes/admin/client.ts";
 import seed001Push from "../test/fixtures/seed-001-push.json" with { type: "json" };
 import { connect, SANDBOX_DIR, SANDBOX_SECRET_FILE } from "./admin-api.ts";
+import type { Data } from "./admin-commands.ts";
 import { credentialsFromEnv, type ParkMobileServer, startParkMobileServer } from "./parkmobile-server.ts";
+import { DEFAULT_RECEIVER_PORT, startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -39,6 +44,13 @@ const SECRETS_FILE = join(SANDBOX_DIR, "sandbox.env");
 const PARKMOBILE_STATE_FILE = join(SANDBOX_DIR, "sandbox-parkmobile.json");
 const PORT = Number(process.env.PORT || 8787);
 const PARKMOBILE_PORT = Number(process.env.PARKMOBILE_PORT || 8788);
+/** The webhook receiver's port (0: any free one, as the end-to-end tests ask). */
+const WEBHOOK_RECEIVER_PORT = Number(process.env.WEBHOOK_RECEIVER_PORT ?? DEFAULT_RECEIVER_PORT);
+/** The demo site's webhook endpoint and its signing secret (shown once by the API, so kept here for the receiver). */
+const WEBHOOK_ID_FILE = join(SANDBOX_DIR, "sandbox-webhook-id");
+const WEBHOOK_SECRET_FILE = join(SANDBOX_DIR, "sandbox-webhook-secret");
+/** Where on the receiver the demo endpoint posts. */
+const WEBHOOK_PATH = "/demo";
 const BASE = `http://127.0.0.1:${PORT}`;
 /** What people type; wrangler listens on 127.0.0.1, which localhost reaches. */
 const SHOWN = `http://localhost:${PORT}`;
@@ -125,7 +137,12 @@ let stopping = false;
  * it does. `--test-scheduled` makes GET /__scheduled?cron=… run the Worker's scheduled handler.
  */
 function startWrangler(secret: string, settingsKey: string, feedKey: string): ChildProcess {
-  writeFileSync(SECRETS_FILE, `ADMIN_TOKEN=${secret}\nSETTINGS_KEY=${settingsKey}\nFEED_TOKEN_KEY=${feedKey}\n`, { mode: 0o600 });
+  // WEBHOOKS_ALLOW_LOCALHOST: the sandbox's receiver listens on 127.0.0.1, which a deployed Worker never posts to.
+  writeFileSync(
+    SECRETS_FILE,
+    `ADMIN_TOKEN=${secret}\nSETTINGS_KEY=${settingsKey}\nFEED_TOKEN_KEY=${feedKey}\nWEBHOOKS_ALLOW_LOCALHOST=true\n`,
+    { mode: 0o600 },
+  );
   const args = ["dev", "--port", String(PORT), "--ip", "127.0.0.1", "--test-scheduled"];
   args.push("--persist-to", STATE_DIR, "--env-file", SECRETS_FILE);
   const child = spawn(process.execPath, [WRANGLER, ...args, "--show-interactive-dev-session=false"], {
@@ -221,6 +238,38 @@ async function seedClient(api: AdminClient): Promise<{ clientId: string; clientS
   writeFileSync(CLIENT_ID_FILE, `${client?.clientId}\n`, { mode: 0o600 });
   writeFileSync(CLIENT_SECRET_FILE, `${client?.clientSecret}\n`, { mode: 0o600 });
   return { clientId: client?.clientId as string, clientSecret: client?.clientSecret as string };
+}
+
+/**
+ * The demo site's webhook endpoint, posting every event type to the receiver: the one of the last start while it
+ * exists (its URL moved to where the receiver listens now; its secret rotated if the file lost it), else a new one.
+ * Hands the receiver its secret. A disabled endpoint stays disabled: that is the developer's to change.
+ */
+async function seedWebhook(api: AdminClient, receiver: WebhookReceiver): Promise<Data<"getWebhook">> {
+  const url = `${receiver.url}${WEBHOOK_PATH}`;
+  const saved = savedLine(WEBHOOK_ID_FILE);
+  let secret = savedLine(WEBHOOK_SECRET_FILE);
+  const found = saved ? await api.getWebhook(saved) : null;
+  let endpoint: Data<"getWebhook">;
+  if (found?.ok) {
+    endpoint = found.data;
+    if (endpoint.url !== url)
+      endpoint = expectOk("move the demo webhook endpoint", await api.updateWebhook(endpoint.id, { url })) as typeof endpoint;
+    if (!secret) {
+      const rotated = expectOk("rotate the demo webhook secret", await api.rotateWebhook(endpoint.id)) as Data<"rotateWebhook">;
+      [endpoint, secret] = [rotated, rotated.secret];
+    }
+  } else {
+    const created = expectOk(
+      "register the demo webhook endpoint",
+      await api.createWebhook(DEMO_SITE.slug, { url, events: [...WEBHOOK_EVENT_TYPES], description: "Sandbox receiver" }),
+    ) as Data<"createWebhook">;
+    [endpoint, secret] = [created, created.secret];
+  }
+  writeFileSync(WEBHOOK_ID_FILE, `${endpoint.id}\n`, { mode: 0o600 });
+  writeFileSync(WEBHOOK_SECRET_FILE, `${secret}\n`, { mode: 0o600 });
+  receiver.setSecret(WEBHOOK_PATH, secret);
+  return endpoint;
 }
 
 /** The curl line that gets an access token for the demo OAuth client. */
@@ -372,6 +421,7 @@ function parkMobileCommands(): string {
 /** Tells the developer where the sandbox is and how to use it. */
 function printBanner(
   secrets: { token: string; clientId: string; clientSecret: string },
+  webhook: { endpoint: Data<"getWebhook">; receiver: WebhookReceiver },
   parkMobile: ParkMobileServer,
   parkMobileConfigured: boolean,
   cron: string,
@@ -414,6 +464,11 @@ ${parkMobileCommands()}
 
   Retention runs daily at ${retentionSchedule} (cron); by hand: ${CLI} task run --site ${DEMO_SITE.slug} retention
 
+  Webhooks: a receiver at ${webhook.receiver.url} verifies each delivery's signature (Standard Webhooks library) and
+  prints it as a [webhooks] line. Site "${DEMO_SITE.slug}" sends it every event through endpoint ${webhook.endpoint.id}
+  (${webhook.endpoint.enabled ? "enabled" : "DISABLED: webhook enable it"}; its secret in ${shown(WEBHOOK_SECRET_FILE)}).
+    ${CLI} webhook deliveries ${webhook.endpoint.id}
+
   Ctrl-C stops the sandbox; data (D1, KV, R2 archives) stays in ${shown(STATE_DIR)}.
 ${rule}
 `);
@@ -424,8 +479,12 @@ const secret = ensureSecretFile(SANDBOX_SECRET_FILE, () => randomBytes(20).toStr
 const settingsKey = ensureSecretFile(SETTINGS_KEY_FILE, () => randomBytes(32).toString("base64"));
 const feedKey = ensureSecretFile(FEED_KEY_FILE, () => randomBytes(32).toString("base64"));
 if (PORT === PARKMOBILE_PORT) fail(`PORT and PARKMOBILE_PORT are both ${PORT}: choose two ports.`);
+if (WEBHOOK_RECEIVER_PORT === PORT || WEBHOOK_RECEIVER_PORT === PARKMOBILE_PORT) {
+  fail(`WEBHOOK_RECEIVER_PORT is ${WEBHOOK_RECEIVER_PORT}, a port the sandbox already takes: choose another.`);
+}
 await assertPortFree(PORT, "PORT");
 await assertPortFree(PARKMOBILE_PORT, "PARKMOBILE_PORT");
+if (WEBHOOK_RECEIVER_PORT !== 0) await assertPortFree(WEBHOOK_RECEIVER_PORT, "WEBHOOK_RECEIVER_PORT");
 const parkMobile = await startParkMobileServer({
   port: PARKMOBILE_PORT,
   credentials: credentialsFromEnv(),
@@ -437,6 +496,11 @@ const parkMobile = await startParkMobileServer({
       : `the fake ParkMobile API did not start: ${error.message}`,
   ),
 );
+const receiver = await startWebhookReceiver({ port: WEBHOOK_RECEIVER_PORT }).catch((error) =>
+  fail(
+    `the webhook receiver did not start: ${error.code === "EADDRINUSE" ? "its port is in use; set WEBHOOK_RECEIVER_PORT" : error.message}`,
+  ),
+);
 const wrangler = startWrangler(secret, settingsKey, feedKey);
 const api = connect(BASE, secret, { timeoutMs: ADMIN_TIMEOUT_MS });
 if (!(await waitUntilReady())) {
@@ -444,13 +508,14 @@ if (!(await waitUntilReady())) {
 } else {
   try {
     const secrets = { token: await seed(api), ...(await seedClient(api)) };
+    const webhook = { endpoint: await seedWebhook(api, receiver), receiver };
     // The schedule is the Worker's own (the task list says it), so the sandbox fires what a deployment would.
     const tasks = expectOk("read the tasks", await api.listTasks(DEMO_SITE.slug))?.tasks ?? [];
     const task = tasks.find((t) => t.task === PARKMOBILE_TASK);
     const retention = tasks.find((t) => t.task === RETENTION_TASK);
     if (!task || !retention) throw new Error(`the Worker lacks the ${PARKMOBILE_TASK} or ${RETENTION_TASK} task`);
     const configured = await setUpParkMobile(api, parkMobile);
-    printBanner(secrets, parkMobile, configured, task.schedule, retention.schedule);
+    printBanner(secrets, webhook, parkMobile, configured, task.schedule, retention.schedule);
     scheduleCron(task.schedule, () => fireCron(api, parkMobile, task.schedule));
     scheduleCron(retention.schedule, () => fireRetention(api, retention.schedule));
   } catch (error) {

@@ -5,6 +5,7 @@ import type { CLIENT_SCOPES } from "./auth/scopes";
 import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
+import { documentWebhookEvents } from "./routes/admin/webhooks";
 import { BOOKMARK_HEADER, sendBookmark } from "./routes/bookmark";
 import { recordCredentialUse } from "./routes/caller";
 import { consoleApp } from "./routes/console";
@@ -52,6 +53,11 @@ export const OPENAPI_TAGS = [
     name: "Credentials",
     description:
       "The calling credential as the server sees it (site, scopes, kind, expiry, rate-limit tier): any API token or OAuth access token, as `Authorization: Bearer` or `X-Api-Key`, so an integration can check its setup before its first call.",
+  },
+  {
+    name: "Webhooks",
+    description:
+      "The events this server posts to a site's webhook endpoints (registered through the admin API), signed as Standard Webhooks says: verify `webhook-signature` with the endpoint's `whsec_` secret before trusting the body.",
   },
   {
     name: "Admin",
@@ -193,6 +199,7 @@ export function buildApp() {
     name: "X-ApiKey",
     description: "Genetec Pay-by-Plate's header: an API token of the site with the lookup scope.",
   });
+  documentWebhookEvents(app.openAPIRegistry);
   // The document names the server it is served from: its origin as the caller reached it.
   app.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
   app.get("/docs", (c) => docsPage(c, new URL(c.req.url).origin));

@@ -13,8 +13,11 @@ export const MEMO_TTL_MS = 5_000;
 export const cacheKeys = {
   /** token:v2:<sha256 of the token> → {@link import("./db/tokens").TokenGrant} (v2: with its rate-limit tier) */
   token: (tokenHash: string) => `token:v2:${tokenHash}`,
-  /** site:v2:<site id> → {@link import("./domain/site").SiteConfig} (v2: zones carry their number, rate, maximum, time zone, capacity; the site its grace period) */
-  site: (siteId: number) => `site:v2:${siteId}`,
+  /**
+   * site:v3:<site id> → {@link import("./domain/site").SiteConfig} (v2: zones carry their number, rate, maximum, time zone,
+   * capacity, the site its grace period; v3: the webhook event types it has subscribers for)
+   */
+  site: (siteId: number) => `site:v3:${siteId}`,
   /** oauth-token:v1:<sha256 of the access token> → {@link import("./db/oauth").AccessGrant} */
   accessToken: (tokenHash: string) => `oauth-token:v1:${tokenHash}`,
   /** oauth-client:v2:<client id> → {@link import("./db/oauth").ClientGrant} of a live client (v2: with its rate-limit tier) */

@@ -11,3 +11,7 @@ interface Env {
   /** HMAC key (at least 32 characters) authenticating the enforcement feed's continuation tokens: `wrangler secret put FEED_TOKEN_KEY`. */
   FEED_TOKEN_KEY?: string;
 }
+interface Env {
+  /** "true" in the sandbox only: webhooks may go to loopback (localhost, 127.0.0.1, [::1]), over HTTP too. */
+  WEBHOOKS_ALLOW_LOCALHOST?: string;
+}

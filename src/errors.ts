@@ -46,7 +46,7 @@ const codes = {
     code: 9009,
     statuses: [404, 405],
     summary:
-      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); a session that does not exist or is another site's or another client's; an admin site, zone, token, OAuth client, permit, task or archive; a Pay-by-Plate zone that is not the site's, or a search that found nothing; an unknown route (404), or a method the route does not take (405, with `Allow`)",
+      "record not found: a permit reference that does not exist, is another site's or was deleted (update, delete); a session that does not exist or is another site's or another client's; an admin site, zone, token, OAuth client, permit, task, archive, webhook endpoint or delivery; a Pay-by-Plate zone that is not the site's, or a search that found nothing; an unknown route (404), or a method the route does not take (405, with `Allow`)",
   },
   AlreadyExists: {
     code: 9022,
@@ -58,7 +58,7 @@ const codes = {
     code: 9030,
     statuses: [400],
     summary:
-      "maximum characters exceeded, or a number above its maximum (a session longer than a week, a transactions report longer than 31 days)",
+      "maximum characters exceeded, or a number above its maximum (a session longer than a week, a transactions report longer than 31 days; a site's 11th webhook endpoint)",
   },
   Required: {
     code: 9031,
@@ -75,7 +75,7 @@ const codes = {
     code: 9033,
     statuses: [400, 406],
     summary:
-      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one (400); an `Accept` header that allows none of the answer's formats (406)",
+      "value invalid: wrong type or format, amount, currency, two names of one attribute that disagree, a zone number no zone has, a duration that is not whole minutes or passes the zone's maximum; a continuation token to replace by a full pull; an `x-d1-bookmark` that is not one; a webhook URL that is not https to a public host, an unknown event type, a redelivery to a disabled endpoint (400); an `Accept` header that allows none of the answer's formats (406)",
   },
   RateLimited: {
     code: 9998,
@@ -87,7 +87,7 @@ const codes = {
     code: 9999,
     statuses: [500, 503],
     summary:
-      "our own code, not OPS-COM's: an unexpected failure, logged with the request id (500); an answer that cannot be known now, the permits of a zone whose ParkMobile import has not succeeded for 15 minutes (503, with `Retry-After`); retrying is safe",
+      "our own code, not OPS-COM's: an unexpected failure, logged with the request id (500); an answer that cannot be known now, the permits of a zone whose ParkMobile import has not succeeded for 15 minutes (503, with `Retry-After`); a redelivery that could not be queued (503); retrying is safe",
   },
 } as const satisfies Record<string, { code: number; statuses: readonly ContentfulStatusCode[]; summary: string }>;
 

@@ -1,5 +1,7 @@
 import { buildApp } from "./app";
 import { runScheduledTasks } from "./scheduled";
+import { consumeWebhooks } from "./webhooks/consumer";
+import type { WebhookMessage } from "./webhooks/publish";
 
 export { PermitSequencer } from "./durable/permit-sequencer";
 
@@ -10,4 +12,7 @@ export default {
   async scheduled(controller, env) {
     await runScheduledTasks(env, controller.cron);
   },
-} satisfies ExportedHandler<Env>;
+  async queue(batch, env) {
+    await consumeWebhooks(batch, env);
+  },
+} satisfies ExportedHandler<Env, WebhookMessage>;

@@ -1,10 +1,13 @@
 import type { TestProject } from "vitest/node";
 import { DEFAULT_CREDENTIALS, startParkMobileServer } from "../scripts/parkmobile-server.ts";
+import { startWebhookReceiver } from "../scripts/webhook-receiver.ts";
 
 /**
- * Runs in Node beside the Workers runtime, for the whole run: the ParkMobile stand-in of the sandbox, on a free port
- * of 127.0.0.1, so a test can drive the import over the runtime's own fetch and a real socket (its demo credentials,
- * zones 4410, 4411 and 9999, eight purchases each; its traffic does not change during the run).
+ * Runs in Node beside the Workers runtime, for the whole run, each on a free port of 127.0.0.1:
+ * - the ParkMobile stand-in of the sandbox, so a test can drive the import over the runtime's own fetch and a real
+ *   socket (its demo credentials, zones 4410, 4411 and 9999, eight purchases each; its traffic does not change);
+ * - the webhook receiver stand-in, which verifies signatures with the Standard Webhooks library and answers as each
+ *   URL asks (a test registers its endpoint's secret for a path of its own, and reads back what came).
  */
 export default async function setup(project: TestProject) {
   const server = await startParkMobileServer({
@@ -13,6 +16,10 @@ export default async function setup(project: TestProject) {
     log: () => {},
     trafficIntervalMs: 24 * 60 * 60 * 1000,
   });
+  const receiver = await startWebhookReceiver({ port: 0, log: () => {} });
   project.provide("parkMobile", { url: server.url, credentials: server.credentials });
-  return () => server.close();
+  project.provide("webhookReceiver", { url: receiver.url });
+  return async () => {
+    await Promise.all([server.close(), receiver.close()]);
+  };
 }

@@ -134,7 +134,7 @@ describe("pushPermit, exclusive (a session start)", () => {
     const { siteId, lot4 } = await site();
     const ctx = { actor: OWNER, now: NOW, lotZoneId: lot4, exclusive: true, idempotency: { key: "same", requestHash: "h" } };
     const first = await pushPermit(env.DB, session(siteId), ctx);
-    expect(await pushPermit(env.DB, session(siteId), ctx)).toEqual({ ...first, created: false });
+    expect(await pushPermit(env.DB, session(siteId), ctx)).toEqual({ ...first, created: false, write: undefined });
   });
 
   it("a lot zone removed since it was resolved leaves the session disconnected, under the zone it was asked for", async () => {
@@ -224,7 +224,7 @@ describe("stopSession and extendSession", () => {
 
   it("stop: the end becomes now, once; an ended session is expired", async () => {
     const { siteId, id } = await running();
-    expect(await stopSession(env.DB, who(siteId, id), NOW + 60)).toEqual({ ok: true, version: 2, changed: true });
+    expect(await stopSession(env.DB, who(siteId, id), NOW + 60)).toMatchObject({ ok: true, version: 2, changed: true });
     expect(await stopSession(env.DB, who(siteId, id), NOW + 120)).toEqual({ ok: true, version: 2, changed: false });
     expect(await env.DB.prepare("SELECT end_at, stopped_at FROM permits WHERE id = ?").bind(id).first()).toEqual({
       end_at: NOW + 60,
@@ -250,7 +250,7 @@ describe("stopSession and extendSession", () => {
     const { siteId, id } = await running();
     const base = { ...who(siteId, id), defaultCurrency: "CAD" };
     expect(await extendSession(env.DB, { ...base, minutes: 61 }, NOW)).toEqual({ ok: false, reason: "too-long", maxMinutes: 120 });
-    expect(await extendSession(env.DB, { ...base, minutes: 25 }, NOW)).toEqual({ ok: true, version: 2, changed: true });
+    expect(await extendSession(env.DB, { ...base, minutes: 25 }, NOW)).toMatchObject({ ok: true, version: 2, changed: true });
     expect(await extendSession(env.DB, { ...base, minutes: 5, amountCents: 99, currency: "USD" }, NOW)).toEqual({
       ok: false,
       reason: "currency-mismatch",
@@ -259,7 +259,11 @@ describe("stopSession and extendSession", () => {
       ok: false,
       reason: "amount-too-large",
     });
-    expect(await extendSession(env.DB, { ...base, minutes: 5, amountCents: 99 }, NOW)).toEqual({ ok: true, version: 3, changed: true });
+    expect(await extendSession(env.DB, { ...base, minutes: 5, amountCents: 99 }, NOW)).toMatchObject({
+      ok: true,
+      version: 3,
+      changed: true,
+    });
     // 100 + 25 minutes at 2.50 (1.05, rounded up) + 0.99.
     expect(await env.DB.prepare("SELECT amount_cents, end_at FROM permits WHERE id = ?").bind(id).first()).toEqual({
       amount_cents: 100 + 105 + 99,
@@ -272,7 +276,7 @@ describe("stopSession and extendSession", () => {
   it("another writer moving the version between the read and the write: retried, nothing lost", async () => {
     const { siteId, id } = await running();
     const racing = interleaved(() => extendSession(env.DB, { ...who(siteId, id), minutes: 10, defaultCurrency: "CAD" }, NOW));
-    expect(await stopSession(racing, who(siteId, id), NOW + 60)).toEqual({ ok: true, version: 3, changed: true });
+    expect(await stopSession(racing, who(siteId, id), NOW + 60)).toMatchObject({ ok: true, version: 3, changed: true });
     const history = await events(id);
     expect(history.map((e) => e.version)).toEqual([1, 2, 3]);
     expect(JSON.parse(history[1]?.changes as string)).toEqual({ endAt: [NOW + 3600, NOW + 4200], amountCents: [100, 142] });

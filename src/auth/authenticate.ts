@@ -37,6 +37,11 @@ export type TokenSource = "apiToken" | "api_token" | "Authorization" | "X-Api-Ke
 
 const named = (from: TokenSource) => (from === "apiToken" || from === "api_token" ? from : `The token in ${from}`);
 
+/** A site's config through the caches (isolate memo, KV, then D1); null when the site does not exist. */
+export function cachedSiteConfig(env: Env, siteId: number): Promise<SiteConfig | null> {
+  return readThrough(env.CACHE, cacheKeys.site(siteId), () => loadSiteConfig(env.DB, siteId));
+}
+
 /**
  * Checks the grant holds `scope` (9002, 403; `null`: any credential of the site will do) and loads its site
  * through the caches (9002, 401 if the site is gone).
@@ -51,7 +56,7 @@ async function callerOf(
   if (scope !== null && !grant.scopes.includes(scope)) {
     throw new AppError(ErrorCode.NoPermission, `${named(from)} lacks the ${scope} scope for this call.`, { field: from, status: 403 });
   }
-  const site = await readThrough(env.CACHE, cacheKeys.site(grant.siteId), () => loadSiteConfig(env.DB, grant.siteId));
+  const site = await cachedSiteConfig(env, grant.siteId);
   if (!site) throw new AppError(ErrorCode.NoPermission, `${named(from)} belongs to a site that no longer exists.`, { field: from });
   return { grant, site, ...who };
 }

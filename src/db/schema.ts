@@ -337,6 +337,8 @@ export interface RetentionCounts {
   idempotencyKeysPruned: number;
   /** Task run logs (which may quote a rejected plate) older than the anonymization horizon. */
   taskRunsPruned: number;
+  /** Webhook events (their bodies carry plates) older than the anonymization horizon, with their deliveries and attempts. */
+  webhookEventsPruned: number;
 }
 
 /** What a run counted, by task. */
@@ -395,3 +397,114 @@ export const consoleSessions = sqliteTable("console_sessions", {
   /** JSON: a message shown once on the next page (a secret in it sealed). */
   flash: text("flash", { mode: "json" }).$type<Flash>(),
 });
+
+/**
+ * A site's webhook endpoints: where its events are delivered, signed as Standard Webhooks says with the endpoint's
+ * own secret (`whsec_…`), sealed with AES-GCM under SETTINGS_KEY because signing needs it back. After a rotation
+ * the previous secret signs beside the new one for a day, so a receiver can switch without losing a message.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    /** `wh_` and 16 random characters. */
+    id: text("id").primaryKey(),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** Comma list of the event types it receives. */
+    events: text("events").notNull(),
+    /** The signing secret, sealed (`v1.<iv>.<ciphertext>`, bound to `webhook:<id>`). */
+    secret: text("secret").notNull(),
+    /** The secret's first characters, to tell secrets apart in lists. */
+    secretPrefix: text("secret_prefix").notNull(),
+    /** The secret before the last rotation, sealed; it signs beside the new one until `previous_secret_expires_at`. */
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: epoch("previous_secret_expires_at"),
+    createdAt: epoch("created_at").notNull(),
+    updatedAt: epoch("updated_at").notNull(),
+    /** Set while the endpoint receives nothing: by an admin (`manual`), or by the receiver answering 410 Gone (`gone`). */
+    disabledAt: epoch("disabled_at"),
+    disabledReason: text("disabled_reason", { enum: ["manual", "gone"] }),
+  },
+  (t) => [index("webhook_endpoints_site").on(t.siteId)],
+);
+
+/** An event of a site that at least one endpoint wanted: its type and the exact body every delivery of it sends. */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    /** `msg_…`: the `webhook-id` header, the same on every attempt and every endpoint. */
+    id: text("id").primaryKey(),
+    siteId: integer("site_id")
+      .notNull()
+      .references(() => sites.id),
+    type: text("type").notNull(),
+    /** The JSON body, byte for byte what is signed and sent. */
+    body: text("body").notNull(),
+    createdAt: epoch("created_at").notNull(),
+  },
+  (t) => [index("webhook_events_site_created").on(t.siteId, t.createdAt)],
+);
+
+/**
+ * One event to one endpoint. `round` counts the times it was sent on its way (1, then one more for each redelivery by
+ * hand); `round_attempts` the attempts of the current round, which pick the next delay; a lease marks the attempt
+ * under way, so two copies of one queue message never post at once.
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    /** `dl_` and 16 random characters. */
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => webhookEvents.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    siteId: integer("site_id").notNull(),
+    eventType: text("event_type").notNull(),
+    state: text("state", { enum: ["pending", "delivered", "failed", "skipped"] }).notNull(),
+    round: integer("round").notNull().default(1),
+    roundAttempts: integer("round_attempts").notNull().default(0),
+    /** Attempts of every round: the last attempt's number. */
+    attempts: integer("attempts").notNull().default(0),
+    leaseUntil: epoch("lease_until"),
+    nextAttemptAt: epoch("next_attempt_at"),
+    lastAttemptAt: epoch("last_attempt_at"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: epoch("created_at").notNull(),
+    /** When it was delivered, failed for good, or skipped. */
+    finishedAt: epoch("finished_at"),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event").on(t.endpointId, t.eventId),
+    // An endpoint's deliveries, newest first (the delivery log).
+    index("webhook_deliveries_endpoint_created").on(t.endpointId, t.createdAt, t.id),
+    index("webhook_deliveries_event").on(t.eventId),
+  ],
+);
+
+/** Every attempt of a delivery: when, the answer's status (null when none came), how long it took, what went wrong. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    /** 1, 2, … across rounds. */
+    number: integer("number").notNull(),
+    round: integer("round").notNull(),
+    at: epoch("at").notNull(),
+    status: integer("status"),
+    durationMs: integer("duration_ms").notNull(),
+    /** Why it failed when the status does not say: a timeout, a refused address, a redirect not followed, no connection. */
+    error: text("error"),
+    /** The first characters of the receiver's answer. */
+    response: text("response"),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.number] })],
+);

@@ -3,6 +3,7 @@ import type { SiteConfig } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { database, isUniqueViolation } from "./client";
 import { DEFAULT_CURRENCIES, lotZones, sites } from "./schema";
+import { subscriptions } from "./webhooks";
 
 export type Site = typeof sites.$inferSelect;
 
@@ -75,7 +76,7 @@ export async function updateSite(d1: D1Database, id: number, input: SiteChange):
 /** Loads the cached view of a site from D1, or null if it does not exist. */
 export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<SiteConfig | null> {
   const db = database(d1);
-  const [site, zones] = await db.batch([
+  const [site, zones, endpoints] = await db.batch([
     db.select({ slug: sites.slug, currencies: sites.currencies, graceMinutes: sites.graceMinutes }).from(sites).where(eq(sites.id, siteId)),
     db
       .select({
@@ -91,8 +92,16 @@ export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<Si
       .from(lotZones)
       .where(eq(lotZones.siteId, siteId))
       .orderBy(asc(lotZones.name)),
+    subscriptions.query(d1, siteId),
   ]);
   const row = site[0];
   if (!row) return null;
-  return { id: siteId, slug: row.slug, currencies: row.currencies.split(","), graceMinutes: row.graceMinutes, zones };
+  return {
+    id: siteId,
+    slug: row.slug,
+    currencies: row.currencies.split(","),
+    graceMinutes: row.graceMinutes,
+    zones,
+    webhookEvents: subscriptions.types(endpoints),
+  };
 }

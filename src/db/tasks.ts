@@ -49,6 +49,7 @@ const emptyRetentionCounts = (): RetentionCounts => ({
   feedChangesPruned: 0,
   idempotencyKeysPruned: 0,
   taskRunsPruned: 0,
+  webhookEventsPruned: 0,
 });
 
 const emptyImportCounts = (): ImportCounts => ({

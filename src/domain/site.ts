@@ -1,3 +1,5 @@
+import type { WebhookEventType } from "./webhooks";
+
 /** The longest lot zone name (and zone name a permit carries), as the push's `zone` attribute allows. */
 export const ZONE_NAME_MAX = 200;
 
@@ -23,7 +25,10 @@ export interface ZoneConfig extends ZoneMetadata {
   name: string;
 }
 
-/** What every request of a site needs: its slug, accepted currencies, grace period and lot zones (cached in KV under `site:v2:<id>`). */
+/**
+ * What every request of a site needs: its slug, accepted currencies, grace period, lot zones, and the webhook event
+ * types it has subscribers for (cached in KV under `site:v3:<id>`).
+ */
 export interface SiteConfig {
   id: number;
   slug: string;
@@ -32,6 +37,8 @@ export interface SiteConfig {
   /** How long after its end a permit still answers a plate check, flagged. */
   graceMinutes: number;
   zones: ZoneConfig[];
+  /** The webhook event types at least one enabled endpoint wants; empty: an event costs the request nothing. */
+  webhookEvents: WebhookEventType[];
 }
 
 /** The key a zone is found by: its number when it has one, else its name. */

@@ -1,7 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { extendSession, type SessionExtension, type SessionStop, type SessionWriteResult, stopSession } from "../db/permits/sessions";
-import { deletePermit, type PermitDelete, type PermitUpdate, updatePermit, type VersionResult } from "../db/permits/versions";
+import {
+  deletePermit,
+  type PermitDelete,
+  type PermitUpdate,
+  type PermitWrite,
+  updatePermit,
+  type VersionResult,
+} from "../db/permits/versions";
 import { nowSeconds } from "../domain/time";
+import { publishPermitWrites } from "../webhooks/publish";
 
 /** The RPC contract: what the Worker sends to update a permit (which permit, of which site, what changes, who asks). */
 export type UpdateRequest = PermitUpdate;
@@ -13,13 +21,16 @@ export type DeleteRequest = PermitDelete;
  * client, whose next read then sees the write). A plain value, because
  * errors do not cross RPC as classes.
  */
-export type WriteResult = VersionResult & { bookmark: string | null };
+export type WriteResult = Answered<VersionResult>;
 /** What the Worker sends to stop a session (whose, which, who asks). */
 export type StopRequest = SessionStop;
 /** What the Worker sends to extend a session: also the minutes, and the amount and currency if the client sent them. */
 export type ExtendRequest = SessionExtension;
 /** What a session write answers (a plain value with the bookmark after it, as {@link WriteResult}). */
-export type SessionResult = SessionWriteResult & { bookmark: string | null };
+export type SessionResult = Answered<SessionWriteResult>;
+
+/** A result as the Worker gets it back: without what was written (its webhooks are published here), with the bookmark. */
+type Answered<R> = (R extends unknown ? Omit<R, "write"> : never) & { bookmark: string | null };
 
 /**
  * One object per permit reference: updates and deletes of a reference run one
@@ -45,22 +56,29 @@ export class PermitSequencer extends DurableObject<Env> {
   /**
    * Runs a write in a D1 session that starts at the primary (the read before
    * the compare-and-set must see the latest version), and answers its result
-   * with the session's bookmark.
+   * with the session's bookmark. What the write changed is published to the
+   * site's webhooks (as a session event too, when `session` says which) after
+   * the turn, never making the caller wait for it.
    */
-  async #write<R extends object>(apply: (d1: D1DatabaseSession) => Promise<R>): Promise<R & { bookmark: string | null }> {
-    const session = this.env.DB.withSession("first-primary");
-    const result = await apply(session);
-    return { ...result, bookmark: session.getBookmark() };
+  async #write<R extends object>(
+    siteId: number,
+    apply: (d1: D1DatabaseSession) => Promise<R>,
+    session?: "extended" | "stopped",
+  ): Promise<Answered<R>> {
+    const d1 = this.env.DB.withSession("first-primary");
+    const { write, ...result } = (await apply(d1)) as R & { write?: PermitWrite };
+    if (write) this.ctx.waitUntil(publishPermitWrites(this.env, siteId, [{ ...write, session }]));
+    return { ...result, bookmark: d1.getBookmark() } as Answered<R>;
   }
 
   /** Applies an update as the permit's next version. */
   async update(request: UpdateRequest): Promise<WriteResult> {
-    return this.#inTurn(() => this.#write((d1) => updatePermit(d1, request, nowSeconds())));
+    return this.#inTurn(() => this.#write(request.siteId, (d1) => updatePermit(d1, request, nowSeconds())));
   }
 
   /** Deletes the permit (a soft delete, kept with its history). */
   async remove(request: DeleteRequest): Promise<WriteResult> {
-    return this.#inTurn(() => this.#write((d1) => deletePermit(d1, request, nowSeconds())));
+    return this.#inTurn(() => this.#write(request.siteId, (d1) => deletePermit(d1, request, nowSeconds())));
   }
 
   /**
@@ -69,12 +87,12 @@ export class PermitSequencer extends DurableObject<Env> {
    * queued after it can move the end again.
    */
   async stopSession(request: StopRequest): Promise<SessionResult> {
-    return this.#inTurn(() => this.#write((d1) => stopSession(d1, request, nowSeconds())));
+    return this.#inTurn(() => this.#write(request.siteId, (d1) => stopSession(d1, request, nowSeconds()), "stopped"));
   }
 
   /** Extends the session by whole minutes, within its zone's maximum. */
   async extendSession(request: ExtendRequest): Promise<SessionResult> {
-    return this.#inTurn(() => this.#write((d1) => extendSession(d1, request, nowSeconds())));
+    return this.#inTurn(() => this.#write(request.siteId, (d1) => extendSession(d1, request, nowSeconds()), "extended"));
   }
 }
 

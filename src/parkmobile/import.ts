@@ -7,6 +7,7 @@ import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, typ
 import { SOURCES, type SourceRecord } from "../domain/permit";
 import { zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
+import { publishImportRun, publishPermitWrites } from "../webhooks/publish";
 import { type Fetch, ParkMobileClient, ParkMobileError, type ParkMobileZone } from "./client";
 import { mapRight } from "./mapping";
 
@@ -142,10 +143,12 @@ export async function runParkMobileImport(
         records: unique,
         actor: "job:parkmobile",
         now: nowSeconds(),
+        writes: site?.webhookEvents.some((type) => type === "permit.created" || type === "permit.updated"),
       });
       counts.created += result.created;
       counts.updated += result.updated;
       counts.unchanged += result.unchanged;
+      if (site && result.writes) await publishPermitWrites(env, site, result.writes);
       // The zone's permits are known as of now: the enforcement feed answers for it (503 once this is 15 minutes old).
       await markZoneImported(env.DB, siteId, code, nowSeconds()).run();
       await heartbeat(env.DB, runId, counts, nowSeconds());
@@ -156,17 +159,29 @@ export async function runParkMobileImport(
       }),
     );
     const outcome = zoneFailures.length === 0 ? "succeeded" : zoneFailures.length === matched.length ? "failed" : "partial";
-    return await finishRun(env.DB, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() });
+    return await finished(
+      env,
+      await finishRun(env.DB, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() }),
+    );
   } catch (error) {
     const message =
       error instanceof ParkMobileError ? error.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     if (!(error instanceof ParkMobileError)) console.error(JSON.stringify({ task: "parkmobile", siteId, runId, error: String(error) }));
-    return await finishRun(env.DB, runId, {
-      outcome: "failed",
-      message: [message, ...zoneFailures].join(" "),
-      counts,
-      rejections,
-      now: nowSeconds(),
-    });
+    return await finished(
+      env,
+      await finishRun(env.DB, runId, {
+        outcome: "failed",
+        message: [message, ...zoneFailures].join(" "),
+        counts,
+        rejections,
+        now: nowSeconds(),
+      }),
+    );
   }
+}
+
+/** A finished run, once its end is published to the site's webhooks (`import.finished`, `import.failed`). */
+async function finished(env: Env, run: TaskRun): Promise<TaskRun> {
+  await publishImportRun(env, run.siteId, run);
+  return run;
 }

@@ -13,6 +13,7 @@ import {
 import type { RetentionCounts } from "../db/schema";
 import { findSiteById, type Site } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, heartbeat, type TaskRun } from "../db/tasks";
+import { pruneWebhookEvents } from "../db/webhooks";
 import { FEED_LOG_KEEP_SECONDS } from "../domain/feed";
 import { anonymizeBefore, archiveBefore, archiveKey, monthOf, monthSpan } from "../domain/retention";
 import { nowSeconds } from "../domain/time";
@@ -37,7 +38,8 @@ async function drain(step: () => Promise<number>, after: () => Promise<void>): P
  * button) runs it:
  *
  * 1. housekeeping: the feed's change log past 25 hours, push Idempotency-Key
- *    records past their 24 hours, task run logs older than the plate horizon;
+ *    records past their 24 hours, task run logs and webhook events (with
+ *    their delivery logs) older than the plate horizon;
  * 2. anonymize: plates of permits that ended more than N days ago;
  * 3. archive: each whole month whose permits ended more than M months ago is
  *    written to R2 as one object (permits with their history), then deleted
@@ -65,6 +67,7 @@ export async function runRetention(env: Env, siteId: number, trigger: "cron" | "
     const keysBefore = now - IDEMPOTENCY_WINDOW_SECONDS - 3600;
     counts.idempotencyKeysPruned = await drain(() => pruneIdempotencyKeys(env.DB, siteId, keysBefore, RETENTION_BATCH), beat);
     counts.taskRunsPruned = await drain(() => pruneTaskRuns(env.DB, siteId, plateHorizon, RETENTION_BATCH), beat);
+    counts.webhookEventsPruned = await drain(() => pruneWebhookEvents(env.DB, siteId, plateHorizon, RETENTION_BATCH), beat);
 
     counts.anonymized = await drain(() => anonymizeBatch(env.DB, siteId, plateHorizon, now, RETENTION_BATCH), beat);
 

@@ -20,6 +20,7 @@ import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, IdempotencyKeyHeader, idempotencyKey, MAX_BODY_BYTES, readJsonObject } from "../http";
+import { publishPermitWrites } from "../webhooks/publish";
 import { d1Session } from "./bookmark";
 import { authenticateRequest, bodyTokenOperation } from "./caller";
 
@@ -161,6 +162,7 @@ endpoint(
       });
     }
     if (!outcome.created) c.header("Idempotent-Replayed", "true");
+    if (outcome.write) c.executionCtx.waitUntil(publishPermitWrites(c.env, caller.site, [outcome.write]));
     return c.json({
       status: "success",
       reference_id: outcome.reference,

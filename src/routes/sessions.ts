@@ -22,6 +22,7 @@ import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
 import { IdempotencyKeyHeader, idempotencyKey } from "../http";
+import { publishPermitWrites } from "../webhooks/publish";
 import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
 import { LOOKUP_LIMIT } from "./lookup";
@@ -432,6 +433,7 @@ sessions.openapi(
       c.header("Idempotent-Replayed", "true");
       return c.json(await answerSession(c, outcome.reference), 201);
     }
+    if (outcome.write) c.executionCtx.waitUntil(publishPermitWrites(c.env, site, [{ ...outcome.write, session: "started" }]));
     const endAt = now + input.duration * 60;
     const session: z.infer<typeof Session> = {
       session_id: outcome.reference,

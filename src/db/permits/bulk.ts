@@ -2,6 +2,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Changes, creationChanges, type NewPermit, receiptOf, type SourceRecord } from "../../domain/permit";
 import { database, statement } from "../client";
 import { permits } from "../schema";
+import { permitColumns } from "./reads";
+import type { PermitRecord, PermitWrite } from "./versions";
 
 /**
  * Many permits at once: the standard-permit import and the ParkMobile sync.
@@ -29,8 +31,15 @@ const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
  * whose live receipt key or source id already exists is skipped (`ON CONFLICT
  * DO NOTHING`), and only rows actually inserted get an event.
  */
-function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx: { actor: string; now: number }): D1PreparedStatement[] {
+function insertStatements(
+  d1: D1Database,
+  siteId: number,
+  rows: InsertRow[],
+  ctx: { actor: string; now: number; writes?: boolean },
+): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
+  // The rows as stored when the caller wants what was written (for webhooks); their ids otherwise.
+  const returning = ctx.writes ? permitColumns() : sql`id`;
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT).map(({ id, ...r }) => ({
       id,
@@ -53,7 +62,7 @@ function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx
                    1, ${ctx.now}, ${ctx.now}
             FROM json_each(${json}) j WHERE true
             ON CONFLICT DO NOTHING
-            RETURNING id`,
+            RETURNING ${returning}`,
       ),
       statement(
         d1,
@@ -67,26 +76,44 @@ function insertStatements(d1: D1Database, siteId: number, rows: InsertRow[], ctx
   return statements;
 }
 
+/** The creation writes of the rows a batch's inserts returned (every other statement, from the first), for webhooks. */
+function insertedWrites(results: D1Result<PermitRecord>[], upTo: number, rows: InsertRow[], ctx: { actor: string; now: number }) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return results.slice(0, upTo).flatMap((r, k) =>
+    k % 2 === 0
+      ? r.results.map((permit): PermitWrite => {
+          const { id: _id, ...values } = byId.get(permit.id) as InsertRow;
+          return { permit, action: "create", changes: creationChanges(values), actor: ctx.actor, at: ctx.now };
+        })
+      : [],
+  );
+}
+
 /**
  * Inserts many permits and their creation events in ONE batch (one
  * transaction: all or nothing); see {@link insertStatements}. Rows already
  * present are skipped, which makes a repeated import a no-op. Returns the
- * ids actually inserted, in the order of `rows`.
+ * ids actually inserted, in the order of `rows`, and (with `ctx.writes`) what
+ * was written, for webhooks.
  */
 export async function insertPermits(
   d1: D1Database,
   siteId: number,
   rows: InsertRow[],
-  ctx: { actor: string; now: number },
-): Promise<string[]> {
-  if (rows.length === 0) return [];
+  ctx: { actor: string; now: number; writes?: boolean },
+): Promise<{ ids: string[]; writes: PermitWrite[] }> {
+  if (rows.length === 0) return { ids: [], writes: [] };
   const ids = JSON.stringify(rows.map((r) => r.id));
-  const results = await d1.batch<{ id: string }>([
-    ...insertStatements(d1, siteId, rows, ctx),
+  const statements = insertStatements(d1, siteId, rows, ctx);
+  const results = await d1.batch<PermitRecord>([
+    ...statements,
     statement(d1, sql`SELECT id FROM permits WHERE id IN (SELECT value FROM json_each(${ids}))`),
   ]);
   const inserted = new Set((results.at(-1)?.results ?? []).map((r) => r.id));
-  return rows.flatMap((r) => (inserted.has(r.id) ? [r.id] : []));
+  return {
+    ids: rows.flatMap((r) => (inserted.has(r.id) ? [r.id] : [])),
+    writes: ctx.writes ? insertedWrites(results, statements.length, rows, ctx) : [],
+  };
 }
 
 /**
@@ -111,8 +138,10 @@ export async function syncSourceRecords(
     records: SourceRecord[];
     actor: string;
     now: number;
+    /** Answer what was written too (`writes`), for webhooks. */
+    writes?: boolean;
   },
-): Promise<{ created: number; updated: number; unchanged: number }> {
+): Promise<{ created: number; updated: number; unchanged: number; writes?: PermitWrite[] }> {
   const { siteId, source, records, now } = input;
   if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
   const ids = JSON.stringify(records.map((r) => r.externalId));
@@ -193,8 +222,10 @@ export async function syncSourceRecords(
     });
   }
 
-  const statements = insertStatements(d1, siteId, inserts, { actor: input.actor, now });
+  const ctx = { actor: input.actor, now, writes: input.writes };
+  const statements = insertStatements(d1, siteId, inserts, ctx);
   const insertCount = statements.length;
+  const updateReturning = input.writes ? permitColumns("permits.") : sql`permits.id`;
   for (let i = 0; i < updates.length; i += ROWS_PER_STATEMENT) {
     const json = JSON.stringify(updates.slice(i, i + ROWS_PER_STATEMENT));
     statements.push(
@@ -205,7 +236,7 @@ export async function syncSourceRecords(
                    version = permits.version + 1, updated_at = ${now}
             FROM json_each(${json}) j
             WHERE permits.id = ${field("id")} AND permits.version = ${field("version")}
-            RETURNING permits.id`,
+            RETURNING ${updateReturning}`,
       ),
       statement(
         d1,
@@ -217,13 +248,29 @@ export async function syncSourceRecords(
       ),
     );
   }
-  if (statements.length === 0) return { created: 0, updated: 0, unchanged };
-  const results = await d1.batch(statements);
+  if (statements.length === 0) return { created: 0, updated: 0, unchanged, ...(input.writes ? { writes: [] } : {}) };
+  const results = await d1.batch<PermitRecord>(statements);
   // Rows counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
   const sum = (from: number, to: number) =>
     results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.results.length : 0), 0);
   const created = sum(0, insertCount);
   const updated = sum(insertCount, results.length);
   // Rows skipped by a conflict (a replay) or a lost compare-and-set count as unchanged: the next run sees them again.
-  return { created, updated, unchanged: unchanged + (inserts.length - created) + (updates.length - updated) };
+  const counts = { created, updated, unchanged: unchanged + (inserts.length - created) + (updates.length - updated) };
+  if (!input.writes) return counts;
+  const changesOf = new Map(updates.map((u) => [u.id, JSON.parse(u.changes) as Changes]));
+  const updatedWrites = results.slice(insertCount).flatMap((r, k) =>
+    k % 2 === 0
+      ? r.results.map(
+          (permit): PermitWrite => ({
+            permit,
+            action: "update",
+            changes: changesOf.get(permit.id) ?? {},
+            actor: input.actor,
+            at: now,
+          }),
+        )
+      : [],
+  );
+  return { ...counts, writes: [...insertedWrites(results, insertCount, inserts, ctx), ...updatedWrites] };
 }

@@ -2,6 +2,13 @@ import { type SQL, sql } from "drizzle-orm";
 import { creationChanges, isDisconnected, type NewPermit, receiptOf } from "../../domain/permit";
 import { type D1Binding, database, statement } from "../client";
 import { permits } from "../schema";
+import { permitColumns } from "./reads";
+import type { PermitRecord, PermitWrite } from "./versions";
+
+/** The stored row of an insert's RETURNING, without the snake_case columns {@link Found} reads. */
+function withoutFound({ lot_zone_id: _zone, zone_name: _name, ...permit }: Found & PermitRecord): PermitRecord {
+  return permit;
+}
 
 /** An Idempotency-Key and the hash of the request it came with. */
 export interface Idempotency {
@@ -20,6 +27,8 @@ export type PushOutcome =
       created: boolean;
       /** True when the zone named no lot zone of the site. */
       disconnected: boolean;
+      /** What a push that created the permit wrote: the row and its creation event. */
+      write?: PermitWrite;
     }
   /** The Idempotency-Key was used before with another request. */
   | { ok: false; reason: "idempotency-conflict" }
@@ -46,6 +55,8 @@ export interface PushContext {
 }
 
 type Found = { id: string; lot_zone_id: number | null; zone_name: string | null };
+/** What the insert returns: what {@link Found} needs, and the row as stored. */
+type Inserted = Found & PermitRecord;
 
 /**
  * Stores a new permit (an OC-TOMA push, a session start) and its first
@@ -68,11 +79,14 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
   const receipt = receiptOf(p);
   const { now, idempotency, lotZoneId } = ctx;
   const { siteId, ...fields } = p;
-  const outcome = (row: Found): PushOutcome => ({
+  const outcome = (row: Found, inserted: Inserted | undefined): PushOutcome => ({
     ok: true,
     reference: row.id,
     created: row.id === id,
     disconnected: isDisconnected({ zoneName: row.zone_name, lotZoneId: row.lot_zone_id }),
+    ...(row.id === id && inserted
+      ? { write: { permit: withoutFound(inserted), action: "create", changes: creationChanges(fields), actor: ctx.actor, at: now } }
+      : {}),
   });
 
   const lotZone =
@@ -102,7 +116,7 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
            1, ${now}, ${now}
     WHERE ${conditions.length > 0 ? sql.join(conditions, sql` AND `) : sql`1`}
     ON CONFLICT DO NOTHING
-    RETURNING id, lot_zone_id, zone_name`,
+    RETURNING id, lot_zone_id, zone_name, ${permitColumns()}`,
   );
   const insertEvent = statement(
     d1,
@@ -115,9 +129,9 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
                           AND start_at = ${p.startAt} AND deleted_at IS NULL`;
 
   if (!idempotency) {
-    const results = await d1.batch<Found>([insertPermit, insertEvent, ...(ctx.exclusive ? [findRunning] : [])]);
+    const results = await d1.batch<Inserted>([insertPermit, insertEvent, ...(ctx.exclusive ? [findRunning] : [])]);
     const row = results[0]?.results[0];
-    if (row) return outcome(row);
+    if (row) return outcome(row, row);
     const other = results[2]?.results[0];
     if (other) return { ok: false, reason: "already-active", reference: other.id };
     // A retry: the receipt matched a live record.
@@ -127,7 +141,7 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
       .where(liveReceipt)
       .get();
     if (!existing) throw new Error("push neither inserted nor matched a live receipt");
-    return outcome(existing);
+    return outcome(existing, undefined);
   }
 
   const { key, requestHash } = idempotency;
@@ -170,7 +184,7 @@ export async function pushPermit(d1: D1Binding, p: NewPermit, ctx: PushContext):
   const row = found?.results[0];
   if (row) {
     if (row.request_hash !== requestHash) return { ok: false, reason: "idempotency-conflict" };
-    return outcome(row);
+    return outcome(row, results[1]?.results[0] as Inserted | undefined);
   }
   const other = ctx.exclusive ? results.at(-1)?.results[0] : undefined;
   if (other) return { ok: false, reason: "already-active", reference: other.id };

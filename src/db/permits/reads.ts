@@ -9,12 +9,19 @@ export type PermitRow = typeof permits.$inferSelect & { lotZone: string | null; 
 /** The columns of a {@link PermitRow}: a select over permits left-joined to lot_zones. */
 export const withLotZone = { ...getTableColumns(permits), lotZone: lotZones.name, lotZoneNumber: lotZones.number };
 
+/**
+ * Every column of `permits` under its camelCase name, for raw statements that answer a stored permit (a SELECT, or
+ * an insert's or update's RETURNING); `qualifier` names the table (`p.`, `permits.`) where the statement needs it.
+ */
+export const permitColumns = (qualifier = "") =>
+  sql.raw(
+    Object.entries(getTableColumns(permits))
+      .map(([key, column]) => `${qualifier}${column.name} AS ${key}`)
+      .join(", "),
+  );
+
 /** Every column of `permits p` under its camelCase name, for raw statements that answer a {@link PermitRow}. */
-const PERMIT_COLUMNS = sql.raw(
-  Object.entries(getTableColumns(permits))
-    .map(([key, column]) => `p.${column.name} AS ${key}`)
-    .join(", "),
-);
+const PERMIT_COLUMNS = permitColumns("p.");
 
 /** "Active now": started, not yet ended, not deleted (searches; plate checks add the grace period in checkPlates). */
 const activeAt = (now: number) => and(lte(permits.startAt, now), gt(permits.endAt, now), isNull(permits.deletedAt));

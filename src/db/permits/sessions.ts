@@ -5,7 +5,7 @@ import { amountAtRate, MAX_SESSION_MINUTES, type SessionStatus } from "../../dom
 import { type D1Binding, database } from "../client";
 import { lotZones, permitEvents, permits } from "../schema";
 import { type PermitRow, withLotZone } from "./reads";
-import { CAS_ATTEMPTS, compareAndSet, type Settable } from "./versions";
+import { CAS_ATTEMPTS, compareAndSet, type PermitWrite, type Settable } from "./versions";
 
 /**
  * Sessions are permits with an owner (the credential that started them);
@@ -109,7 +109,7 @@ export interface SessionExtension extends SessionStop {
  * session's, or would bring the total past 999999.99.
  */
 export type SessionWriteResult =
-  | { ok: true; version: number; changed: boolean }
+  | { ok: true; version: number; changed: boolean; write?: PermitWrite }
   | { ok: false; reason: "not-found" | "stopped" | "expired" | "currency-mismatch" | "amount-too-large" }
   | { ok: false; reason: "too-long"; maxMinutes: number };
 
@@ -150,9 +150,8 @@ export async function stopSession(d1: D1Binding, input: SessionStop, now: number
     if (row.stoppedAt !== null) return { ok: true, version: row.version, changed: false };
     if (row.endAt <= now) return { ok: false, reason: "expired" };
     const changes: Changes = { endAt: [row.endAt, now], stoppedAt: [null, now] };
-    if (await compareAndSet(d1, row, { endAt: now, stoppedAt: now }, { action: "update", changes, actor: input.actor, now })) {
-      return { ok: true, version: row.version + 1, changed: true };
-    }
+    const write = await compareAndSet(d1, row, { endAt: now, stoppedAt: now }, { action: "update", changes, actor: input.actor, now });
+    if (write) return { ok: true, version: row.version + 1, changed: true, write };
   }
   throw new Error(`session ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
 }
@@ -199,9 +198,8 @@ export async function extendSession(d1: D1Binding, input: SessionExtension, now:
       set.currency = currency;
       changes.currency = [row.currency, currency];
     }
-    if (await compareAndSet(d1, row, set, { action: "update", changes, actor: input.actor, now })) {
-      return { ok: true, version: row.version + 1, changed: true };
-    }
+    const write = await compareAndSet(d1, row, set, { action: "update", changes, actor: input.actor, now });
+    if (write) return { ok: true, version: row.version + 1, changed: true, write };
   }
   throw new Error(`session ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
 }

@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Changes, PermitChange } from "../../domain/permit";
 import { type D1Binding, database, statement } from "../client";
 import { permits } from "../schema";
+import { permitColumns } from "./reads";
 
 /**
  * Which permits a writer may change: vendors (OC-TOMA tokens, aggregators)
@@ -29,14 +30,30 @@ export interface PermitDelete {
   actor: string;
 }
 
+/** A stored permit, every column. */
+export type PermitRecord = typeof permits.$inferSelect;
+
+/**
+ * What a write did to a permit: the row as it left it and the history event
+ * it recorded (what its webhooks tell).
+ */
+export interface PermitWrite {
+  permit: PermitRecord;
+  action: "create" | "update" | "delete";
+  /** The history event's changes: `{ field: [before, after] }`. */
+  changes: Changes;
+  actor: string;
+  at: number;
+}
+
 /**
  * What writing a version answers: the version now stored (and whether this
- * call changed it), or why nothing was written: no live permit of that site
- * by that reference, a standard permit a vendor may not change, or an end
- * that is not after the permit's start.
+ * call changed it, with what it wrote), or why nothing was written: no live
+ * permit of that site by that reference, a standard permit a vendor may not
+ * change, or an end that is not after the permit's start.
  */
 export type VersionResult =
-  | { ok: true; version: number; changed: boolean }
+  | { ok: true; version: number; changed: boolean; write?: PermitWrite }
   | { ok: false; reason: "not-found" | "standard-permit" | "end-not-after-start" };
 
 /** A compare-and-set lost to another writer this many times in a row is reported, not retried forever. */
@@ -71,24 +88,25 @@ export type Settable = Partial<
 /**
  * Writes one new version of a permit: `UPDATE … WHERE version = <read>` and
  * the history event in one batch, the event inserted only if the update
- * changed a row. Returns false when another writer got there first.
+ * changed a row. Returns what it wrote, or null when another writer got
+ * there first.
  */
 export async function compareAndSet(
   d1: D1Binding,
   row: Versioned,
   set: Settable,
   event: { action: "update" | "delete"; changes: Changes; actor: string; now: number },
-): Promise<boolean> {
+): Promise<PermitWrite | null> {
   const db = database(d1);
-  const [update] = await d1.batch([
+  const [update] = await d1.batch<PermitRecord>([
     // RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
     statement(
       d1,
-      db
+      sql`${db
         .update(permits)
         .set({ ...set, version: sql`${permits.version} + 1`, updatedAt: event.now })
         .where(and(eq(permits.id, row.id), eq(permits.version, row.version)))
-        .returning({ id: permits.id }),
+        .getSQL()} RETURNING ${permitColumns()}`,
     ),
     // Raw: changes() is the row count of the statement before (triggers excluded), in the same transaction.
     statement(
@@ -98,7 +116,8 @@ export async function compareAndSet(
           WHERE changes() = 1`,
     ),
   ]);
-  return update?.results.length === 1;
+  const permit = update?.results[0];
+  return permit ? { permit, action: event.action, changes: event.changes, actor: event.actor, at: event.now } : null;
 }
 
 /**
@@ -130,9 +149,8 @@ export async function updatePermit(d1: D1Binding, input: PermitUpdate, now: numb
       changes[field] = [before, value];
     }
     if (Object.keys(set).length === 0) return { ok: true, version: row.version, changed: false };
-    if (await compareAndSet(d1, row, set as Settable, { action: "update", changes, actor: input.actor, now })) {
-      return { ok: true, version: row.version + 1, changed: true };
-    }
+    const write = await compareAndSet(d1, row, set as Settable, { action: "update", changes, actor: input.actor, now });
+    if (write) return { ok: true, version: row.version + 1, changed: true, write };
   }
   throw new Error(`permit ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
 }
@@ -145,9 +163,8 @@ export async function deletePermit(d1: D1Binding, input: PermitDelete, now: numb
     if (row.type === "standard" && input.writer !== "admin") return { ok: false, reason: "standard-permit" };
     if (row.deletedAt !== null) return { ok: true, version: row.version, changed: false };
     const changes: Changes = { deletedAt: [null, now] };
-    if (await compareAndSet(d1, row, { deletedAt: now }, { action: "delete", changes, actor: input.actor, now })) {
-      return { ok: true, version: row.version + 1, changed: true };
-    }
+    const write = await compareAndSet(d1, row, { deletedAt: now }, { action: "delete", changes, actor: input.actor, now });
+    if (write) return { ok: true, version: row.version + 1, changed: true, write };
   }
   throw new Error(`permit ${input.reference}: compare-and-set lost ${CAS_ATTEMPTS} times in a row`);
 }

@@ -16,6 +16,18 @@ import type { ArchiveList, RetentionInput, RetentionView } from "./retention";
 import type { SiteCreate, SiteList, SiteUpdate, SiteView } from "./sites";
 import type { ImportCountsView, RetentionCountsView, RunList, RunView, TaskList, TaskView } from "./tasks";
 import type { NewTokenView, TierChange, TokenCreate, TokenList, TokenView } from "./tokens";
+import type {
+  DeliveryDetail,
+  DeliveryList,
+  DeliveryQuery,
+  DeliveryView,
+  NewWebhookView,
+  WebhookCreate,
+  WebhookDeleted,
+  WebhookList,
+  WebhookUpdate,
+  WebhookView,
+} from "./webhooks";
 import type { DisconnectedZones, ZoneChange, ZoneInput, ZoneList, ZoneRemoval, ZoneUpdate } from "./zones";
 
 /** An error answer of the admin API: its code, message and field. */
@@ -118,6 +130,18 @@ export function adminClient(send: Send) {
       call<z.ZodString>("GET", `${site(slug)}/reports/transactions${query(q)}`, undefined, { accept: "text/csv" }),
     transactionsJson: (slug: string, q: Partial<Record<keyof z.input<typeof ReportQuery>, string>>) =>
       call<typeof TransactionReport>("GET", `${site(slug)}/reports/transactions${query(q)}`, undefined, { accept: "application/json" }),
+    listWebhooks: (slug: string) => call<typeof WebhookList>("GET", `${site(slug)}/webhooks`),
+    createWebhook: (slug: string, input: z.input<typeof WebhookCreate>) =>
+      call<typeof NewWebhookView>("POST", `${site(slug)}/webhooks`, input),
+    getWebhook: (id: string) => call<typeof WebhookView>("GET", `/webhooks/${seg(id)}`),
+    updateWebhook: (id: string, input: z.input<typeof WebhookUpdate>) => call<typeof WebhookView>("PATCH", `/webhooks/${seg(id)}`, input),
+    rotateWebhook: (id: string) => call<typeof NewWebhookView>("POST", `/webhooks/${seg(id)}/rotate`),
+    deleteWebhook: (id: string) => call<typeof WebhookDeleted>("DELETE", `/webhooks/${seg(id)}`),
+    listDeliveries: (id: string, q: Partial<Record<keyof z.input<typeof DeliveryQuery>, string | number>> = {}) =>
+      call<typeof DeliveryList>("GET", `/webhooks/${seg(id)}/deliveries${query(q)}`),
+    getDelivery: (id: string, delivery: string) => call<typeof DeliveryDetail>("GET", `/webhooks/${seg(id)}/deliveries/${seg(delivery)}`),
+    redeliver: (id: string, delivery: string) =>
+      call<typeof DeliveryView>("POST", `/webhooks/${seg(id)}/deliveries/${seg(delivery)}/redeliver`),
   };
 }
 
@@ -134,7 +158,7 @@ export function describeCounts(run: z.infer<typeof RunView>): string {
       `${c.anonymized} plate(s) anonymized;`,
       `${c.archivedPermits} permit(s) with ${c.archivedEvents} event(s) archived in ${c.archives.length} object(s)${c.archives.length > 0 ? ` (${c.archives.join(", ")})` : ""},`,
       `${c.deletedPermits} permit(s) and ${c.deletedEvents} event(s) deleted;`,
-      `pruned ${c.feedChangesPruned} feed change(s), ${c.idempotencyKeysPruned} idempotency key(s), ${c.taskRunsPruned} run log(s)`,
+      `pruned ${c.feedChangesPruned} feed change(s), ${c.idempotencyKeysPruned} idempotency key(s), ${c.taskRunsPruned} run log(s), ${c.webhookEventsPruned ?? 0} webhook event(s)`,
     ].join(" ");
   }
   const c = run.counts as z.infer<typeof ImportCountsView>;

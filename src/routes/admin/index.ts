@@ -7,6 +7,7 @@ import { createAdminApp } from "./route";
 import { registerSiteRoutes } from "./sites";
 import { registerTaskRoutes } from "./tasks";
 import { registerTokenRoutes } from "./tokens";
+import { registerWebhookRoutes } from "./webhooks";
 import { registerZoneRoutes } from "./zones";
 
 /** The admin API, mounted at /api/admin/v1: one file per resource, each registering its routes. */
@@ -21,3 +22,4 @@ registerParkMobileRoutes(admin);
 registerTaskRoutes(admin);
 registerRetentionRoutes(admin);
 registerReportRoutes(admin);
+registerWebhookRoutes(admin);

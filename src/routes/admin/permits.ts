@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { cachedSiteConfig } from "../../auth/authenticate";
 import { listClients } from "../../db/oauth";
 import { insertPermits } from "../../db/permits/bulk";
 import {
@@ -19,6 +20,7 @@ import { ZONE_NAME_MAX } from "../../domain/site";
 import { formatWireTime, nowSeconds, parseWireTime, WIRE_TIME_PATTERN } from "../../domain/time";
 import { permitSequencer } from "../../durable/permit-sequencer";
 import { AppError, ErrorCode } from "../../errors";
+import { publishPermitWrites } from "../../webhooks/publish";
 import { csvStream } from "../csv";
 import { historyChanges, narrow, PermitFields, permitFields } from "../permit-view";
 import { plateToCheck } from "../plate-input";
@@ -270,8 +272,14 @@ export function registerPermitRoutes(app: AdminApp) {
         ticketNumber: null,
         promoCode: null,
       }));
-      const inserted = await insertPermits(c.env.DB, site.id, rows, { actor: adminActor(c), now: nowSeconds() });
-      return c.json({ created: inserted.length, skipped: rows.length - inserted.length, references: inserted }, 201);
+      const config = await cachedSiteConfig(c.env, site.id);
+      const inserted = await insertPermits(c.env.DB, site.id, rows, {
+        actor: adminActor(c),
+        now: nowSeconds(),
+        writes: config?.webhookEvents.includes("permit.created"),
+      });
+      if (config) c.executionCtx.waitUntil(publishPermitWrites(c.env, config, inserted.writes));
+      return c.json({ created: inserted.ids.length, skipped: rows.length - inserted.ids.length, references: inserted.ids }, 201);
     },
   );
 

@@ -41,6 +41,11 @@ export const RetentionCountsView = z
     feedChangesPruned: z.number().int(),
     idempotencyKeysPruned: z.number().int(),
     taskRunsPruned: z.number().int(),
+    webhookEventsPruned: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: "Webhook events past the plate horizon, with their delivery logs (absent in runs from before webhooks)." }),
   })
   .openapi("RetentionCounts");
 

@@ -16,6 +16,7 @@ import { registerSitesPage } from "./sites";
 import { registerStandardPage } from "./standard";
 import { registerTasksPage } from "./tasks";
 import { registerTokensPage } from "./tokens";
+import { registerWebhooksPage } from "./webhooks";
 import { registerZonesPage } from "./zones";
 
 /**
@@ -80,6 +81,7 @@ registerStandardPage(consoleApp);
 registerPermitPage(consoleApp);
 registerTokensPage(consoleApp);
 registerClientsPage(consoleApp);
+registerWebhooksPage(consoleApp);
 
 // Last: a console address no page answers is a page saying so (the API's unknown routes answer JSON, the console's HTML).
 consoleApp.all("*", (c) =>

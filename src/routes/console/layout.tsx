@@ -24,7 +24,7 @@ button.danger{background:#b3261e;color:#fff;border:1px solid #8c1d18;border-radi
 .fields label{display:flex;flex-direction:column}.fields label.check{flex-direction:row;gap:.4rem;align-items:center}
 [role=status]{background:#e6f4ea;border:1px solid #7c7;padding:.5rem}[role=alert]{background:#fdecea;border:1px solid #d77;padding:.5rem}
 output{display:block;font-family:monospace;font-size:1.1rem;background:#fff7d6;padding:.5rem;word-break:break-all}
-:focus-visible{outline:3px solid #36c;outline-offset:2px}fieldset{border:1px solid #ccc;background:#fff;min-width:0}
+:focus-visible{outline:3px solid #36c;outline-offset:2px}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #ccc;padding:.5rem}fieldset{border:1px solid #ccc;background:#fff;min-width:0}
 @media (max-width:44rem){table,tbody,tr,td{display:block}thead{display:none}tr{border:1px solid #bbb;margin:0 0 .75rem;background:#fff}
 td{border:0;border-bottom:1px solid #eee;display:grid;grid-template-columns:minmax(6rem,38%) 1fr;gap:.5rem;overflow-wrap:anywhere}
 td::before{content:attr(data-label);font-weight:600;color:#444}header form{margin-left:0}}`;
@@ -41,6 +41,7 @@ const SITE_PAGES = [
   ["reports", "Reports"],
   ["tokens", "API tokens"],
   ["clients", "OAuth clients"],
+  ["webhooks", "Webhooks"],
 ] as const;
 export type SitePage = (typeof SITE_PAGES)[number][0];
 
