@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Changes } from "../../domain/permit";
+import type { ReportEvent } from "../../domain/report";
 import { statement } from "../client";
 
 /** What a report reads: a site's history in `[from, to)`, perhaps of one zone or source. */
@@ -12,25 +13,8 @@ export interface ReportQuery {
   source?: string;
 }
 
-/** One history event with its permit, as the report reads it (see `ReportEvent` in domain/report.ts). */
-export interface ReportEventRow {
-  reference: string;
-  version: number;
-  action: "create" | "update" | "delete";
-  changes: Changes;
-  actor: string;
-  at: number;
-  type: "temp" | "standard";
-  source: string;
-  session: boolean;
-  plate: string;
-  zone: string | null;
-  zoneTimeZone: string | null;
-  amountCents: number | null;
-  currency: string | null;
-  permitNo: string | null;
-  ticketNumber: string | null;
-}
+/** One history event with its permit, as the report reads it: `ReportEvent` with its lot zone's time zone, if any. */
+export type ReportEventRow = Omit<ReportEvent, "timeZone"> & { zoneTimeZone: string | null };
 
 /** One statement reads at most a day of history: a filter that matches little never makes one statement scan the month. */
 const SLICE_SECONDS = 86_400;
