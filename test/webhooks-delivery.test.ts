@@ -104,6 +104,30 @@ describe("one attempt (the consumer, message by message)", () => {
     expect(got).toMatchObject({ id: event.id, body: event.body, verified: true, answered: 200 });
   });
 
+  it("keeps the first 500 characters of an answer, reading no more of a huge one than those need", async () => {
+    const { ref } = await pendingDelivery();
+    let sent = 0;
+    const chunk = new TextEncoder().encode("x".repeat(1024));
+    // A receiver that would answer 1 GB: its body is produced as it is read.
+    const endless = (() =>
+      Promise.resolve(
+        new Response(
+          new ReadableStream({
+            pull(controller) {
+              sent += chunk.byteLength;
+              if (sent > 1024 ** 3) controller.close();
+              else controller.enqueue(chunk);
+            },
+          }),
+        ),
+      )) as unknown as typeof fetch;
+    const result = await consume(batchOf([delivery(ref)]).batch, { ...EXACT, fetch: endless });
+    expect(result.retryMessages).toEqual([]);
+    const [attempt] = await attemptsOf(ref.deliveryId);
+    expect(attempt).toMatchObject({ status: 200, response: "x".repeat(500) });
+    expect(sent).toBeLessThanOrEqual(8 * 1024);
+  });
+
   it("a 5xx is retried after the schedule's first delay, 5 s", async () => {
     const { ref } = await pendingDelivery("?status=503");
     const { batch, ids } = batchOf([delivery(ref)]);

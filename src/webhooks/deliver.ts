@@ -97,6 +97,34 @@ async function send(env: Env, claim: ClaimedDelivery, at: number, options: Deliv
 }
 
 /** Posts the event to the receiver once: no redirects followed, at most `timeoutMs`. */
+/**
+ * The first {@link RESPONSE_KEPT} characters of an answer's body, for the
+ * attempt log. It reads only as many bytes as those can take (4 per
+ * character) and cancels the rest: a receiver answering gigabytes costs no
+ * more than one answering a line. Null when there is none or it cannot be read.
+ */
+async function answerStart(res: Response): Promise<string | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  try {
+    while (bytes < RESPONSE_KEPT * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+    }
+    text += decoder.decode();
+  } catch {
+    return text.slice(0, RESPONSE_KEPT) || null;
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return text.slice(0, RESPONSE_KEPT) || null;
+}
+
 async function post(url: string, headers: Record<string, string>, body: string, options: DeliveryOptions): Promise<Answer> {
   const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   const signal = AbortSignal.timeout(timeoutMs);
@@ -108,12 +136,7 @@ async function post(url: string, headers: Record<string, string>, body: string, 
       redirect: "manual",
       signal,
     });
-    let response: string | null = null;
-    try {
-      response = (await res.text()).slice(0, RESPONSE_KEPT) || null;
-    } catch {
-      response = null;
-    }
+    const response = await answerStart(res);
     const error = res.status >= 300 && res.status < 400 ? `Redirect to ${res.headers.get("location") ?? "?"} not followed.` : null;
     return { status: res.status, response, retryAfter: res.headers.get("retry-after"), error };
   } catch (error) {
