@@ -254,6 +254,12 @@ describe("the range", () => {
     });
     // Santiago skips midnight when its summer time begins (2026-09-06 starts at 01:00 -03).
     expect(reportRange("2026-09-06", "2026-09-06", "America/Santiago").from).toBe(Date.UTC(2026, 8, 6, 4) / 1000);
+    // October in Europe holds the hour the clocks go back: 31 days and an hour, and still a month of 31 days.
+    expect(reportRange("2026-10-01", "2026-10-31", "Europe/London")).toEqual({
+      from: Date.UTC(2026, 8, 30, 23) / 1000,
+      to: Date.UTC(2026, 10, 1) / 1000,
+    });
+    expect(() => reportRange("2026-10-01", "2026-11-01", "Europe/Berlin")).toThrow(/at most 31 days/);
     expect(reportRange("2026-03-01T10:00:00", "2026-03-01T11:00:00Z", "America/Toronto")).toEqual({
       from: Date.UTC(2026, 2, 1, 10) / 1000,
       to: Date.UTC(2026, 2, 1, 11) / 1000,

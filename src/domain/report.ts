@@ -28,7 +28,7 @@ const RANGE_RULE = "must be a date (Y-m-d, a day in the site's time zone) or a U
  * is March there, both days included. A time is that instant, `to`
  * excluded. 9033 for a bound that is neither (or not a real calendar day or
  * time) or a `to` not after `from`; 9030 for a range longer than
- * {@link REPORT_MAX_DAYS} days.
+ * {@link REPORT_MAX_DAYS} days (calendar days when both bounds are dates).
  */
 export function reportRange(from: string, to: string, timeZone: string): { from: number; to: number } {
   const bound = (value: string, field: "from" | "to") => {
@@ -40,7 +40,11 @@ export function reportRange(from: string, to: string, timeZone: string): { from:
   };
   const range = { from: bound(from, "from"), to: bound(to, "to") };
   if (range.to <= range.from) throw new AppError(ErrorCode.Invalid, "to must be after from.", { field: "to" });
-  if (range.to - range.from > REPORT_MAX_DAYS * 86_400) {
+  // Dates count calendar days: a month of 31 days is 31 days long even where it holds the hour the clocks go back.
+  const fromDay = parseDate(from);
+  const toDay = parseDate(to);
+  const days = fromDay !== undefined && toDay !== undefined ? (toDay - fromDay) / 86_400 + 1 : (range.to - range.from) / 86_400;
+  if (days > REPORT_MAX_DAYS) {
     const message = `The range must be at most ${REPORT_MAX_DAYS} days long: ask for it a month at a time.`;
     throw new AppError(ErrorCode.TooLong, message, { field: "to" });
   }
