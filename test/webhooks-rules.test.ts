@@ -69,6 +69,11 @@ describe("the address rule", () => {
     ["[::ffff:a00:1]", "private"],
     ["[::ffff:808:808]", null],
     ["[64:ff9b::a9fe:a9fe]", "link-local"],
+    ["[::ffff:0:a00:1]", "private"],
+    ["[::ffff:0:808:808]", null],
+    ["[64:ff9b:1::a00:1]", "private"],
+    ["[3fff::1]", "documentation"],
+    ["[5f00::1]", "reserved"],
     ["[fe80::1]", "link-local"],
     ["[fc00::1]", "private"],
     ["[fdff:ffff::1]", "private"],
@@ -88,9 +93,18 @@ describe("the address rule", () => {
   });
 
   it("tells names that never reach the public DNS from those that do", () => {
-    for (const name of ["localhost", "a.localhost", "localhost."])
+    for (const name of ["localhost", "a.localhost", "localhost.", "localhost..", "foo.localhost.."])
       expect(classifyHost(name)).toMatchObject({ type: "special-name", loopback: true });
-    for (const name of ["intranet", "nas.local", "db.internal", "x.home.arpa", "1.0.0.127.in-addr.arpa", "box.lan"]) {
+    for (const name of [
+      "intranet",
+      "nas.local",
+      "db.internal",
+      "x.home.arpa",
+      "1.0.0.127.in-addr.arpa",
+      "box.lan",
+      "x.internal..",
+      "foo.local..",
+    ]) {
       expect(classifyHost(name)).toMatchObject({ type: "special-name", loopback: false });
     }
     expect(classifyHost("hooks.example.com")).toEqual({ type: "name", name: "hooks.example.com" });

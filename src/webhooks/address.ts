@@ -47,10 +47,13 @@ const v6 = (text: string) => parseIpv6(text) as bigint;
 const V6_RANGES: Range[] = [
   { bits: v6("::"), prefix: 128, kind: "unspecified" },
   { bits: v6("::1"), prefix: 128, kind: "loopback" },
+  { bits: v6("64:ff9b:1::"), prefix: 48, kind: "private" },
   { bits: v6("100::"), prefix: 64, kind: "reserved" },
   { bits: v6("2001::"), prefix: 23, kind: "reserved" },
   { bits: v6("2001:db8::"), prefix: 32, kind: "documentation" },
   { bits: v6("2002::"), prefix: 16, kind: "reserved" },
+  { bits: v6("3fff::"), prefix: 20, kind: "documentation" },
+  { bits: v6("5f00::"), prefix: 16, kind: "reserved" },
   { bits: v6("fc00::"), prefix: 7, kind: "private" },
   { bits: v6("fe80::"), prefix: 10, kind: "link-local" },
   { bits: v6("fec0::"), prefix: 10, kind: "private" },
@@ -94,13 +97,15 @@ export function classifyIpv4(address: bigint): AddressKind | null {
 
 /**
  * The kind of a special IPv6 address, or null for a public one. An address
- * that carries an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
- * `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`) is what that IPv4 address is.
+ * that carries an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated
+ * `::ffff:0:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`)
+ * is what that IPv4 address is; local-use NAT64 (`64:ff9b:1::/48`) is private.
  */
 export function classifyIpv6(address: bigint): AddressKind | null {
   const low32 = address & 0xffffffffn;
   const high96 = address >> 32n;
-  if (high96 === 0xffffn || high96 === v6("64:ff9b::") >> 32n || (high96 === 0n && address > 1n)) return classifyIpv4(low32);
+  const embedsIpv4 = high96 === 0xffffn || high96 === 0xffff0000n || high96 === v6("64:ff9b::") >> 32n;
+  if (embedsIpv4 || (high96 === 0n && address > 1n)) return classifyIpv4(low32);
   return V6_RANGES.find((r) => inRange(address, 128, r))?.kind ?? null;
 }
 
@@ -115,7 +120,8 @@ export type HostKind =
 
 /** Classifies a URL's `hostname` (as the URL parser leaves it: IPv4 in dotted quads, IPv6 in brackets, lower case). */
 export function classifyHost(hostname: string): HostKind {
-  const host = hostname.replace(/\.$/, "");
+  // Trailing dots (one makes a name fully qualified; more are the same name to many resolvers) never hide a name.
+  const host = hostname.replace(/\.+$/, "");
   if (host.startsWith("[") && host.endsWith("]")) {
     const address = parseIpv6(host.slice(1, -1));
     return { type: "address", address: host, kind: address === null ? "reserved" : classifyIpv6(address) };
