@@ -1,7 +1,24 @@
 import { sitesWithTask, TASKS, type TaskKey, type TaskRun } from "./db/tasks";
+import { nowSeconds } from "./domain/time";
 import type { Fetch } from "./parkmobile/client";
 import { runParkMobileImport } from "./parkmobile/import";
 import { runRetention } from "./retention/run";
+import { sweepWebhooks } from "./webhooks/sweep";
+
+/** The webhook sweep (./webhooks/sweep.ts) runs on the most frequent schedule, the import's: every 3 minutes. */
+export const WEBHOOK_SWEEP_SCHEDULE = TASKS.parkmobile.schedule;
+
+/** The webhook sweep; its failure is logged and never stops the tasks (the next sweep takes up what it left). */
+async function sweep(env: Env): Promise<void> {
+  try {
+    const counts = await sweepWebhooks(env, nowSeconds());
+    if (counts.resent + counts.failed + counts.restarted > 0) console.log(JSON.stringify({ webhooks: "sweep", ...counts }));
+  } catch (error) {
+    console.error(
+      JSON.stringify({ webhooks: "sweep failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    );
+  }
+}
 
 /** How many sites run one task at once in one cron invocation. */
 const SITE_CONCURRENCY = 4;
@@ -30,6 +47,7 @@ export function runTask(
  * failure never stops another's: each run records its own outcome.
  */
 export async function runScheduledTasks(env: Env, cron: string, fetchImpl: Fetch = fetch): Promise<void> {
+  if (cron === WEBHOOK_SWEEP_SCHEDULE) await sweep(env);
   const due = (Object.keys(TASKS) as TaskKey[]).filter((task) => TASKS[task].schedule === cron);
   for (const task of due) {
     const queue = await sitesWithTask(env.DB, task);

@@ -273,13 +273,17 @@ describe("retention", () => {
     const { slug } = await newSite();
     const { id } = await registerEndpoint(slug);
     const now = Math.floor(Date.now() / 1000);
-    const statements = [
-      ["msg_old_retention", now - 91 * 86400],
-      ["msg_new_retention", now - 86400],
-    ].flatMap(([event, at]) => [
+    // [event, made at, its permit's end]: an event made yesterday about a permit that ended 91 days ago goes with that plate.
+    const statements = (
+      [
+        ["msg_old_retention", now - 91 * 86400, now - 91 * 86400],
+        ["msg_late_retention", now - 86400, now - 91 * 86400],
+        ["msg_new_retention", now - 86400, now + 3600],
+      ] as const
+    ).flatMap(([event, at, end]) => [
       env.DB.prepare(
-        "INSERT INTO webhook_events (id, site_id, type, body, created_at) SELECT ?, site_id, 'permit.created', '{\"plate\":\"ABC123\"}', ? FROM webhook_endpoints WHERE id = ?",
-      ).bind(event, at, id),
+        "INSERT INTO webhook_events (id, site_id, type, body, created_at, forget_from) SELECT ?, site_id, 'permit.deleted', '{\"plate\":\"ABC123\"}', ?, ? FROM webhook_endpoints WHERE id = ?",
+      ).bind(event, at, Math.min(at, end), id),
       env.DB.prepare(
         "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, site_id, event_type, state, created_at) SELECT ?, ?, id, site_id, 'permit.created', 'delivered', ? FROM webhook_endpoints WHERE id = ?",
       ).bind(`dl_${event}`, event, at, id),
@@ -290,8 +294,8 @@ describe("retention", () => {
     await env.DB.batch(statements);
     const res = await adminCall("POST", `/sites/${slug}/tasks/retention/run`);
     const run = (await res.json()) as { counts: Json };
-    expect(run.counts).toMatchObject({ webhookEventsPruned: 1 });
-    expect(await count("webhook_events", "id = 'msg_old_retention'")).toBe(0);
+    expect(run.counts).toMatchObject({ webhookEventsPruned: 2 });
+    expect(await count("webhook_events", "id IN ('msg_old_retention', 'msg_late_retention')")).toBe(0);
     expect(await count("webhook_deliveries", "id = 'dl_msg_old_retention'")).toBe(0);
     expect(await count("webhook_attempts", "delivery_id = 'dl_msg_old_retention'")).toBe(0);
     expect(await count("webhook_events", "id = 'msg_new_retention'")).toBe(1);

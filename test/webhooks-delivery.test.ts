@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { cachedSiteConfig } from "../src/auth/authenticate";
 import { seal } from "../src/auth/sealed";
 import { clearMemo } from "../src/cache";
@@ -9,8 +9,9 @@ import worker from "../src/index";
 import { consumeWebhooks, WEBHOOKS_DEAD_LETTER_QUEUE, WEBHOOKS_QUEUE } from "../src/webhooks/consumer";
 import type { DeliveryOptions } from "../src/webhooks/deliver";
 import type { WebhookMessage } from "../src/webhooks/publish";
-import { adminCall, newSite } from "./helpers";
-import { received, registerEndpoint, type TestEndpoint, tellSecret } from "./webhook-receiver";
+import { sweepWebhooks } from "../src/webhooks/sweep";
+import { adminCall, count, eventually, newSite, pushed } from "./helpers";
+import { payload, type Received, received, receivedWhen, registerEndpoint, type TestEndpoint, tellSecret } from "./webhook-receiver";
 
 const now = () => Math.floor(Date.now() / 1000);
 /** No jitter: each retry's delay is the schedule's. */
@@ -29,6 +30,7 @@ async function pendingDelivery(query = "", events?: string[]) {
     type: "permit.created" as const,
     body: JSON.stringify({ type: "permit.created", timestamp: "2026-11-23T10:00:00Z", data: { site: site.slug, n: 1 } }),
     at: now(),
+    forgetFrom: now(),
   };
   const [ref] = await fanOutEvent(env.DB, event, now());
   if (!ref) throw new Error("no delivery fanned out");
@@ -184,7 +186,7 @@ describe("one attempt (the consumer, message by message)", () => {
   it("410 Gone disables the endpoint: no retry, its waiting deliveries are skipped, new events no longer go to it", async () => {
     const { ref, siteId, endpoint, site } = await pendingDelivery("?status=410");
     const second = (
-      await fanOutEvent(env.DB, { id: "msg_second410", siteId, type: "permit.created", body: "{}", at: now() }, now())
+      await fanOutEvent(env.DB, { id: "msg_second410", siteId, type: "permit.created", body: "{}", at: now(), forgetFrom: now() }, now())
     )[0] as DeliveryRef;
     const { batch, ids } = batchOf([delivery(ref)]);
     expect(await consume(batch)).toMatchObject({ explicitAcks: ids, retryMessages: [] });
@@ -203,7 +205,9 @@ describe("one attempt (the consumer, message by message)", () => {
     expect(await consume(next.batch)).toMatchObject({ explicitAcks: next.ids, retryMessages: [] });
     expect(await stored(second.deliveryId)).toMatchObject({ state: "skipped", lastError: "The endpoint is disabled." });
     expect(await received(endpoint.path)).toHaveLength(1);
-    expect(await fanOutEvent(env.DB, { id: "msg_third410", siteId, type: "permit.created", body: "{}", at: now() }, now())).toEqual([]);
+    expect(
+      await fanOutEvent(env.DB, { id: "msg_third410", siteId, type: "permit.created", body: "{}", at: now(), forgetFrom: now() }, now()),
+    ).toEqual([]);
     expect(site.slug).toBeTruthy();
   });
 
@@ -316,7 +320,7 @@ describe("one attempt (the consumer, message by message)", () => {
 async function anEvent(endpoint: TestEndpoint) {
   const siteId = (await env.DB.prepare("SELECT site_id AS s FROM webhook_endpoints WHERE id = ?").bind(endpoint.id).first<{ s: number }>())
     ?.s as number;
-  return { id: "", siteId, type: "permit.created" as const, body: '{"type":"permit.created"}', at: now() };
+  return { id: "", siteId, type: "permit.created" as const, body: '{"type":"permit.created"}', at: now(), forgetFrom: now() };
 }
 
 describe("concurrency", () => {
@@ -393,5 +397,91 @@ describe("concurrency", () => {
     const won = await Promise.all([1, 2, 3].map(() => redeliver(env.DB, ref.deliveryId, 1, now())));
     expect(won.filter((row) => row !== null).map((row) => row?.round)).toEqual([2]);
     expect(await stored(ref.deliveryId)).toMatchObject({ state: "pending", round: 2, roundAttempts: 0, attempts: 1 });
+  });
+});
+
+describe("the webhook sweep (what the queue could not be trusted with)", () => {
+  it("an event Queues refused on the request's path is held in D1, and the next sweep sends it: the receiver gets it once", async () => {
+    const site = await newSite();
+    const endpoint = await registerEndpoint(site.slug);
+    const refused = vi.spyOn(env.WEBHOOKS, "sendBatch").mockRejectedValue(new Error("Too Many Requests"));
+    let reference: string;
+    try {
+      reference = await pushed(site.token, { permitNo: "HELD-1" });
+      await eventually(
+        () => count("webhook_outbox", "json_extract(body, '$.data.permit.reference_id') = ?", reference),
+        (n) => n === 1,
+      );
+    } finally {
+      refused.mockRestore();
+    }
+    expect(await received(endpoint.path)).toEqual([]);
+    const swept = await sweepWebhooks(env, now());
+    expect(swept.resent).toBeGreaterThanOrEqual(1);
+    expect(await count("webhook_outbox", "json_extract(body, '$.data.permit.reference_id') = ?", reference)).toBe(0);
+    const [got] = await receivedWhen(endpoint.path, (list) => list.length > 0);
+    expect(payload(got as Received)).toMatchObject({ type: "permit.created", data: { permit: { reference_id: reference } } });
+    // A second sweep has nothing of it left to send.
+    await sweepWebhooks(env, now());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await received(endpoint.path)).toHaveLength(1);
+  });
+
+  it("an event whose fan-out the queue gave up on is held by the dead-letter consumer, not dropped", async () => {
+    const site = await newSite();
+    const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(site.slug).first<{ id: number }>())?.id as number;
+    const event = {
+      id: `msg_dead${crypto.randomUUID().slice(0, 8)}`,
+      siteId,
+      type: "permit.created" as const,
+      body: "{}",
+      at: now(),
+      forgetFrom: now(),
+    };
+    const { batch, ids } = batchOf([{ kind: "event", event }], 8, WEBHOOKS_DEAD_LETTER_QUEUE);
+    expect(await consume(batch)).toMatchObject({ explicitAcks: ids, retryMessages: [] });
+    expect(await count("webhook_outbox", "id = ?", event.id)).toBe(1);
+  });
+
+  it("a delivery whose message was lost starts a new round; a late message of the old round posts nothing", async () => {
+    const { ref, endpoint } = await pendingDelivery();
+    // Fanned out 20 minutes ago, and its message never came.
+    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?")
+      .bind(now() - 1200, ref.deliveryId)
+      .run();
+    const swept = await sweepWebhooks(env, now());
+    expect(swept.restarted).toBeGreaterThanOrEqual(1);
+    const [got] = await receivedWhen(endpoint.path, (list) => list.length > 0);
+    expect(got).toMatchObject({ verified: true });
+    await eventually(
+      () => stored(ref.deliveryId),
+      (row) => row.state === "delivered",
+    );
+    expect(await stored(ref.deliveryId)).toMatchObject({ state: "delivered", round: 2, attempts: 1 });
+    // The old round's message turns up after all: obsolete, acknowledged, nothing posted.
+    const late = batchOf([delivery(ref)]);
+    expect(await consume(late.batch)).toMatchObject({ explicitAcks: late.ids, retryMessages: [] });
+    expect(await received(endpoint.path)).toHaveLength(1);
+  });
+
+  it("leaves alone a delivery waiting for its next attempt or under way, and fails one whose last attempt went unrecorded", async () => {
+    const waiting = await pendingDelivery();
+    const leased = await pendingDelivery();
+    const exhausted = await pendingDelivery();
+    const old = now() - 7200;
+    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ?, round_attempts = 3, next_attempt_at = ? WHERE id = ?")
+      .bind(old, now() + 3600, waiting.ref.deliveryId)
+      .run();
+    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ?, round_attempts = 1, lease_until = ? WHERE id = ?")
+      .bind(old, now() + 10, leased.ref.deliveryId)
+      .run();
+    await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ?, round_attempts = 8, attempts = 8, last_attempt_at = ? WHERE id = ?")
+      .bind(old, old, exhausted.ref.deliveryId)
+      .run();
+    await sweepWebhooks(env, now());
+    expect(await stored(waiting.ref.deliveryId)).toMatchObject({ state: "pending", round: 1, roundAttempts: 3 });
+    expect(await stored(leased.ref.deliveryId)).toMatchObject({ state: "pending", round: 1, roundAttempts: 1 });
+    expect(await stored(exhausted.ref.deliveryId)).toMatchObject({ state: "failed", round: 1 });
+    expect((await stored(exhausted.ref.deliveryId)).lastError).toMatch(/failed by the sweep/);
   });
 });

@@ -444,8 +444,33 @@ export const webhookEvents = sqliteTable(
     /** The JSON body, byte for byte what is signed and sent. */
     body: text("body").notNull(),
     createdAt: epoch("created_at").notNull(),
+    /**
+     * Where the plate's N days before retention deletes it start: the end of the permit it tells of (as the event
+     * left it) when that came first, else the event's time. So an event is never kept longer than its permit's plate.
+     * Null only in rows written before it existed, which migration 0011 filled.
+     */
+    forgetFrom: epoch("forget_from"),
   },
-  (t) => [index("webhook_events_site_created").on(t.siteId, t.createdAt)],
+  (t) => [index("webhook_events_site_forget").on(t.siteId, t.forgetFrom)],
+);
+
+/**
+ * Events the request that caused them could not put on the queue (Queues refused or failed), and events whose
+ * fan-out the queue gave up on: held here until the webhook sweep (every 3 minutes) sends them again.
+ */
+export const webhookOutbox = sqliteTable(
+  "webhook_outbox",
+  {
+    /** The event's id (`msg_…`): holding an event twice holds it once. */
+    id: text("id").primaryKey(),
+    siteId: integer("site_id").notNull(),
+    type: text("type").notNull(),
+    body: text("body").notNull(),
+    at: epoch("at").notNull(),
+    forgetFrom: epoch("forget_from").notNull(),
+    heldAt: epoch("held_at").notNull(),
+  },
+  (t) => [index("webhook_outbox_held").on(t.heldAt)],
 );
 
 /**
@@ -485,6 +510,8 @@ export const webhookDeliveries = sqliteTable(
     // An endpoint's deliveries, newest first (the delivery log).
     index("webhook_deliveries_endpoint_created").on(t.endpointId, t.createdAt, t.id),
     index("webhook_deliveries_event").on(t.eventId),
+    // The deliveries still to be made, for the sweep that finds those whose queue message was lost: few at any time.
+    index("webhook_deliveries_pending").on(t.createdAt).where(sql`${t.state} = 'pending'`),
   ],
 );
 

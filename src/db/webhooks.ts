@@ -3,7 +3,7 @@ import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { randomString } from "../auth/secrets";
 import { MAX_ENDPOINTS_PER_SITE, type WebhookEventType } from "../domain/webhooks";
 import { type D1Binding, database, statement } from "./client";
-import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
+import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents, webhookOutbox } from "./schema";
 
 /**
  * Webhook endpoints, the events they were sent, each delivery and its
@@ -157,6 +157,8 @@ export interface EventRecord {
   type: WebhookEventType;
   body: string;
   at: number;
+  /** Where retention's N days for its plate start (`webhook_events.forget_from`). */
+  forgetFrom: number;
 }
 
 /** A delivery's queue message: which delivery, and the round it belongs to. */
@@ -178,8 +180,8 @@ export async function fanOutEvent(d1: D1Database, event: EventRecord, now: numbe
   const results = await d1.batch<DeliveryRef>([
     statement(
       d1,
-      sql`INSERT INTO webhook_events (id, site_id, type, body, created_at)
-          SELECT ${event.id}, ${event.siteId}, ${event.type}, ${event.body}, ${event.at}
+      sql`INSERT INTO webhook_events (id, site_id, type, body, created_at, forget_from)
+          SELECT ${event.id}, ${event.siteId}, ${event.type}, ${event.body}, ${event.at}, ${event.forgetFrom}
           WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE ${wanted})
           ON CONFLICT DO NOTHING`,
     ),
@@ -447,17 +449,25 @@ export async function listDeliveries(
 }
 
 /**
- * Deletes up to `limit` of a site's events created before `before`, with
- * their deliveries and attempts (retention: their bodies hold plates).
- * Returns how many events it deleted.
+ * Deletes up to `limit` of a site's events whose plate's days started
+ * before `before` (`forget_from`), with their deliveries and attempts
+ * (retention: their bodies hold plates), and such events still held in the
+ * outbox. Returns how many events it deleted.
  */
 export async function pruneWebhookEvents(d1: D1Database, siteId: number, before: number, limit: number): Promise<number> {
-  const ids = await database(d1)
-    .select({ id: webhookEvents.id })
-    .from(webhookEvents)
-    .where(and(eq(webhookEvents.siteId, siteId), lt(webhookEvents.createdAt, before)))
-    .limit(limit);
-  if (ids.length === 0) return 0;
+  const db = database(d1);
+  const [ids, held] = await Promise.all([
+    db
+      .select({ id: webhookEvents.id })
+      .from(webhookEvents)
+      .where(and(eq(webhookEvents.siteId, siteId), lt(webhookEvents.forgetFrom, before)))
+      .limit(limit),
+    db
+      .delete(webhookOutbox)
+      .where(and(eq(webhookOutbox.siteId, siteId), lt(webhookOutbox.forgetFrom, before)))
+      .returning({ id: webhookOutbox.id }),
+  ]);
+  if (ids.length === 0) return held.length;
   // The ids travel as one JSON parameter (D1's 100-parameter limit).
   const json = JSON.stringify(ids.map((r) => r.id));
   const events = sql`SELECT value FROM json_each(${json})`;
@@ -466,5 +476,76 @@ export async function pruneWebhookEvents(d1: D1Database, siteId: number, before:
     statement(d1, sql`DELETE FROM webhook_deliveries WHERE event_id IN (${events})`),
     statement(d1, sql`DELETE FROM webhook_events WHERE id IN (${events}) RETURNING id`),
   ]);
-  return results[2]?.results.length ?? 0;
+  return (results[2]?.results.length ?? 0) + held.length;
+}
+
+/**
+ * Holds events in the outbox, for the sweep to send again (an event already
+ * held is held once). One statement, the events as one JSON parameter.
+ */
+export async function holdEvents(d1: D1Database, events: readonly EventRecord[], now: number): Promise<void> {
+  if (events.length === 0) return;
+  // INSERT … SELECT … ON CONFLICT over json_each: drizzle cannot say it (`WHERE true` resolves SQLite's parsing ambiguity).
+  await statement(
+    d1,
+    sql`INSERT INTO webhook_outbox (id, site_id, type, body, at, forget_from, held_at)
+        SELECT value ->> 'id', value ->> 'siteId', value ->> 'type', value ->> 'body', value ->> 'at', value ->> 'forgetFrom', ${now}
+        FROM json_each(${JSON.stringify(events)}) WHERE true
+        ON CONFLICT (id) DO NOTHING`,
+  ).run();
+}
+
+/** Up to `limit` events held in the outbox, the longest held first. */
+export async function heldEvents(d1: D1Binding, limit: number): Promise<EventRecord[]> {
+  const rows = await database(d1).select().from(webhookOutbox).orderBy(webhookOutbox.heldAt).limit(limit);
+  return rows.map(({ heldAt: _, type, ...event }) => ({ ...event, type: type as WebhookEventType }));
+}
+
+/** Lets go of held events once they are on the queue again. */
+export async function releaseHeldEvents(d1: D1Database, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await statement(d1, sql`DELETE FROM webhook_outbox WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`).run();
+}
+
+/**
+ * Deliveries whose queue message is lost: pending, no live lease, and
+ * nothing about them (the next attempt due, the lease, the last attempt, or
+ * their creation) later than `before`, when Queues would have brought their
+ * message long since. Up to `limit` of them are settled, in one batch: one
+ * whose round had all its attempts is failed (its last failure was not
+ * recorded, the dead-letter queue's record of it lost too); any other starts
+ * a new round, as a redelivery by hand does, and is answered for the caller
+ * to send its message. A message of the old round that turns up after all
+ * is obsolete, so nothing is posted twice.
+ */
+export async function restartStuckDeliveries(
+  d1: D1Database,
+  before: number,
+  now: number,
+  maxAttempts: number,
+  limit: number,
+): Promise<{ failed: number; restarted: DeliveryRef[] }> {
+  const stuck = sql`SELECT id FROM webhook_deliveries INDEXED BY webhook_deliveries_pending
+      WHERE state = 'pending' AND created_at < ${before}
+        AND max(coalesce(next_attempt_at, 0), coalesce(lease_until, 0), coalesce(last_attempt_at, 0)) < ${before}
+      LIMIT ${limit}`;
+  // UPDATE … WHERE id IN (subquery with LIMIT) with RETURNING: drizzle cannot put INDEXED BY in the subquery.
+  const [failed, restarted] = await d1.batch<DeliveryRef>([
+    statement(
+      d1,
+      sql`UPDATE webhook_deliveries
+          SET state = 'failed', lease_until = NULL, next_attempt_at = NULL, finished_at = ${now},
+              last_error = coalesce(last_error || ' ', '') || 'Its last attempt was not recorded as final; failed by the sweep.'
+          WHERE id IN (${stuck}) AND round_attempts >= ${maxAttempts}
+          RETURNING id AS deliveryId, round`,
+    ),
+    statement(
+      d1,
+      sql`UPDATE webhook_deliveries
+          SET round = round + 1, round_attempts = 0, lease_until = NULL, next_attempt_at = ${now}
+          WHERE id IN (${stuck}) AND round_attempts < ${maxAttempts}
+          RETURNING id AS deliveryId, round`,
+    ),
+  ]);
+  return { failed: failed?.results.length ?? 0, restarted: restarted?.results ?? [] };
 }

@@ -1,4 +1,4 @@
-import { fanOutEvent, recordDeadLetter } from "../db/webhooks";
+import { fanOutEvent, holdEvents, recordDeadLetter } from "../db/webhooks";
 import { nowSeconds } from "../domain/time";
 import { type DeliveryOptions, deliverOnce } from "./deliver";
 import { sendMessages, type WebhookMessage } from "./publish";
@@ -45,11 +45,16 @@ async function consume(env: Env, message: Message<WebhookMessage>, options: Deli
   }
 }
 
-/** One message of the dead-letter queue: its delivery is recorded as failed, if the consumer had not said so itself. */
+/**
+ * One message of the dead-letter queue: its delivery is recorded as failed,
+ * if the consumer had not said so itself; an event the queue gave up fanning
+ * out (D1 unreachable for its every try) is held in the outbox, for the
+ * webhook sweep to send again.
+ */
 async function consumeDeadLetter(env: Env, message: Message<WebhookMessage>): Promise<void> {
   const body = message.body;
   if (body.kind === "delivery") await recordDeadLetter(env.DB, body, nowSeconds());
-  else console.error(JSON.stringify({ webhooks: "event never fanned out", type: body.event.type, id: body.event.id }));
+  else await holdEvents(env.DB, [body.event], nowSeconds());
   message.ack();
 }
 

@@ -2,9 +2,9 @@ import { cachedSiteConfig } from "../auth/authenticate";
 import { sha256Hex } from "../auth/secrets";
 import type { PermitWrite as StoredWrite } from "../db/permits/versions";
 import type { TaskRun } from "../db/tasks";
-import type { DeliveryRef, EventRecord } from "../db/webhooks";
+import { type DeliveryRef, type EventRecord, holdEvents } from "../db/webhooks";
 import type { SiteConfig } from "../domain/site";
-import { formatRfc3339, formatWireTime } from "../domain/time";
+import { formatRfc3339, formatWireTime, nowSeconds } from "../domain/time";
 import type { WebhookEventType } from "../domain/webhooks";
 import { historyChanges, permitFields } from "../routes/permit-view";
 
@@ -103,7 +103,8 @@ export async function publishPermitWrites(env: Env, site: SiteConfig | number, w
   for (const write of writes) {
     for (const type of eventTypesOf(write).filter((t) => wanted.has(t))) {
       const id = await eventId(type, `${write.permit.id}:${write.permit.version}`);
-      events.push({ id, siteId: config.id, type, body: envelope(type, write.at, permitData(config, write)), at: write.at });
+      const body = envelope(type, write.at, permitData(config, write));
+      events.push({ id, siteId: config.id, type, body, at: write.at, forgetFrom: Math.min(write.at, write.permit.endAt) });
     }
   }
   await enqueue(env, events);
@@ -117,7 +118,7 @@ export async function publishImportRun(env: Env, site: SiteConfig | number, run:
   if (!config?.webhookEvents.includes(type)) return;
   const at = run.finishedAt ?? run.startedAt;
   const id = await eventId(type, `run:${run.id}`);
-  await enqueue(env, [{ id, siteId: config.id, type, body: envelope(type, at, runData(config, run)), at }]);
+  await enqueue(env, [{ id, siteId: config.id, type, body: envelope(type, at, runData(config, run)), at, forgetFrom: at }]);
 }
 
 /** Queues takes at most 100 messages and 256 KB in one `sendBatch`. */
@@ -158,7 +159,12 @@ export async function sendMessages(queue: Queue, messages: WebhookMessage[], opt
   }
 }
 
-/** Enqueues events to fan out; a failure is logged with the events it lost, never thrown at the request that caused them. */
+/**
+ * Enqueues events to fan out. When Queues will not take them, they are held
+ * in D1's outbox, which the webhook sweep sends again within minutes; only if
+ * D1 refuses them too are they lost, and logged. Never throws at the request
+ * that caused them.
+ */
 async function enqueue(env: Env, events: EventRecord[]): Promise<void> {
   if (events.length === 0) return;
   try {
@@ -166,13 +172,18 @@ async function enqueue(env: Env, events: EventRecord[]): Promise<void> {
       env.WEBHOOKS,
       events.map((event) => ({ kind: "event", event })),
     );
-  } catch (error) {
-    console.error(
-      JSON.stringify({
-        webhooks: "events not enqueued",
-        events: events.map((e) => `${e.type} ${e.id}`),
-        error: error instanceof Error ? error.message : String(error),
-      }),
-    );
+  } catch (queueError) {
+    try {
+      await holdEvents(env.DB, events, nowSeconds());
+    } catch (error) {
+      console.error(
+        JSON.stringify({
+          webhooks: "events lost: neither enqueued nor held",
+          events: events.map((e) => `${e.type} ${e.id}`),
+          queueError: queueError instanceof Error ? queueError.message : String(queueError),
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      );
+    }
   }
 }
