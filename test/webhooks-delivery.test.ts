@@ -416,8 +416,8 @@ describe("the webhook sweep (what the queue could not be trusted with)", () => {
       refused.mockRestore();
     }
     expect(await received(endpoint.path)).toEqual([]);
-    const swept = await sweepWebhooks(env, now());
-    expect(swept.resent).toBeGreaterThanOrEqual(1);
+    // (Another test file's cron run may sweep too: what counts is what the receiver gets, not which sweep sent it.)
+    await sweepWebhooks(env, now());
     expect(await count("webhook_outbox", "json_extract(body, '$.data.permit.reference_id') = ?", reference)).toBe(0);
     const [got] = await receivedWhen(endpoint.path, (list) => list.length > 0);
     expect(payload(got as Received)).toMatchObject({ type: "permit.created", data: { permit: { reference_id: reference } } });
@@ -449,8 +449,7 @@ describe("the webhook sweep (what the queue could not be trusted with)", () => {
     await env.DB.prepare("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?")
       .bind(now() - 1200, ref.deliveryId)
       .run();
-    const swept = await sweepWebhooks(env, now());
-    expect(swept.restarted).toBeGreaterThanOrEqual(1);
+    await sweepWebhooks(env, now());
     const [got] = await receivedWhen(endpoint.path, (list) => list.length > 0);
     expect(got).toMatchObject({ verified: true });
     await eventually(
