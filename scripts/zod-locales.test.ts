@@ -52,7 +52,7 @@ describe("zod's messages in wrangler's bundle", () => {
     writeFileSync(join(dir, "probe.js"), PROBE);
     writeFileSync(
       join(dir, "wrangler.toml"),
-      `name = "zod-locales-probe"\nmain = "probe.js"\ncompatibility_date = "2026-11-01"\nminify = true\n\n[alias]\n${aliasSection()}`,
+      `name = "zod-locales-probe"\nmain = "probe.js"\ncompatibility_date = "2026-11-01"\nminify = true\nkeep_names = false\n\n[alias]\n${aliasSection()}`,
     );
     const build = spawnSync(
       process.execPath,

@@ -81,8 +81,8 @@ describe("wrangler.admin.toml", () => {
     expect(wranglerAdminToml).not.toMatch(/^routes? =|^\[\[routes\]\]|^\[triggers\]|^\[\[queues\.consumers\]\]/m);
   });
 
-  it("builds like the public Worker: date, flags, minification, zod's locale alias", () => {
-    for (const key of ["compatibility_date", "compatibility_flags", "minify"]) {
+  it("builds like the public Worker: date, flags, minification without kept names, zod's locale alias", () => {
+    for (const key of ["compatibility_date", "compatibility_flags", "minify", "keep_names"]) {
       const line = new RegExp(`^${key} = .*$`, "m");
       expect(line.exec(wranglerAdminToml)?.[0], key).toBe(line.exec(wranglerToml)?.[0]);
     }
