@@ -11,8 +11,15 @@ export async function workersProject(
   return {
     plugins: [
       cloudflareTest({
+        // The public Worker's configuration, with both Workers in one module (test/worker.ts says how).
         wrangler: { configPath: "./wrangler.toml" },
+        main: "./test/worker.ts",
         miniflare: {
+          // The Durable Object class is the admin Worker's (wrangler.admin.toml); here, the main module's.
+          durableObjects: { PERMIT_SEQUENCER: "PermitSequencer" },
+          // wrangler.toml's service binding names the admin Worker, which is not a Worker of its own here: the binding
+          // points back at this one, and test/worker.ts hands the public Worker the admin Worker's handler instead.
+          serviceBindings: { ADMIN: "permits-edge" },
           // Test-only bindings, typed in test/env.d.ts.
           bindings: {
             TEST_MIGRATIONS: migrations,

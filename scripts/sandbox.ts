@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: a local sandbox. Applies the D1 migrations locally, runs `wrangler dev` with a
-// sandbox admin secret, seeds a demo site through the admin API, and prints how to call it.
+// `npm start`: a local sandbox. Applies the D1 migrations locally, runs both Workers (the public one,
+// wrangler.toml, on the port; the admin one, wrangler.admin.toml, behind its service binding) in one
+// `wrangler dev` with a sandbox admin secret, seeds a demo site through the admin API, and prints how to call it.
 // State persists under .wrangler/state (SANDBOX_DIR=<dir> for another place, as the end-to-end
 // tests do), so a second start keeps the data, seeds nothing twice and keeps the demo token.
 // It also runs a fake ParkMobile API in-process (scripts/parkmobile-server.ts), points the demo
@@ -133,21 +134,25 @@ function pipeWithPrefix(stream: Readable, out: NodeJS.WriteStream) {
 let stopping = false;
 
 /**
- * Starts `wrangler dev` with the admin secret and the settings key; the sandbox forwards signals to it and exits when
- * it does. `--test-scheduled` makes GET /__scheduled?cron=… run the Worker's scheduled handler.
+ * Starts `wrangler dev` with both Workers (one process: wrangler wires the service binding and the Durable Object
+ * binding between them), the admin secret and the settings key; the sandbox forwards signals to it and exits when it
+ * does. The first configuration is the one on the port and the one wrangler's options apply to: `--test-scheduled`
+ * makes GET /__scheduled?cron=… run the public Worker's scheduled handler (it hosts the Cron Triggers), `--env-file`
+ * gives it its secrets, `--persist-to` keeps the data of both. The admin Worker gets none of those options: wrangler
+ * gives it the secrets its configuration requires (`[secrets]`) and its `[vars]` from the environment it runs in.
  */
 function startWrangler(secret: string, settingsKey: string, feedKey: string): ChildProcess {
   // WEBHOOKS_ALLOW_LOCALHOST: the sandbox's receiver listens on 127.0.0.1, which a deployed Worker never posts to.
-  writeFileSync(
-    SECRETS_FILE,
-    `ADMIN_TOKEN=${secret}\nSETTINGS_KEY=${settingsKey}\nFEED_TOKEN_KEY=${feedKey}\nWEBHOOKS_ALLOW_LOCALHOST=true\n`,
-    { mode: 0o600 },
-  );
-  const args = ["dev", "--port", String(PORT), "--ip", "127.0.0.1", "--test-scheduled"];
-  args.push("--persist-to", STATE_DIR, "--env-file", SECRETS_FILE);
+  writeFileSync(SECRETS_FILE, `SETTINGS_KEY=${settingsKey}\nFEED_TOKEN_KEY=${feedKey}\nWEBHOOKS_ALLOW_LOCALHOST=true\n`, { mode: 0o600 });
+  if (existsSync(join(ROOT, ".dev.vars"))) {
+    warn(".dev.vars exists: wrangler gives its values to the admin Worker instead of the sandbox's secrets (remove or rename it).");
+  }
+  const args = ["dev", "-c", "wrangler.toml", "-c", "wrangler.admin.toml", "--port", String(PORT), "--ip", "127.0.0.1"];
+  args.push("--test-scheduled", "--persist-to", STATE_DIR, "--env-file", SECRETS_FILE);
   const child = spawn(process.execPath, [WRANGLER, ...args, "--show-interactive-dev-session=false"], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ADMIN_TOKEN: secret, SETTINGS_KEY: settingsKey, WEBHOOKS_ALLOW_LOCALHOST: "true" },
   });
   pipeWithPrefix(child.stdout, process.stdout);
   pipeWithPrefix(child.stderr, process.stderr);

@@ -1,23 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
+import { addApiSurfaces, addFallbacks } from "./api";
 import type { CLIENT_SCOPES } from "./auth/scopes";
-import { answerError, answerNotFound } from "./errors";
 import type { AppEnv } from "./http";
 import { admin } from "./routes/admin";
 import { documentWebhookEvents } from "./routes/admin/webhooks";
-import { BOOKMARK_HEADER, sendBookmark } from "./routes/bookmark";
-import { recordCredentialUse } from "./routes/caller";
 import { consoleApp } from "./routes/console";
 import { docsPage } from "./routes/docs";
-import { lookup } from "./routes/lookup";
-import { me } from "./routes/me";
-import { oauth } from "./routes/oauth";
-import { ocToma } from "./routes/oc-toma";
-import { pbp } from "./routes/pbp";
-import { sendRateLimit } from "./routes/rate-limit";
-import { sessions } from "./routes/sessions";
-import { validatePlate } from "./routes/validate-plate";
 
 /**
  * The groups of the document's operations, in the order the docs page shows them. Each says how its operations take
@@ -91,72 +79,16 @@ export function openApiConfig(origin: string) {
   };
 }
 
-/** The methods some route of `app` takes at `path` (a GET also answers HEAD), from its route table; middleware is not a route. */
-function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === "ALL") continue;
-    const pattern = route.path
-      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-      .replace(/\/:[^/]+/g, "/[^/]+")
-      .replace(/\*/g, ".*");
-    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
-  }
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods];
-}
-
-/** Builds the Worker's Hono app: middleware, the route groups, one error handler, the OpenAPI document. */
+/**
+ * The admin Worker's app (wrangler.admin.toml): the API surfaces, for the document (a request for them reaches the
+ * public Worker, never this one), and the admin API, the console, the docs page and the OpenAPI document, which the
+ * public Worker forwards here (`ADMIN_PATHS`).
+ */
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
 
-  app.use(requestId());
-  // The seeds' examples call from browsers (XMLHttpRequest): preflight must pass for any origin.
-  app.use(
-    "/api/*",
-    cors({
-      origin: "*",
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      allowHeaders: [
-        "Content-Type",
-        "Accept",
-        "Cache-Control",
-        "Authorization",
-        "Idempotency-Key",
-        "X-Api-Key",
-        "X-ApiKey",
-        BOOKMARK_HEADER,
-      ],
-      exposeHeaders: [
-        "Idempotent-Replayed",
-        "X-Request-Id",
-        "WWW-Authenticate",
-        BOOKMARK_HEADER,
-        "Retry-After",
-        "RateLimit",
-        "RateLimit-Policy",
-        "Deprecation",
-        "Sunset",
-        "Link",
-      ],
-      maxAge: 86400,
-    }),
-  );
-  // Every answer of a surface that read or wrote through a D1 session carries its bookmark (routes/bookmark.ts).
-  app.use("/api/*", sendBookmark());
-  // A credential's last use is recorded after a call that worked, off the answer's path (routes/caller.ts).
-  app.use("/api/*", recordCredentialUse());
-  // Every answer to a call counted against a credential's rate limit says the limit and what is left (routes/rate-limit.ts).
-  app.use("/api/*", sendRateLimit());
-
-  app.route("/api/OC-TOMA/v1", ocToma);
+  addApiSurfaces(app);
   app.route("/api/admin/v1", admin);
-  app.route("/api/v1", lookup);
-  app.route("/api/v1", sessions);
-  app.route("/api/v1", me);
-  app.route("/oauth", oauth);
-  app.route("/api/v1", validatePlate);
-  app.route("/api/pbp/v2014-06", pbp);
   app.route("/admin", consoleApp);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "adminBearer", {
@@ -203,15 +135,13 @@ export function buildApp() {
   // The document names the server it is served from: its origin as the caller reached it.
   app.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
   app.get("/docs", (c) => docsPage(c, new URL(c.req.url).origin));
-  app.get("/", (c) => c.redirect("/docs"));
 
-  app.notFound((c) => answerNotFound(c, allowedMethods(app, new URL(c.req.url).pathname)));
-  app.onError(answerError);
+  addFallbacks(app);
 
   return app;
 }
 
-/** The OpenAPI document the Worker serves at /openapi.json to a caller that reached it at `origin`. */
+/** The OpenAPI document the admin Worker serves at /openapi.json (through the public one) to a caller that reached it at `origin`. */
 export function openApiDocument(origin: string) {
   return buildApp().getOpenAPI31Document(openApiConfig(origin));
 }

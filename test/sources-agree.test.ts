@@ -4,6 +4,7 @@ import { TASKS } from "../src/db/tasks";
 import { RATE_LIMITS, RATE_PERIOD_SECONDS, RATE_TIERS, TRAFFIC } from "../src/domain/rate-limits";
 import { errorTable } from "../src/errors";
 import { RATE_LIMIT_BINDINGS } from "../src/routes/rate-limit";
+import wranglerAdminToml from "../wrangler.admin.toml?raw";
 import wranglerToml from "../wrangler.toml?raw";
 
 // What is written twice, once for people (the README) or the platform (wrangler.toml) and once in the code, must agree.
@@ -46,5 +47,46 @@ describe("wrangler.toml", () => {
     );
     expect(blocks.map(({ namespace: _, ...b }) => b)).toEqual(expected);
     expect(new Set(blocks.map((b) => b.namespace)).size).toBe(blocks.length);
+  });
+});
+
+/** The value of `key = "…"` in each `[[table]]` block (or `[table]`) of a wrangler file, in order. */
+function values(toml: string, table: string, key: string): string[] {
+  return toml
+    .split(`[${table}]`)
+    .slice(1)
+    .map((block) => new RegExp(`^${key} = "([^"]+)"`, "m").exec(block.split(/^\[/m)[0] ?? "")?.[1] ?? "");
+}
+
+describe("wrangler.admin.toml", () => {
+  const adminName = /^name = "([^"]+)"/m.exec(wranglerAdminToml)?.[1];
+
+  it("binds the public Worker's D1 database, KV namespace, R2 bucket and webhook queue", () => {
+    for (const [table, key] of [
+      ["[d1_databases]", "database_id"],
+      ["[d1_databases]", "database_name"],
+      ["[kv_namespaces]", "id"],
+      ["[r2_buckets]", "bucket_name"],
+      ["[queues.producers]", "queue"],
+    ] as const) {
+      expect(values(wranglerAdminToml, table, key), `${table} ${key}`).toEqual(values(wranglerToml, table, key));
+    }
+  });
+
+  it("is the Worker the public one forwards to and whose Durable Object class it binds, with no address of its own", () => {
+    expect(values(wranglerToml, "[services]", "service")).toEqual([adminName]);
+    expect(values(wranglerToml, "[durable_objects.bindings]", "script_name")).toEqual([adminName]);
+    expect(values(wranglerAdminToml, "[durable_objects.bindings]", "class_name")).toEqual(["PermitSequencer"]);
+    expect(wranglerAdminToml).toMatch(/^workers_dev = false$/m);
+    expect(wranglerAdminToml).not.toMatch(/^routes? =|^\[\[routes\]\]|^\[triggers\]|^\[\[queues\.consumers\]\]/m);
+  });
+
+  it("builds like the public Worker: date, flags, minification without kept names, zod's locale alias", () => {
+    for (const key of ["compatibility_date", "compatibility_flags", "minify", "keep_names"]) {
+      const line = new RegExp(`^${key} = .*$`, "m");
+      expect(line.exec(wranglerAdminToml)?.[0], key).toBe(line.exec(wranglerToml)?.[0]);
+    }
+    const alias = (toml: string) => /^\[alias\]\n((?:.+\n)+)/m.exec(toml)?.[1];
+    expect(alias(wranglerAdminToml)).toBe(alias(wranglerToml));
   });
 });

@@ -1,6 +1,7 @@
-// The docs page's files: Workers static assets (wrangler.toml `[assets]`, the folder `public/`), served from this
-// Worker's own origin, never from a CDN. Read by the page (src/routes/docs.tsx) and by the build step that copies
-// Swagger UI out of its npm package (scripts/docs-assets.ts); plain TypeScript, so Node can run that step.
+// The docs page's files: the public Worker's static assets (wrangler.toml `[assets]`, the folder `public/`), served
+// from the origin the page is served from (the admin Worker's page, through the public Worker), never from a CDN.
+// Read by the page (src/routes/docs.tsx) and by the build step that copies Swagger UI out of its npm package
+// (scripts/docs-assets.ts); plain TypeScript, so Node can run that step.
 
 /** The folder of wrangler.toml's `[assets] directory`, from the project's root. */
 export const ASSETS_DIRECTORY = "public";
