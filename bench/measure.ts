@@ -54,14 +54,21 @@ export async function throughputRatio(
   await throughput(warm, concurrency, (i) => timed(0, i));
   await throughput(warm, concurrency, (i) => base(0, i));
   const ratios: number[] = [];
+  const bases: number[] = [];
+  const timeds: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     const b = await throughput(total, concurrency, (i) => base(round, i));
     const t = await throughput(total, concurrency, (i) => timed(round, i));
+    bases.push(b);
+    timeds.push(t);
     ratios.push(t / b);
-    report(`${name} round ${round}: baseline / it, req/s (${concurrency} in flight)`, `${b.toFixed(0)} / ${t.toFixed(0)}`);
+    report(`${name} round ${round}: it / baseline, req/s (${concurrency} in flight)`, `${t.toFixed(0)} / ${b.toFixed(0)}`);
   }
   const ratio = median(ratios);
-  report(`${name} / baseline, throughput (median of ${rounds})`, `${ratio.toFixed(2)}x`);
+  report(
+    `${name}: it / baseline (req/s, median of ${rounds})`,
+    `${median(timeds).toFixed(0)} / ${median(bases).toFixed(0)} (${ratio.toFixed(2)}x)`,
+  );
   return ratio;
 }
 
