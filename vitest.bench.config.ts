@@ -1,6 +1,13 @@
 import { defineConfig } from "vitest/config";
 import { RATE_LIMIT_BINDINGS } from "./src/routes/rate-limit.ts";
-import { workersProject } from "./vitest.config.ts";
+import { TEST_SECRETS, workersProject } from "./vitest.config.ts";
+
+/** Where `npm run bench`'s pre-script (`prebench`) writes the Worker as `wrangler deploy` would upload it. */
+const BUILT_WORKER = "./.wrangler/bench-worker/index.js";
+/** wrangler.toml's local ids: the Worker under test, the baseline and the bench itself share one D1 database and one KV. */
+const DATABASE_ID = "00000000-0000-0000-0000-000000000000";
+const KV_ID = "00000000000000000000000000000000";
+const COMPATIBILITY = { compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"] };
 
 /**
  * The benchmark measures the Worker, not its refusals: every rate limiter keeps counting (its cost is measured) but
@@ -12,7 +19,12 @@ const unrefused = Object.fromEntries(
     .map((name, i) => [name, { namespace_id: String(9101 + i), simple: { limit: 10_000_000, period: 60 } }]),
 );
 
-// `npm run bench`: measurements inside the same workerd the tests use, reported as ratios to a baseline run beside them.
+/**
+ * `npm run bench`: measurements inside the same workerd the tests use, reported as ratios to a baseline run beside
+ * them. Every timed path is called the same way: from the bench, through a service binding, into a Worker of its
+ * own: `APP`, the Worker as built for deployment (wrangler.toml's bindings, declared here as wrangler would), and
+ * `BASELINE`, bench/baseline-worker.js. The bench's own Worker (the test runner) only seeds data and calls them.
+ */
 export default defineConfig(() =>
   workersProject(["bench/**/*.bench.ts"], {
     timeout: 600_000,
@@ -20,15 +32,28 @@ export default defineConfig(() =>
     sequential: true,
     miniflare: {
       ratelimits: unrefused,
-      serviceBindings: { BASELINE: "baseline" },
+      serviceBindings: { APP: "permits-edge", BASELINE: "baseline" },
       workers: [
+        {
+          name: "permits-edge",
+          modules: true,
+          scriptPath: BUILT_WORKER,
+          ...COMPATIBILITY,
+          d1Databases: { DB: DATABASE_ID },
+          kvNamespaces: { CACHE: KV_ID },
+          r2Buckets: { ARCHIVE: "permits-edge-archive" },
+          durableObjects: { PERMIT_SEQUENCER: { className: "PermitSequencer", useSQLite: true } },
+          queueProducers: { WEBHOOKS: { queueName: "permits-edge-webhooks" } },
+          ratelimits: unrefused,
+          bindings: TEST_SECRETS,
+        },
         {
           name: "baseline",
           modules: true,
           scriptPath: "./bench/baseline-worker.js",
-          compatibilityDate: "2026-11-01",
-          // The same local database as the Worker under test (wrangler.toml's database_id).
-          d1Databases: { DB: "00000000-0000-0000-0000-000000000000" },
+          ...COMPATIBILITY,
+          d1Databases: { DB: DATABASE_ID },
+          kvNamespaces: { CACHE: KV_ID },
         },
       ],
     },

@@ -2,6 +2,13 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
+/** The Worker's secrets in tests and the benchmark (test values, never a deployment's). */
+export const TEST_SECRETS = {
+  ADMIN_TOKEN: "test-admin-secret",
+  SETTINGS_KEY: "dGVzdC1zZXR0aW5ncy1rZXktMzItYnl0ZXMtbG9uZyE=",
+  FEED_TOKEN_KEY: "test-feed-token-key-of-at-least-32-characters",
+};
+
 /** The Workers runtime with the project's bindings and its migrations: shared by the tests and the benchmark. */
 export async function workersProject(
   include: string[],
@@ -23,9 +30,7 @@ export async function workersProject(
           // Test-only bindings, typed in test/env.d.ts.
           bindings: {
             TEST_MIGRATIONS: migrations,
-            ADMIN_TOKEN: "test-admin-secret",
-            SETTINGS_KEY: "dGVzdC1zZXR0aW5ncy1rZXktMzItYnl0ZXMtbG9uZyE=",
-            FEED_TOKEN_KEY: "test-feed-token-key-of-at-least-32-characters",
+            ...TEST_SECRETS,
             // The webhook receiver stand-in listens on 127.0.0.1, as the sandbox's does.
             WEBHOOKS_ALLOW_LOCALHOST: "true",
           },

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import { call, newSite } from "../test/helpers";
-import { meanMs, report } from "./measure";
+import { newSite } from "../test/helpers";
+import { app, baseline, report, timeRatio } from "./measure";
 
 const ACTIVE = 10_000;
 /** A day of changes: two extensions of every permit of the zone, and changes in other zones of the site. */
@@ -15,7 +15,8 @@ const MINUTE = 50;
  * of changes in the change log: a full pull, a delta after a minute of
  * changes, and a delta over the whole day, each through the Worker (token
  * check, one batch, JSON), against a plain indexed read of the same rows
- * straight from D1 as the baseline.
+ * (one statement, its rows as JSON) by the baseline Worker, both through
+ * their service binding.
  */
 it("the feed of a zone with 10,000 active permits and a day of changes", async () => {
   const { token, slug } = await newSite({ zones: ["Feed", "Other"], scopes: ["lookup"] });
@@ -38,7 +39,7 @@ it("the feed of a zone with 10,000 active permits and a day of changes", async (
 
   const pull = async (continuation?: string) => {
     const query = continuation ? `?continuationToken=${encodeURIComponent(continuation)}` : "";
-    const res = await call(`/api/pbp/v2014-06/zones/${feedZone}/permits${query}`, { headers: { "x-apikey": token } });
+    const res = await app(`/api/pbp/v2014-06/zones/${feedZone}/permits${query}`, { headers: { "x-apikey": token } });
     expect(res.status).toBe(200);
     return (await res.json()) as { ContinuationToken: string; Permits: unknown[] };
   };
@@ -66,35 +67,26 @@ it("the feed of a zone with 10,000 active permits and a day of changes", async (
   expect((await pull(dayAgo)).Permits).toHaveLength(ACTIVE);
 
   const plainList = () =>
-    env.DB.prepare(
-      "SELECT id, plate_norm, plate_state, start_at, end_at FROM permits WHERE site_id = ? AND lot_zone_id = ? AND end_at > ? AND start_at <= ? AND deleted_at IS NULL",
-    )
-      .bind(siteId, feedZone, now - 900, now)
-      .all();
+    baseline("/read", {
+      sql: "SELECT id, plate_norm, plate_state, start_at, end_at FROM permits WHERE site_id = ? AND lot_zone_id = ? AND end_at > ? AND start_at <= ? AND deleted_at IS NULL",
+      params: [siteId, feedZone, now - 900, now],
+    });
   const plainRows = (ids: string[]) => () =>
-    env.DB.prepare("SELECT id, plate_norm, plate_state, start_at, end_at FROM permits WHERE id IN (SELECT value FROM json_each(?))")
-      .bind(JSON.stringify(ids))
-      .all();
+    baseline("/read", {
+      sql: "SELECT id, plate_norm, plate_state, start_at, end_at FROM permits WHERE id IN (SELECT value FROM json_each(?))",
+      params: [JSON.stringify(ids)],
+    });
   const everyId = Array.from({ length: ACTIVE }, (_, i) => `feed-${i + 1}`);
 
-  await pull();
-  const full = await meanMs(10, () => pull());
-  const fullBase = await meanMs(10, plainList);
-  const minute = await meanMs(50, () => pull(minuteAgo));
-  const minuteBase = await meanMs(50, plainRows(changed));
-  const day = await meanMs(10, () => pull(dayAgo));
-  const dayBase = await meanMs(10, plainRows(everyId));
-  report(`change log rows (a day in this zone and others)`, String(logged));
-  report(
-    `full pull, ${ACTIVE.toLocaleString("en")} permits: feed / plain indexed read (mean ms)`,
-    `${full.toFixed(1)} / ${fullBase.toFixed(1)} (${(full / fullBase).toFixed(1)}x)`,
+  report("change log rows (a day in this zone and others)", String(logged));
+  await timeRatio(`full pull, ${ACTIVE.toLocaleString("en")} permits, vs a plain indexed read`, { runs: 10 }, plainList, () => pull());
+  await timeRatio(`delta after a minute (${MINUTE} changes) vs a plain read of the rows`, { runs: 50 }, plainRows(changed), () =>
+    pull(minuteAgo),
   );
-  report(
-    `delta after a minute (${MINUTE} changes): feed / plain read of the rows (mean ms)`,
-    `${minute.toFixed(2)} / ${minuteBase.toFixed(2)} (${(minute / minuteBase).toFixed(1)}x)`,
-  );
-  report(
-    `delta over the day (${ACTIVE.toLocaleString("en")} permits changed): feed / plain read (mean ms)`,
-    `${day.toFixed(1)} / ${dayBase.toFixed(1)} (${(day / dayBase).toFixed(1)}x)`,
+  await timeRatio(
+    `delta over the day (${ACTIVE.toLocaleString("en")} changed) vs a plain read of the rows`,
+    { runs: 10 },
+    plainRows(everyId),
+    () => pull(dayAgo),
   );
 });

@@ -3,13 +3,15 @@ import { expect, it } from "vitest";
 import { ParkMobileFake } from "../scripts/parkmobile-fake";
 import { runParkMobileImport } from "../src/parkmobile/import";
 import { adminCall, newSite } from "../test/helpers";
-import { report } from "./measure";
+import { benchTable, median, report } from "./measure";
 
 /**
  * One "Fetch ParkMobile Stats" run importing 10,000 rights across 20 zones
  * (the fake answers in-process, so this times our side: mapping and D1), then
  * the same run again with nothing changed, against the time of a plain
- * 10,000-row insert into a three-column table as the baseline.
+ * 10,000-row insert into a three-column table as the baseline. Both are
+ * called from the bench's own Worker (the import is a scheduled job, not a
+ * request), each against the same database.
  */
 it("a ParkMobile import of 10,000 rights across 20 zones", async () => {
   const credentials = { username: "u", password: "p", apiKey: "k" };
@@ -23,26 +25,35 @@ it("a ParkMobile import of 10,000 rights across 20 zones", async () => {
     fake.addZone(code);
     for (let i = 0; i < 500; i++) fake.addRight(code, { plate: `B${code}N${i}`, start: now - 3600 + i, minutes: 120 });
   }
-  await env.DB.exec("CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, plate TEXT, at INTEGER)");
-  const rows = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ id: crypto.randomUUID(), plate: `P${i}` })));
-  let started = performance.now();
-  await env.DB.prepare(
-    "INSERT INTO bench_rows (id, plate, at) SELECT json_extract(value, '$.id'), json_extract(value, '$.plate'), 0 FROM json_each(?)",
-  )
-    .bind(rows)
-    .run();
-  const baseline = performance.now() - started;
+  await benchTable();
+  // The baseline: one statement inserting 10,000 rows into a three-column table.
+  const bareInsert = async () => {
+    const rows = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ id: crypto.randomUUID(), plate: `P${i}` })));
+    const started = performance.now();
+    await env.DB.prepare(
+      "INSERT INTO bench_rows (id, plate, at) SELECT json_extract(value, '$.id'), json_extract(value, '$.plate'), 0 FROM json_each(?)",
+    )
+      .bind(rows)
+      .run();
+    return performance.now() - started;
+  };
+  const bare: number[] = [await bareInsert()];
 
-  started = performance.now();
+  let started = performance.now();
   const first = await runParkMobileImport(env, siteId, "manual", fake.fetch);
   const firstMs = performance.now() - started;
   expect(first?.counts).toMatchObject({ created: 10_000 });
-  started = performance.now();
-  const again = await runParkMobileImport(env, siteId, "manual", fake.fetch);
-  const againMs = performance.now() - started;
-  expect(again?.counts).toMatchObject({ unchanged: 10_000 });
-
-  report("10,000-row bare insert, the baseline (ms)", baseline.toFixed(0));
-  report("import run creating 10,000 permits in 20 zones (ms)", `${firstMs.toFixed(0)} (${(firstMs / baseline).toFixed(1)}x)`);
-  report("the same run again, nothing changed (ms)", `${againMs.toFixed(0)} (${(againMs / baseline).toFixed(1)}x)`);
+  bare.push(await bareInsert());
+  const again: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    started = performance.now();
+    const rerun = await runParkMobileImport(env, siteId, "manual", fake.fetch);
+    again.push(performance.now() - started);
+    expect(rerun?.counts).toMatchObject({ unchanged: 10_000 });
+    bare.push(await bareInsert());
+  }
+  const base = median(bare);
+  report("10,000-row bare insert, the baseline (median ms)", base.toFixed(0));
+  report("import run creating 10,000 permits in 20 zones (ms)", `${firstMs.toFixed(0)} (${(firstMs / base).toFixed(1)}x)`);
+  report("the same run again, nothing changed (median of 3, ms)", `${median(again).toFixed(0)} (${(median(again) / base).toFixed(1)}x)`);
 });

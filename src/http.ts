@@ -22,6 +22,8 @@ export interface AppEnv {
     credential?: Caller;
     /** What the rate limiter decided for this request's credential (`countCall`), which its answer's headers say. */
     rateLimit?: RateLimitState;
+    /** A read's count still under way (`admitCaller`): settled, and a refusal answered, by `sendRateLimit`. */
+    rateLimitPending?: Promise<void>;
   };
 }
 

@@ -290,6 +290,19 @@ describe("syncSourceRecords", () => {
     expect(await stored(siteId, "700000001")).toMatchObject({ version: 3, end_at: 1_800_005_400 });
   });
 
+  it("compares inside its read: one seek of the source-id index per record, and no write when nothing changed", async () => {
+    const { siteId } = await site(["4410"]);
+    const records = [record(), record({ externalId: "700000002", plate: "PM 2", plateNorm: "PM2" })];
+    await syncSourceRecords(env.DB, input(siteId, records));
+    let counts: unknown;
+    const plans = await queryPlans(async (d1) => {
+      counts = await syncSourceRecords(d1, input(siteId, records, 20));
+    });
+    expect(counts).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(plans).toHaveLength(1);
+    expect(plans[0]?.plan).toMatch(/SEARCH p USING INDEX permits_external \(site_id=\? AND source=\? AND external_id=\?\)/);
+  });
+
   it("never revives a deleted record", async () => {
     const { siteId } = await site(["4410"]);
     await syncSourceRecords(env.DB, input(siteId, [record()]));

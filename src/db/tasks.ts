@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
-import { database } from "./client";
+import { database, statement } from "./client";
 import {
   type ImportCounts,
   parkmobileSettings,
@@ -169,7 +169,12 @@ export async function claimRun(
 
 /** Records progress of a running run (its counts so far), which also keeps it from being taken as dead. */
 export async function heartbeat(d1: D1Database, runId: number, counts: RunCounts, now: number): Promise<void> {
-  await database(d1).update(taskRuns).set({ heartbeatAt: now, counts }).where(eq(taskRuns.id, runId));
+  await heartbeatStatement(d1, runId, counts, now).run();
+}
+
+/** {@link heartbeat} as a statement, to send in a batch with other writes of the same step. */
+export function heartbeatStatement(d1: D1Database, runId: number, counts: RunCounts, now: number): D1PreparedStatement {
+  return statement(d1, database(d1).update(taskRuns).set({ heartbeatAt: now, counts }).where(eq(taskRuns.id, runId)));
 }
 
 /** Closes a run with its outcome. */

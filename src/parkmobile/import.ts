@@ -3,7 +3,7 @@ import { syncSourceRecords } from "../db/permits/bulk";
 import { markZoneImported } from "../db/permits/feed";
 import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
-import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeat, type TaskRun } from "../db/tasks";
+import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeatStatement, type TaskRun } from "../db/tasks";
 import { SOURCES, type SourceRecord } from "../domain/permit";
 import { zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
@@ -150,8 +150,9 @@ export async function runParkMobileImport(
       counts.unchanged += result.unchanged;
       if (site && result.writes) await publishPermitWrites(env, site, result.writes);
       // The zone's permits are known as of now: the enforcement feed answers for it (503 once this is 15 minutes old).
-      await markZoneImported(env.DB, siteId, code, nowSeconds()).run();
-      await heartbeat(env.DB, runId, counts, nowSeconds());
+      // With the run's progress, in one round trip.
+      const now = nowSeconds();
+      await env.DB.batch([markZoneImported(env.DB, siteId, code, now), heartbeatStatement(env.DB, runId, counts, now)]);
     };
     await Promise.all(
       Array.from({ length: Math.min(ZONE_CONCURRENCY, queue.length) }, async () => {

@@ -58,14 +58,24 @@ export type Charge = Traffic | "unlimited";
  * Pay-by-Plate feed, the admin API): the caller becomes the request's
  * credential (its use recorded if the request succeeds,
  * {@link recordCredentialUse}) and the call is counted against its rate
- * limit for `charge` (9998, 429 past it; see routes/rate-limit.ts). Only an
+ * limit for `charge` (9998, 429 past it; see routes/rate-limit.ts): a write
+ * waits for the count before anything else runs (a refused write writes
+ * nothing); a read is counted while it runs, its answer replaced by the 429
+ * if refused (so what a refused caller learns is the same). Only an
  * authenticated caller gets here: a flood of missing or wrong credentials
  * never spends a credential's budget, and a limited caller learns of its
  * limit only once it has proved who it is.
  */
 export async function admitCaller<E extends AppEnv>(context: Context<E>, caller: Caller, charge: Charge): Promise<Caller> {
-  (context as unknown as Context<AppEnv>).set("credential", caller);
-  if (charge !== "unlimited") await countCall(context, caller, charge);
+  const c = context as unknown as Context<AppEnv>;
+  c.set("credential", caller);
+  if (charge === "writes") await countCall(context, caller, charge);
+  // A read writes nothing: its count runs beside the read, and `sendRateLimit` answers 429 in its place if refused.
+  if (charge === "reads") {
+    const pending = countCall(context, caller, charge);
+    pending.catch(() => undefined);
+    c.set("rateLimitPending", pending);
+  }
   return caller;
 }
 

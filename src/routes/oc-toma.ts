@@ -303,7 +303,8 @@ endpoint(
       requested.map((z) => z.id),
       nowSeconds(),
     );
-    const total = (zoneId: number, type: string) => counts.find((r) => r.lotZoneId === zoneId && r.type === type)?.total ?? 0;
+    const totals = new Map(counts.map((r) => [`${r.lotZoneId}:${r.type}`, r.total]));
+    const total = (zoneId: number, type: string) => totals.get(`${zoneId}:${type}`) ?? 0;
     const data = requested.flatMap((z) =>
       (["standard", "temp"] as const).map((type) => ({ type, zone: z.name, total: String(total(z.id, type)) })),
     );

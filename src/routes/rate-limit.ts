@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Caller } from "../auth/authenticate";
 import { RATE_LIMITS, RATE_PERIOD_SECONDS, type RateTier, TRAFFIC, type Traffic } from "../domain/rate-limits";
-import { AppError, ErrorCode } from "../errors";
+import { AppError, answerError, ErrorCode } from "../errors";
 import type { AppEnv } from "../http";
 
 /**
@@ -72,11 +72,21 @@ export function rateLimitPolicy(tier: RateTier): string {
  * App middleware: an answer to a request whose call was counted carries
  * `RateLimit-Policy` (the credential's quotas) and `RateLimit` (the policy
  * this call counted against, what is left, seconds until more), whatever its
- * status, 429 included.
+ * status, 429 included. A read counted while it ran is settled here: refused,
+ * its answer becomes the 429.
  */
 export function sendRateLimit(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
+    const pending = c.get("rateLimitPending");
+    if (pending) {
+      try {
+        await pending;
+      } catch (error) {
+        // A refused read: whatever it answered, the caller gets the refusal, as if it had been counted first.
+        c.res = answerError(error as Error, c);
+      }
+    }
     const state = c.get("rateLimit");
     if (!state) return;
     c.header("RateLimit-Policy", rateLimitPolicy(state.tier));

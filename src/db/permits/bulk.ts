@@ -1,7 +1,6 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type Changes, creationChanges, type NewPermit, receiptOf, type SourceRecord } from "../../domain/permit";
-import { database, statement } from "../client";
-import { permits } from "../schema";
+import { statement } from "../client";
 import { permitColumns } from "./reads";
 import type { PermitRecord, PermitWrite } from "./versions";
 
@@ -144,27 +143,26 @@ export async function syncSourceRecords(
 ): Promise<{ created: number; updated: number; unchanged: number; writes?: PermitWrite[] }> {
   const { siteId, source, records, now } = input;
   if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
-  const ids = JSON.stringify(records.map((r) => r.externalId));
-  const existing = await database(d1)
-    .select({
-      id: permits.id,
-      externalId: permits.externalId,
-      plate: permits.plate,
-      plateNorm: permits.plateNorm,
-      plateState: permits.plateState,
-      startAt: permits.startAt,
-      endAt: permits.endAt,
-      amountCents: permits.amountCents,
-      sourceModifiedAt: permits.sourceModifiedAt,
-      version: permits.version,
-      deletedAt: permits.deletedAt,
-    })
-    .from(permits)
-    // The ids travel as one JSON parameter (D1's 100-parameter limit).
-    .where(
-      and(eq(permits.siteId, siteId), eq(permits.source, source), inArray(permits.externalId, sql`(SELECT value FROM json_each(${ids}))`)),
-    );
-  const known = new Map(existing.map((e) => [e.externalId, e]));
+  // What the source sent, compared with what is stored inside the read: only unknown records (no `id`) and
+  // changed ones come back, so a run that changes nothing reads no rows. `k` is the record's index in `records`.
+  const { results: differing } = await statement(
+    d1,
+    sql`SELECT j.key AS k, p.id, p.plate, p.plate_norm AS plateNorm, p.plate_state AS plateState, p.start_at AS startAt,
+               p.end_at AS endAt, p.amount_cents AS amountCents, p.source_modified_at AS sourceModifiedAt, p.version,
+               p.deleted_at AS deletedAt
+        FROM json_each(${JSON.stringify(records)}) j
+        LEFT JOIN permits p ON p.site_id = ${siteId} AND p.source = ${source} AND p.external_id = ${field("externalId")}
+        WHERE p.id IS NULL
+           OR (p.deleted_at IS NULL
+               AND NOT (${field("modifiedAt")} IS NOT NULL AND p.source_modified_at IS NOT NULL AND ${field("modifiedAt")} < p.source_modified_at)
+               AND (p.plate IS NOT ${field("plate")} OR p.plate_norm IS NOT ${field("plateNorm")} OR p.plate_state IS NOT ${field("plateState")}
+                    OR p.start_at IS NOT ${field("startAt")} OR p.end_at IS NOT ${field("endAt")} OR p.amount_cents IS NOT ${field("amountCents")}))`,
+  ).all<
+    { k: number; id: string | null } & Pick<
+      PermitRecord,
+      "plate" | "plateNorm" | "plateState" | "startAt" | "endAt" | "amountCents" | "sourceModifiedAt" | "version" | "deletedAt"
+    >
+  >();
   const inserts: InsertRow[] = [];
   const updates: (Omit<SourceRecord, "modifiedAt" | "externalId"> & {
     id: string;
@@ -173,10 +171,10 @@ export async function syncSourceRecords(
     changes: string;
     sourceModifiedAt: number | null;
   })[] = [];
-  let unchanged = 0;
-  for (const r of records) {
-    const row = known.get(r.externalId);
-    if (!row) {
+  let unchanged = records.length - differing.length;
+  for (const { k, id, ...row } of differing) {
+    const r = records[k] as SourceRecord;
+    if (id === null) {
       inserts.push({
         id: crypto.randomUUID(),
         type: "temp",
@@ -209,7 +207,7 @@ export async function syncSourceRecords(
     }
     if (r.modifiedAt !== row.sourceModifiedAt) changes.sourceModifiedAt = [row.sourceModifiedAt, r.modifiedAt];
     updates.push({
-      id: row.id,
+      id,
       version: row.version,
       changes: JSON.stringify(changes),
       plate: r.plate,

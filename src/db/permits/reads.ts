@@ -26,10 +26,17 @@ const PERMIT_COLUMNS = permitColumns("p.");
 /** "Active now": started, not yet ended, not deleted (searches; plate checks add the grace period in checkPlates). */
 const activeAt = (now: number) => and(lte(permits.startAt, now), gt(permits.endAt, now), isNull(permits.deletedAt));
 
+/** The permit types, each counted in its own column by {@link countActive}. */
+const PERMIT_TYPES = permits.type.enumValues;
+type PermitType = (typeof PERMIT_TYPES)[number];
+
 /**
  * Counts the permits active at `now` per lot zone and type, for the given
  * lot zones of a site. One query over the partial index `permits_zone_live`:
- * it reads only the index entries whose end is still ahead, never the table.
+ * it reads only the index entries whose end is still ahead, never the table,
+ * and counts each type in the same pass, grouped by zone only, so the groups
+ * follow the index's order and need no sort (a GROUP BY zone and type would
+ * sort every entry in a temporary B-tree first: half the query's time).
  * Raw SQL: drizzle has no `INDEXED BY`; zone ids travel as one JSON
  * parameter (`json_each`), so any number of zones stays within D1's 100
  * bound parameters.
@@ -39,15 +46,21 @@ export async function countActive(
   siteId: number,
   zoneIds: number[],
   now: number,
-): Promise<{ lotZoneId: number; type: "temp" | "standard"; total: number }[]> {
+): Promise<{ lotZoneId: number; type: PermitType; total: number }[]> {
+  const perType = sql.join(
+    PERMIT_TYPES.map((type) => sql`sum(p.type = ${type}) AS ${sql.identifier(type)}`),
+    sql`, `,
+  );
   const { results } = await statement(
     d1,
-    sql`SELECT p.lot_zone_id AS lotZoneId, p.type, count(*) AS total FROM permits p INDEXED BY permits_zone_live
+    sql`SELECT p.lot_zone_id AS lotZoneId, ${perType} FROM permits p INDEXED BY permits_zone_live
         WHERE p.site_id = ${siteId} AND p.lot_zone_id IN (SELECT value FROM json_each(${JSON.stringify(zoneIds)}))
           AND p.start_at <= ${now} AND p.end_at > ${now} AND p.deleted_at IS NULL
-        GROUP BY p.lot_zone_id, p.type`,
-  ).all<{ lotZoneId: number; type: "temp" | "standard"; total: number }>();
-  return results;
+        GROUP BY p.lot_zone_id`,
+  ).all<{ lotZoneId: number } & Record<PermitType, number>>();
+  return results.flatMap((row) =>
+    PERMIT_TYPES.flatMap((type) => (row[type] > 0 ? [{ lotZoneId: row.lotZoneId, type, total: row[type] }] : [])),
+  );
 }
 
 /** A plate check, as every enforcement surface asks it (lookup, rights, isvalid, permits/search, validate/plate). */
