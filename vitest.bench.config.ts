@@ -2,8 +2,9 @@ import { defineConfig } from "vitest/config";
 import { RATE_LIMIT_BINDINGS } from "./src/routes/rate-limit.ts";
 import { TEST_SECRETS, workersProject } from "./vitest.config.ts";
 
-/** Where `npm run bench`'s pre-script (`prebench`) writes the Worker as `wrangler deploy` would upload it. */
+/** Where `npm run bench`'s pre-script (`prebench`) writes the two Workers as `wrangler deploy` would upload them. */
 const BUILT_WORKER = "./.wrangler/bench-worker/index.js";
+const BUILT_ADMIN_WORKER = "./.wrangler/bench-admin/admin.js";
 /** wrangler.toml's local ids: the Worker under test, the baseline and the bench itself share one D1 database and one KV. */
 const DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 const KV_ID = "00000000000000000000000000000000";
@@ -22,7 +23,8 @@ const unrefused = Object.fromEntries(
 /**
  * `npm run bench`: measurements inside the same workerd the tests use, reported as ratios to a baseline run beside
  * them. Every timed path is called the same way: from the bench, through a service binding, into a Worker of its
- * own: `APP`, the Worker as built for deployment (wrangler.toml's bindings, declared here as wrangler would), and
+ * own: `APP`, the public Worker as built for deployment (wrangler.toml's bindings, declared here as wrangler would,
+ * with the admin Worker built beside it, as deployed, for the Durable Object it hosts), and
  * `BASELINE`, bench/baseline-worker.js. The bench's own Worker (the test runner) only seeds data and calls them.
  */
 export default defineConfig(() =>
@@ -42,9 +44,23 @@ export default defineConfig(() =>
           d1Databases: { DB: DATABASE_ID },
           kvNamespaces: { CACHE: KV_ID },
           r2Buckets: { ARCHIVE: "permits-edge-archive" },
-          durableObjects: { PERMIT_SEQUENCER: { className: "PermitSequencer", useSQLite: true } },
+          // As deployed: the Durable Object class is the admin Worker's, and the admin paths are forwarded to it.
+          durableObjects: { PERMIT_SEQUENCER: { className: "PermitSequencer", scriptName: "permits-edge-admin", useSQLite: true } },
+          serviceBindings: { ADMIN: "permits-edge-admin" },
           queueProducers: { WEBHOOKS: { queueName: "permits-edge-webhooks" } },
           ratelimits: unrefused,
+          bindings: TEST_SECRETS,
+        },
+        {
+          name: "permits-edge-admin",
+          modules: true,
+          scriptPath: BUILT_ADMIN_WORKER,
+          ...COMPATIBILITY,
+          d1Databases: { DB: DATABASE_ID },
+          kvNamespaces: { CACHE: KV_ID },
+          r2Buckets: { ARCHIVE: "permits-edge-archive" },
+          durableObjects: { PERMIT_SEQUENCER: { className: "PermitSequencer", useSQLite: true } },
+          queueProducers: { WEBHOOKS: { queueName: "permits-edge-webhooks" } },
           bindings: TEST_SECRETS,
         },
         {
