@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { RATE_LIMIT_BINDINGS } from "./src/routes/rate-limit.ts";
+import { RATE_LIMIT_BINDINGS } from "./src/domain/rate-limits.ts";
 import { TEST_SECRETS, workersProject } from "./vitest.config.ts";
 
 /** Where `npm run bench`'s pre-script (`prebench`) writes the two Workers as `wrangler deploy` would upload them. */

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import readme from "../README.md?raw";
 import { TASKS } from "../src/db/tasks";
-import { RATE_LIMITS, RATE_PERIOD_SECONDS, RATE_TIERS, TRAFFIC } from "../src/domain/rate-limits";
+import { RATE_LIMIT_BINDINGS, RATE_LIMITS, RATE_PERIOD_SECONDS, RATE_TIERS, TRAFFIC } from "../src/domain/rate-limits";
 import { errorTable } from "../src/errors";
-import { RATE_LIMIT_BINDINGS } from "../src/routes/rate-limit";
 import wranglerAdminToml from "../wrangler.admin.toml?raw";
 import wranglerToml from "../wrangler.toml?raw";
 

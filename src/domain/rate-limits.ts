@@ -40,3 +40,10 @@ export interface RateLimitState {
   /** Seconds until more is allowed. */
   reset: number;
 }
+
+/** The Rate Limiting binding (wrangler.toml's `[[ratelimits]]`) that counts each tier's traffic. */
+export const RATE_LIMIT_BINDINGS = {
+  standard: { writes: "LIMIT_STANDARD_WRITES", reads: "LIMIT_STANDARD_READS" },
+  high: { writes: "LIMIT_HIGH_WRITES", reads: "LIMIT_HIGH_READS" },
+  max: { writes: "LIMIT_MAX_WRITES", reads: "LIMIT_MAX_READS" },
+} as const satisfies Record<RateTier, Record<Traffic, keyof Env>>;

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Caller } from "../auth/authenticate";
-import { RATE_LIMITS, RATE_PERIOD_SECONDS, type RateTier, TRAFFIC, type Traffic } from "../domain/rate-limits";
+import { RATE_LIMIT_BINDINGS, RATE_LIMITS, RATE_PERIOD_SECONDS, type RateTier, TRAFFIC, type Traffic } from "../domain/rate-limits";
 import { AppError, answerError, ErrorCode } from "../errors";
 import type { AppEnv } from "../http";
 
@@ -19,13 +19,6 @@ import type { AppEnv } from "../http";
  * as this Worker instance counted it: a hint, which may overstate what the
  * location has left, never a promise.
  */
-
-/** The binding that counts each tier's traffic. */
-export const RATE_LIMIT_BINDINGS = {
-  standard: { writes: "LIMIT_STANDARD_WRITES", reads: "LIMIT_STANDARD_READS" },
-  high: { writes: "LIMIT_HIGH_WRITES", reads: "LIMIT_HIGH_READS" },
-  max: { writes: "LIMIT_MAX_WRITES", reads: "LIMIT_MAX_READS" },
-} as const satisfies Record<RateTier, Record<Traffic, keyof Env>>;
 
 /** The calls this isolate admitted per credential and traffic in the current window: the `r` of the RateLimit field. */
 const admitted = new Map<string, { window: number; count: number }>();
