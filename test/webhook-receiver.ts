@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import type { ReceivedWebhook } from "../scripts/webhook-receiver";
 import { adminCall } from "./helpers";
 
 /**
@@ -7,19 +8,8 @@ import { adminCall } from "./helpers";
  * receiver got there (each delivery with the Standard Webhooks library's verdict on its signature).
  */
 
-/** One delivery as the receiver got it (scripts/webhook-receiver.ts's ReceivedWebhook). */
-export interface Received {
-  path: string;
-  id: string | null;
-  timestamp: string | null;
-  signature: string | null;
-  type: string | null;
-  body: string;
-  verified: boolean;
-  problem: string | null;
-  answered: number | null;
-  at: number;
-}
+/** One delivery as the receiver got it. */
+export type Received = ReceivedWebhook;
 
 /** Where the receiver listens. */
 export const receiverUrl = () => inject("webhookReceiver").url;
