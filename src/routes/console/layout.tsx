@@ -6,8 +6,8 @@ import { type Answer, describeError } from "../admin/client";
 /**
  * One stylesheet, no script. At a phone's width (below 44rem) tables turn
  * into one card per row, each cell labelled with its column, so nothing needs
- * sideways scrolling; forms lay their fields out in a grid that folds to one
- * column.
+ * sideways scrolling (one record's fields stay a name and a value a row);
+ * forms lay their fields out in a grid that folds to one column.
  */
 const STYLE = `*{box-sizing:border-box}body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
 header{background:#123;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}
@@ -27,7 +27,9 @@ output{display:block;font-family:monospace;font-size:1.1rem;background:#fff7d6;p
 :focus-visible{outline:3px solid #36c;outline-offset:2px}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #ccc;padding:.5rem}fieldset{border:1px solid #ccc;background:#fff;min-width:0}
 @media (max-width:44rem){table,tbody,tr,td{display:block}thead{display:none}tr{border:1px solid #bbb;margin:0 0 .75rem;background:#fff}
 td{border:0;border-bottom:1px solid #eee;display:grid;grid-template-columns:minmax(6rem,38%) 1fr;gap:.5rem;overflow-wrap:anywhere}
-td::before{content:attr(data-label);font-weight:600;color:#444}header form{margin-left:0}}`;
+td::before{content:attr(data-label);font-weight:600;color:#444}header form{margin-left:0}
+table.record,.record tbody{display:table}.record tr{display:table-row;border:0;margin:0}.record th,.record td{display:table-cell;border:1px solid #ccc}}
+.record th{width:38%;font-weight:600}.record td{overflow-wrap:anywhere}`;
 
 /** The pages of a site, in the order the navigation lists them. */
 const SITE_PAGES = [
@@ -134,6 +136,28 @@ export function Table(props: { id: string; headers: string[]; rows: Child[][]; a
               {cells.map((cell, j) => (
                 <td data-label={props.headers[j]}>{cell}</td>
               ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * One record's fields (a permit, an endpoint, a delivery): a name and its
+ * value a row, at every width. No rows: a line saying so (`empty`).
+ */
+export function Details(props: { id: string; rows: [string, Child][]; empty?: string }) {
+  if (props.rows.length === 0) return <p class="empty">{props.empty ?? "None yet."}</p>;
+  return (
+    <div class="table">
+      <table id={props.id} class="record">
+        <tbody>
+          {props.rows.map(([name, value]) => (
+            <tr>
+              <th scope="row">{name}</th>
+              <td>{value}</td>
             </tr>
           ))}
         </tbody>

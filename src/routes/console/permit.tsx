@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { Confirm, Page, Table, Time } from "./layout";
+import { Confirm, Details, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, done, notOfSite, outcome } from "./session";
 
 const epoch = (wire: string) => Date.parse(`${wire}Z`) / 1000;
@@ -35,7 +35,7 @@ export function registerPermitPage(app: ConsoleApp) {
       : [];
     return c.html(
       <Page title="Permit" session={session} site={site.slug} current={p?.type === "standard" ? "standard" : "paystation"} answer={answer}>
-        <Table id="permit" headers={["Field", "Value"]} rows={rows.map(([k, v]) => [k, v])} />
+        <Details id="permit" rows={rows} />
         {p && !p.deletedAt ? (
           <form method="get" action={`/admin/sites/${site.slug}/permits/${p.reference_id}/end`} aria-label="End this permit">
             <button type="submit">End this permit</button>

@@ -1,5 +1,5 @@
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS } from "../../domain/webhooks";
-import { Confirm, Form, Page, Table, Time } from "./layout";
+import { Confirm, Details, Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, type ConsoleContext, type Data, done, notOfSite, outcome, refilled } from "./session";
 
 type Endpoint = Data<"getWebhook">;
@@ -194,9 +194,8 @@ export function registerWebhooksPage(app: ConsoleApp) {
         <p>
           <a href={`/admin/sites/${site}/webhooks`}>All endpoints</a>
         </p>
-        <Table
+        <Details
           id="endpoint"
-          headers={["Field", "Value"]}
           rows={[
             ["Id", <code>{endpoint.id}</code>],
             ["URL", endpoint.url],
@@ -259,9 +258,8 @@ export function registerWebhooksPage(app: ConsoleApp) {
         </p>
         {d ? (
           <>
-            <Table
+            <Details
               id="delivery"
-              headers={["Field", "Value"]}
               rows={[
                 ["webhook-id", <code>{d.eventId}</code>],
                 ["State", d.state],
