@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { RETRY_DELAYS_SECONDS } from "./src/domain/webhooks.ts";
 
 /** The Worker's secrets in tests and the benchmark (test values, never a deployment's). */
 export const TEST_SECRETS = {
@@ -34,8 +35,17 @@ export async function workersProject(
             // The webhook receiver stand-in listens on 127.0.0.1, as the sandbox's does.
             WEBHOOKS_ALLOW_LOCALHOST: "true",
           },
-          // Deliveries go out as soon as they are queued, not after a second's batching.
-          queueConsumers: { "permits-edge-webhooks": { maxBatchTimeout: 0.05 }, "permits-edge-webhooks-dlq": { maxBatchTimeout: 0.05 } },
+          // wrangler.toml's consumers, except that deliveries go out as soon as they are queued, not after a second's
+          // batching. Spelled out whole: an entry given here replaces wrangler.toml's, retries and dead-letter queue too.
+          queueConsumers: {
+            "permits-edge-webhooks": {
+              maxBatchSize: 10,
+              maxBatchTimeout: 0.05,
+              maxRetries: RETRY_DELAYS_SECONDS.length,
+              deadLetterQueue: "permits-edge-webhooks-dlq",
+            },
+            "permits-edge-webhooks-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10 },
+          },
           ...options.miniflare,
         },
       }),
