@@ -113,8 +113,15 @@ export async function startWebhookReceiver({
 
   const control = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (req.method === "PUT" && url.pathname === "/_receiver/secrets") {
-      const body = JSON.parse((await readBody(req)) ?? "{}") as { path?: string; secret?: string };
-      if (!body.path || !body.secret?.startsWith("whsec_")) return res.writeHead(400).end("path and a whsec_ secret are required\n");
+      let body: { path?: unknown; secret?: unknown };
+      try {
+        body = JSON.parse((await readBody(req)) ?? "{}");
+      } catch {
+        body = {};
+      }
+      if (typeof body.path !== "string" || typeof body.secret !== "string" || !body.secret.startsWith("whsec_")) {
+        return res.writeHead(400).end('a JSON body {"path": "/…", "secret": "whsec_…"} is required\n');
+      }
       known.set(body.path, body.secret);
       return res.writeHead(204).end();
     }
@@ -126,7 +133,17 @@ export async function startWebhookReceiver({
     return res.writeHead(404).end();
   };
 
-  const server = createServer(async (req, res) => {
+  // A request that fails (a body cut short, a client gone) is answered 500 and logged: it never stops the process
+  // (in `npm start`, the sandbox's).
+  const server = createServer((req, res) =>
+    handle(req, res).catch((error: Error) => {
+      log(`${req.url} failed: ${error.message}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }),
+  );
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://receiver");
     if (url.pathname.startsWith("/_receiver/")) return control(req, res, url);
     const body = await readBody(req);
@@ -160,6 +177,7 @@ export async function startWebhookReceiver({
     }
     const key = `${url.pathname} ${id}`;
     const attempt = (seen.get(key) ?? 0) + 1;
+    if (seen.size >= KEEP) seen.clear();
     seen.set(key, attempt);
     const q = url.searchParams;
     let status = Number(q.get("status") ?? 200);
@@ -188,7 +206,7 @@ export async function startWebhookReceiver({
     if (status >= 300 && q.has("retryAfter")) headers["retry-after"] = q.get("retryAfter") as string;
     if (status === 302) headers.location = url.pathname;
     res.writeHead(status, headers).end(status < 300 ? "ok\n" : "not now\n");
-  });
+  }
 
   return new Promise((resolveStart, rejectStart) => {
     server.once("error", rejectStart);
