@@ -1,5 +1,6 @@
 import { inject } from "vitest";
 import type { ReceivedWebhook } from "../scripts/webhook-receiver";
+import { WEBHOOK_EVENT_TYPES } from "../src/domain/webhooks";
 import { adminCall } from "./helpers";
 
 /**
@@ -56,16 +57,7 @@ export async function registerEndpoint(
   const url = `${receiverUrl()}${path}${options.query ?? ""}`;
   const res = await adminCall("POST", `/sites/${slug}/webhooks`, {
     url,
-    events: options.events ?? [
-      "permit.created",
-      "permit.updated",
-      "permit.deleted",
-      "session.started",
-      "session.extended",
-      "session.stopped",
-      "import.finished",
-      "import.failed",
-    ],
+    events: options.events ?? [...WEBHOOK_EVENT_TYPES],
     description: options.description,
   });
   const body = (await res.json()) as { id: string; secret: string };
