@@ -475,7 +475,7 @@ export const webhookOutbox = sqliteTable(
 
 /**
  * One event to one endpoint. `round` counts the times it was sent on its way (1, then one more for each redelivery by
- * hand); `round_attempts` the attempts of the current round, which pick the next delay; a lease marks the attempt
+ * hand or restart by the sweep); `round_attempts` the attempts of the current round, which pick the next delay; a lease marks the attempt
  * under way, so two copies of one queue message never post at once.
  */
 export const webhookDeliveries = sqliteTable(
