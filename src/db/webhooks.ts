@@ -97,6 +97,10 @@ export async function updateEndpoint(d1: D1Database, id: string, change: Endpoin
 /** How long the secret before a rotation keeps signing beside the new one. */
 export const PREVIOUS_SECRET_SECONDS = 24 * 3600;
 
+/** Whether an endpoint's previous secret (after a rotation) still signs at `now`. */
+export const previousSecretSigns = (e: Pick<EndpointRow, "previousSecret" | "previousSecretExpiresAt">, now: number) =>
+  e.previousSecret !== null && (e.previousSecretExpiresAt ?? 0) > now;
+
 /**
  * Gives an endpoint a new (sealed) secret; the current one becomes the
  * previous, which signs beside it for {@link PREVIOUS_SECRET_SECONDS}.

@@ -20,11 +20,6 @@ export type WebhookEventType = keyof typeof WEBHOOK_EVENTS;
 /** The event types, in the order above. */
 export const WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENTS) as [WebhookEventType, ...WebhookEventType[]];
 
-/** Whether `name` is an event type. */
-export function isWebhookEventType(name: string): name is WebhookEventType {
-  return Object.hasOwn(WEBHOOK_EVENTS, name);
-}
-
 /** How many endpoints a site may have: each event is delivered to each, so this bounds the work one event makes. */
 export const MAX_ENDPOINTS_PER_SITE = 10;
 

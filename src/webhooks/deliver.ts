@@ -6,6 +6,7 @@ import {
   type ClaimedDelivery,
   claimDelivery,
   type DeliveryRef,
+  previousSecretSigns,
   recordAttempt,
   secretContext,
   skipDelivery,
@@ -61,7 +62,7 @@ export function retryAfterSeconds(value: string | null, nowMs: number): number |
 async function secretsOf(env: Env, endpoint: ClaimedDelivery["endpoint"], now: number): Promise<string[]> {
   const context = secretContext(endpoint.id);
   const secrets = [await unseal(env.SETTINGS_KEY, endpoint.secret, context)];
-  if (endpoint.previousSecret && (endpoint.previousSecretExpiresAt ?? 0) > now) {
+  if (endpoint.previousSecret !== null && previousSecretSigns(endpoint, now)) {
     secrets.push(await unseal(env.SETTINGS_KEY, endpoint.previousSecret, context));
   }
   return secrets;

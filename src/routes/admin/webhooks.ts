@@ -14,6 +14,7 @@ import {
   listDeliveries,
   listEndpoints,
   newEndpointId,
+  previousSecretSigns,
   redeliver,
   rotateEndpointSecret,
   secretContext,
@@ -143,8 +144,7 @@ const webhookView = (e: EndpointRow): z.infer<typeof WebhookView> => ({
   enabled: e.disabledAt === null,
   disabledAt: formatWireTime(e.disabledAt),
   disabledReason: e.disabledReason,
-  previousSecretExpiresAt:
-    e.previousSecret && (e.previousSecretExpiresAt ?? 0) > nowSeconds() ? formatWireTime(e.previousSecretExpiresAt) : null,
+  previousSecretExpiresAt: previousSecretSigns(e, nowSeconds()) ? formatWireTime(e.previousSecretExpiresAt) : null,
   createdAt: formatWireTime(e.createdAt),
   updatedAt: formatWireTime(e.updatedAt),
 });
