@@ -5,12 +5,12 @@ import type { Scope } from "../auth/scopes";
 import { isAccessToken, touchClient } from "../db/oauth";
 import { touchToken } from "../db/tokens";
 import { isWellFormedToken } from "../domain/attributes";
-import type { Traffic } from "../domain/rate-limits";
+import { RATE_LIMITS, type Traffic } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, MAX_BODY_BYTES } from "../http";
 import { type Deprecation, deprecationOf } from "./deprecation";
-import { countCall } from "./rate-limit";
+import { countCall, rateLimitPolicy } from "./rate-limit";
 
 /** The Hono environment of an API whose routes know their caller. */
 export type CallerEnv = AppEnv & { Variables: { caller: Caller } };
@@ -204,13 +204,11 @@ export function requireCaller(scope: Scope | null, charge: Charge, form: HeaderF
 /** The RateLimit header fields every counted answer carries (routes/rate-limit.ts), for the OpenAPI document. */
 const RATE_LIMIT_HEADERS = {
   "RateLimit-Policy": {
-    description:
-      'The credential\'s quotas, reads and writes a minute (draft-ietf-httpapi-ratelimit-headers): `"reads";q=600;w=60, "writes";q=120;w=60`.',
+    description: `The credential's quotas, writes and reads a minute (draft-ietf-httpapi-ratelimit-headers): \`${rateLimitPolicy("standard")}\`.`,
     schema: { type: "string" as const },
   },
   RateLimit: {
-    description:
-      'What this call counted against, what is left and seconds until more: `"reads";r=599;t=42`. Per Cloudflare location and approximate.',
+    description: `What this call counted against, what is left and seconds until more: \`"reads";r=${RATE_LIMITS.standard.reads - 1};t=42\`. Per Cloudflare location and approximate.`,
     schema: { type: "string" as const },
   },
 };
