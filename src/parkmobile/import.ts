@@ -7,7 +7,7 @@ import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeatState
 import { SOURCES, type SourceRecord } from "../domain/permit";
 import { zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
-import { publishImportRun, publishPermitWrites } from "../webhooks/publish";
+import { publishesAny, publishImportRun, publishPermitWrites } from "../webhooks/publish";
 import { type Fetch, ParkMobileClient, ParkMobileError, type ParkMobileZone } from "./client";
 import { mapRight } from "./mapping";
 
@@ -143,7 +143,7 @@ export async function runParkMobileImport(
         records: unique,
         actor: "job:parkmobile",
         now: nowSeconds(),
-        writes: site?.webhookEvents.some((type) => type === "permit.created" || type === "permit.updated"),
+        writes: publishesAny(site, ["create", "update"]),
       });
       counts.created += result.created;
       counts.updated += result.updated;

@@ -32,6 +32,16 @@ export function eventTypesOf(write: Pick<PermitWrite, "action" | "session">): We
 }
 
 /**
+ * Whether the site has subscribers for any event that writes of these
+ * actions make: a bulk write (the import, an admin's standard permits) then
+ * keeps what it wrote for {@link publishPermitWrites}, and builds nothing
+ * otherwise.
+ */
+export function publishesAny(site: SiteConfig | null, actions: readonly PermitWrite["action"][]): boolean {
+  return !!site && actions.some((action) => eventTypesOf({ action }).some((type) => site.webhookEvents.includes(type)));
+}
+
+/**
  * An event's id (`webhook-id`): derived from what it is about (its type and
  * the permit version, or the task run), so the same event built twice is one
  * event, delivered once per endpoint.

@@ -20,7 +20,7 @@ import { ZONE_NAME_MAX } from "../../domain/site";
 import { formatWireTime, nowSeconds, parseWireTime, WIRE_TIME_PATTERN } from "../../domain/time";
 import { permitSequencer } from "../../durable/permit-sequencer";
 import { AppError, ErrorCode } from "../../errors";
-import { publishPermitWrites } from "../../webhooks/publish";
+import { publishesAny, publishPermitWrites } from "../../webhooks/publish";
 import { csvStream } from "../csv";
 import { historyChanges, narrow, PermitFields, permitFields } from "../permit-view";
 import { plateToCheck } from "../plate-input";
@@ -276,7 +276,7 @@ export function registerPermitRoutes(app: AdminApp) {
       const inserted = await insertPermits(c.env.DB, site.id, rows, {
         actor: adminActor(c),
         now: nowSeconds(),
-        writes: config?.webhookEvents.includes("permit.created"),
+        writes: publishesAny(config, ["create"]),
       });
       if (config) c.executionCtx.waitUntil(publishPermitWrites(c.env, config, inserted.writes));
       return c.json({ created: inserted.ids.length, skipped: rows.length - inserted.ids.length, references: inserted.ids }, 201);
