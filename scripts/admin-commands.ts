@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseCsv } from "csv-parse/sync";
+import { RATE_TIERS } from "../src/domain/rate-limits.ts";
 import { WEBHOOK_EVENT_TYPES } from "../src/domain/webhooks.ts";
 import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
 import { describeRun } from "../src/routes/admin/client.ts";
@@ -174,7 +175,7 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     group: "API tokens",
     args: ["id", "tier"],
     options: {},
-    help: "its rate limits: standard (the default), high or max (ADMIN_TOKEN only; see the README's rate limits)",
+    help: `its rate limits: ${RATE_TIERS.join(", ")} (the first is the default; ADMIN_TOKEN only; see the README's rate limits)`,
     run: (api, a) => api.setTokenTier(a.id as string, a.tier as Data<"setTokenTier">["tier"]),
     show: (r) => console.log(`Token ${r.id} is now in tier ${r.tier}.`),
   }),
@@ -212,7 +213,7 @@ export const COMMANDS: Record<string, CommandSpec<unknown>> = {
     group: "OAuth clients",
     args: ["client id", "tier"],
     options: {},
-    help: "its rate limits, shared by its access tokens: standard (the default), high or max (ADMIN_TOKEN only)",
+    help: `its rate limits, shared by its access tokens: ${RATE_TIERS.join(", ")} (the first is the default; ADMIN_TOKEN only)`,
     run: (api, a) => api.setClientTier(a["client id"] as string, a.tier as Data<"setClientTier">["tier"]),
     show: (r) => console.log(`OAuth client ${r.clientId} (${r.label}) is now in tier ${r.tier}.`),
   }),
