@@ -1,5 +1,8 @@
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/** The characters of the ids people read and type (`tk_…`, `oc_…`, `wh_…`): digits and lower case. */
+export const ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
 /** `length` characters drawn uniformly from `alphabet` by rejection sampling, so no character is favoured. */
 export function randomString(length: number, alphabet = BASE62): string {
   const limit = 256 - (256 % alphabet.length);

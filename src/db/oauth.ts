@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Scope } from "../auth/scopes";
-import { randomString, secretsEqual, sha256Hex } from "../auth/secrets";
+import { ID_ALPHABET, randomString, secretsEqual, sha256Hex } from "../auth/secrets";
 import type { RateTier } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { database, statement } from "./client";
@@ -44,7 +44,6 @@ export interface ClientInfo {
 
 export type ClientRow = typeof oauthClients.$inferSelect;
 
-const LOWER = "0123456789abcdefghijklmnopqrstuvwxyz";
 /** `cs-` and 43 base62 characters (256 bits). */
 const newSecret = () => `cs-${randomString(43)}`;
 /** `at-` and 43 base62 characters (256 bits): 46 letters, digits and dashes, a well-formed header token. */
@@ -77,7 +76,7 @@ export async function createClient(
   const row = await database(d1)
     .insert(oauthClients)
     .values({
-      id: `oc_${randomString(16, LOWER)}`,
+      id: `oc_${randomString(16, ID_ALPHABET)}`,
       siteId: input.siteId,
       label: input.label,
       scopes: input.scopes.join(","),

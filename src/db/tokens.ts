@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Scope } from "../auth/scopes";
-import { randomString, sha256Hex } from "../auth/secrets";
+import { ID_ALPHABET, randomString, sha256Hex } from "../auth/secrets";
 import type { RateTier } from "../domain/rate-limits";
 import { nowSeconds } from "../domain/time";
 import { database, statement } from "./client";
@@ -59,7 +59,7 @@ export async function createToken(
   const row = await database(d1)
     .insert(apiTokens)
     .values({
-      id: `tk_${randomString(12, "0123456789abcdefghijklmnopqrstuvwxyz")}`,
+      id: `tk_${randomString(12, ID_ALPHABET)}`,
       siteId: input.siteId,
       tokenHash: await sha256Hex(token),
       prefix: token.slice(0, 7),

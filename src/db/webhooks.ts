@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
-import { randomString } from "../auth/secrets";
+import { ID_ALPHABET, randomString } from "../auth/secrets";
 import { MAX_ENDPOINTS_PER_SITE, type WebhookEventType } from "../domain/webhooks";
 import { type D1Binding, database, statement } from "./client";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents, webhookOutbox } from "./schema";
@@ -19,9 +19,8 @@ export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type AttemptRow = typeof webhookAttempts.$inferSelect;
 
-const LOWER = "0123456789abcdefghijklmnopqrstuvwxyz";
 /** A new endpoint id: `wh_` and 16 random characters. */
-export const newEndpointId = () => `wh_${randomString(16, LOWER)}`;
+export const newEndpointId = () => `wh_${randomString(16, ID_ALPHABET)}`;
 
 /** The context a sealed endpoint secret is bound to: a secret copied to another endpoint's row does not open. */
 export const secretContext = (endpointId: string) => `webhook:${endpointId}`;
