@@ -56,6 +56,11 @@ export function idempotencyKey(c: Context): string | undefined {
   return key;
 }
 
+/** 9022 (409) for an `Idempotency-Key` already used with another request. */
+export function idempotencyConflict(): AppError {
+  return new AppError(ErrorCode.AlreadyExists, "Idempotency-Key was already used with a different request.", { field: "Idempotency-Key" });
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**

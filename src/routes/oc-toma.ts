@@ -19,7 +19,15 @@ import { deleteAttributes, pushAttributes, statsAttributes, toNewPermit, toPermi
 import { nowSeconds } from "../domain/time";
 import { permitSequencer, type WriteResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
-import { type AppEnv, acceptBody, IdempotencyKeyHeader, idempotencyKey, MAX_BODY_BYTES, readJsonObject } from "../http";
+import {
+  type AppEnv,
+  acceptBody,
+  IdempotencyKeyHeader,
+  idempotencyConflict,
+  idempotencyKey,
+  MAX_BODY_BYTES,
+  readJsonObject,
+} from "../http";
 import { publishPermitWrites } from "../webhooks/publish";
 import { d1Session } from "./bookmark";
 import { authenticateRequest, bodyTokenOperation } from "./caller";
@@ -157,9 +165,7 @@ endpoint(
       idempotency: key === undefined ? undefined : { key, requestHash: await sha256Hex(JSON.stringify(permit)) },
     });
     if (!outcome.ok) {
-      throw new AppError(ErrorCode.AlreadyExists, "Idempotency-Key was already used with a different request.", {
-        field: "Idempotency-Key",
-      });
+      throw idempotencyConflict();
     }
     if (!outcome.created) c.header("Idempotent-Replayed", "true");
     if (outcome.write) c.executionCtx.waitUntil(publishPermitWrites(c.env, caller.site, [outcome.write]));

@@ -21,7 +21,7 @@ import { type SiteConfig, ZONE_NAME_MAX, type ZoneConfig, zoneKey } from "../dom
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
-import { IdempotencyKeyHeader, idempotencyKey } from "../http";
+import { IdempotencyKeyHeader, idempotencyConflict, idempotencyKey } from "../http";
 import { publishPermitWrites } from "../webhooks/publish";
 import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
@@ -419,9 +419,7 @@ sessions.openapi(
     );
     if (!outcome.ok) {
       if (outcome.reason === "idempotency-conflict") {
-        throw new AppError(ErrorCode.AlreadyExists, "Idempotency-Key was already used with a different request.", {
-          field: "Idempotency-Key",
-        });
+        throw idempotencyConflict();
       }
       throw new AppError(
         ErrorCode.AlreadyExists,
