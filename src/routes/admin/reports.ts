@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { everyTransaction } from "../../db/permits/report";
-import { REPORT_COLUMNS, REPORT_MAX_DAYS, REPORT_OPERATIONS, reportRange, transactionRows } from "../../domain/report";
+import { REPORT_COLUMNS, REPORT_MAX_DAYS, REPORT_OPERATIONS, reportRange, type TransactionRow, transactionRows } from "../../domain/report";
 import { ZONE_NAME_MAX } from "../../domain/site";
 import { formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
@@ -56,7 +56,7 @@ const TransactionRowSchema = z
     permit_no: z.string().nullable(),
     ticket_number: z.string().nullable(),
   })
-  .openapi("Transaction");
+  .openapi("Transaction") satisfies z.ZodType<TransactionRow>;
 
 export const TransactionReport = z
   .object({
