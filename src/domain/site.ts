@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from "../errors";
 import type { WebhookEventType } from "./webhooks";
 
 /** The longest lot zone name (and zone name a permit carries), as the push's `zone` attribute allows. */
@@ -54,4 +55,11 @@ export function zoneKey(zone: { number: string | null; name: string }): string {
  */
 export function zoneByKey<Z extends { number: string | null; name: string }>(zones: readonly Z[], key: string): Z | undefined {
   return zones.find((z) => z.number === key) ?? zones.find((z) => z.number === null && z.name === key);
+}
+
+/** `currency`, trimmed and upper-cased, if it is one of `currencies`; 9033 naming `field` otherwise. */
+export function acceptedCurrency(currencies: readonly string[], currency: string, field = "currency"): string {
+  const code = currency.trim().toUpperCase();
+  if (!currencies.includes(code)) throw new AppError(ErrorCode.Invalid, `${field} must be one of ${currencies.join(", ")}.`, { field });
+  return code;
 }

@@ -17,7 +17,7 @@ import {
   sessionStatus,
   sessionTransactions,
 } from "../domain/session";
-import { type SiteConfig, ZONE_NAME_MAX, type ZoneConfig, zoneKey } from "../domain/site";
+import { acceptedCurrency, type SiteConfig, ZONE_NAME_MAX, type ZoneConfig, zoneKey } from "../domain/site";
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
@@ -201,13 +201,7 @@ async function answerSession(c: Context<CallerEnv>, id: string) {
 }
 
 /** A currency the site accepts, upper-cased; 9033 otherwise. */
-function accepted(site: SiteConfig, currency: string): string {
-  const code = currency.trim().toUpperCase();
-  if (!site.currencies.includes(code)) {
-    throw new AppError(ErrorCode.Invalid, `currency must be one of ${site.currencies.join(", ")}.`, { field: "currency" });
-  }
-  return code;
-}
+const accepted = (site: SiteConfig, currency: string) => acceptedCurrency(site.currencies, currency);
 
 /**
  * What a session costs and in which currency: the amount the client sent

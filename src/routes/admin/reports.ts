@@ -1,9 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { everyTransaction } from "../../db/permits/report";
 import { REPORT_COLUMNS, REPORT_MAX_DAYS, REPORT_OPERATIONS, reportRange, type TransactionRow, transactionRows } from "../../domain/report";
-import { ZONE_NAME_MAX } from "../../domain/site";
+import { acceptedCurrency, ZONE_NAME_MAX } from "../../domain/site";
 import { formatWireTime } from "../../domain/time";
-import { AppError, ErrorCode } from "../../errors";
 import { negotiate } from "../../http";
 import { csvStream, mapBatches, textStream } from "../csv";
 import { sourceFilter, zoneFilter } from "./permits";
@@ -95,11 +94,7 @@ export function registerReportRoutes(app: AdminApp) {
       const given = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
       const zoneName = given(q.zone);
       const sourceName = given(q.source);
-      const currency = given(q.currency)?.toUpperCase();
-      const currencies = site.currencies.split(",");
-      if (currency !== undefined && !currencies.includes(currency)) {
-        throw new AppError(ErrorCode.Invalid, `currency must be one of ${currencies.join(", ")}.`, { field: "currency" });
-      }
+      const currency = q.currency?.trim() ? acceptedCurrency(site.currencies.split(","), q.currency) : undefined;
       const zone = zoneName === undefined ? undefined : await zoneFilter(c, site, zoneName);
       const source = sourceName === undefined ? undefined : await sourceFilter(c, site, sourceName);
       // The request is sound: now the format it can be answered in.

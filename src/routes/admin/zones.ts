@@ -5,7 +5,7 @@ import type { Site } from "../../db/sites";
 import { addZone, findZone, type LotZone, listZones, removeZone, updateZone, type ZoneChange as ZoneColumns } from "../../db/zones";
 import { formatCents, parseAmount } from "../../domain/money";
 import { MAX_SESSION_MINUTES } from "../../domain/session";
-import { ZONE_NAME_MAX } from "../../domain/site";
+import { acceptedCurrency, ZONE_NAME_MAX } from "../../domain/site";
 import { canonicalTimeZone, formatWireTime } from "../../domain/time";
 import { AppError, ErrorCode } from "../../errors";
 import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
@@ -100,11 +100,7 @@ function zoneColumns(input: z.infer<typeof ZoneUpdate>, site: Site, zone?: LotZo
   if (ratePerHour !== undefined) out.rateCents = ratePerHour === null ? null : (parseAmount(ratePerHour) as { cents: number }).cents;
   const currencies = site.currencies.split(",");
   if (currency !== undefined && currency !== null) {
-    const code = currency.toUpperCase();
-    if (!currencies.includes(code)) {
-      throw new AppError(ErrorCode.Invalid, `currency must be one of ${currencies.join(", ")}.`, { field: "currency" });
-    }
-    out.currency = code;
+    out.currency = acceptedCurrency(currencies, currency);
   } else if (currency === null) {
     out.currency = null;
   }
