@@ -149,3 +149,27 @@ export function negotiate<const T extends string>(accept: string | undefined, of
   }
   return best.type;
 }
+
+/**
+ * A page cursor of a keyset: the last row's sort key (epoch seconds) and id,
+ * as `base64("<key>.<id>")`. `decode` answers 9033 naming `cursor` for
+ * anything that is not one of `idPattern`'s (what `name` calls the next
+ * page's cursor in the answer).
+ */
+export function keysetCursor(idPattern: string, name: string) {
+  const format = new RegExp(`^(\\d{1,12})\\.(${idPattern})$`);
+  return {
+    encode: (key: number, id: string) => btoa(`${key}.${id}`).replace(/=+$/, ""),
+    decode(cursor: string): { key: number; id: string } {
+      let text = "";
+      try {
+        text = atob(cursor);
+      } catch {
+        // falls through to the error below
+      }
+      const m = format.exec(text);
+      if (!m) throw new AppError(ErrorCode.Invalid, `cursor must be the ${name} of a previous page.`, { field: "cursor" });
+      return { key: Number(m[1]), id: m[2] as string };
+    },
+  };
+}

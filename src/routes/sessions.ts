@@ -21,7 +21,7 @@ import { acceptedCurrency, type SiteConfig, ZONE_NAME_MAX, type ZoneConfig, zone
 import { formatRfc3339, nowSeconds, parseRfc3339 } from "../domain/time";
 import { permitSequencer, type SessionResult } from "../durable/permit-sequencer";
 import { AppError, ErrorCode, errorBody, throwValidationError } from "../errors";
-import { IdempotencyKeyHeader, idempotencyConflict, idempotencyKey } from "../http";
+import { IdempotencyKeyHeader, idempotencyConflict, idempotencyKey, keysetCursor } from "../http";
 import { publishPermitWrites } from "../webhooks/publish";
 import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
@@ -263,19 +263,8 @@ function refused(id: string, result: Extract<SessionResult, { ok: false }>): App
   }
 }
 
-const CURSOR = /^(\d{1,12})\.([A-Za-z0-9-]{1,50})$/;
-const encodeCursor = (p: PermitRow) => btoa(`${p.startAt}.${p.id}`).replace(/=+$/, "");
-function decodeCursor(cursor: string): { startAt: number; id: string } {
-  let text = "";
-  try {
-    text = atob(cursor);
-  } catch {
-    // falls through to the error below
-  }
-  const m = CURSOR.exec(text);
-  if (!m) throw new AppError(ErrorCode.Invalid, "cursor must be the next_cursor of a previous page.", { field: "cursor" });
-  return { startAt: Number(m[1]), id: m[2] as string };
-}
+/** The session list's pages: by start, then id. */
+const CURSOR = keysetCursor("[A-Za-z0-9-]{1,50}", "next_cursor");
 
 // ---------------------------------------------------------------- zones
 
@@ -527,17 +516,21 @@ sessions.openapi(
         });
       }
     }
+    const after = q.cursor === undefined ? undefined : CURSOR.decode(q.cursor);
     const now = nowSeconds();
     const { rows, hasMore } = await listSessions(d1Session(c), ownerOf(c.get("caller")), {
       plateNorm,
       status: q.status,
       since,
-      after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+      after: after && { startAt: after.key, id: after.id },
       limit: q.limit,
       now,
     });
     const last = rows.at(-1);
-    return c.json({ sessions: rows.map((r) => sessionView(r, now)), next_cursor: hasMore && last ? encodeCursor(last) : null }, 200);
+    return c.json(
+      { sessions: rows.map((r) => sessionView(r, now)), next_cursor: hasMore && last ? CURSOR.encode(last.startAt, last.id) : null },
+      200,
+    );
   },
 );
 

@@ -23,6 +23,7 @@ import {
 import { formatWireTime, nowSeconds } from "../../domain/time";
 import { MAX_ENDPOINTS_PER_SITE, WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS, WEBHOOK_URL_MAX } from "../../domain/webhooks";
 import { AppError, ErrorCode } from "../../errors";
+import { keysetCursor } from "../../http";
 import { checkWebhookUrl } from "../../webhooks/address";
 import { sendMessages } from "../../webhooks/publish";
 import { newWebhookSecret } from "../../webhooks/signature";
@@ -210,19 +211,8 @@ async function sealedSecret(c: AdminContext, id: string) {
   return { secret, sealed: await seal(c.env.SETTINGS_KEY, secret, secretContext(id)), prefix: secret.slice(0, 10) };
 }
 
-const CURSOR = /^(\d{1,12})\.(dl_[0-9a-f]{16})$/;
-const encodeCursor = (d: DeliveryRow) => btoa(`${d.createdAt}.${d.id}`).replace(/=+$/, "");
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  let text = "";
-  try {
-    text = atob(cursor);
-  } catch {
-    // falls through to the error below
-  }
-  const m = CURSOR.exec(text);
-  if (!m) throw new AppError(ErrorCode.Invalid, "cursor must be the nextCursor of a previous page.", { field: "cursor" });
-  return { createdAt: Number(m[1]), id: m[2] as string };
-}
+/** The delivery log's pages: by creation, then id. */
+const CURSOR = keysetCursor("dl_[0-9a-f]{16}", "nextCursor");
 
 /** What a permit or session event's `data` holds: the site, the permit as the admin API shows it, and the change. */
 const PermitEventData = z
@@ -464,13 +454,17 @@ export function registerWebhookRoutes(app: AdminApp) {
     async (c) => {
       const endpoint = await endpointOf(c, c.req.valid("param").id);
       const q = c.req.valid("query");
+      const after = q.cursor === undefined ? undefined : CURSOR.decode(q.cursor);
       const { rows, hasMore } = await listDeliveries(c.env.DB, endpoint.id, {
         state: q.state,
         limit: q.limit,
-        after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
+        after: after && { createdAt: after.key, id: after.id },
       });
       const last = rows.at(-1);
-      return c.json({ deliveries: rows.map(deliveryView), nextCursor: hasMore && last ? encodeCursor(last) : null }, 200);
+      return c.json(
+        { deliveries: rows.map(deliveryView), nextCursor: hasMore && last ? CURSOR.encode(last.createdAt, last.id) : null },
+        200,
+      );
     },
   );
 
