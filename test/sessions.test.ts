@@ -532,6 +532,16 @@ describe("GET /api/v1/sessions: the client's sessions, newest first", () => {
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
+    // A cursor that is not one a page gave: refused, naming it.
+    for (const bad of ["x", btoa("12.not a session"), btoa("a.b")]) {
+      const json = await refuses(
+        () => call(`/api/v1/sessions?cursor=${encodeURIComponent(bad)}`, { headers: bearer(s.access) }),
+        400,
+        9033,
+        "cursor",
+      );
+      expect(json.ErrorMessage).toBe("cursor must be the next_cursor of a previous page.");
+    }
 
     const list = async (q: string) =>
       ((await (await call(`/api/v1/sessions?${q}`, { headers: bearer(s.access) })).json()) as { sessions: Session[] }).sessions.map(
