@@ -111,9 +111,13 @@ export async function publishPermitWrites(env: Env, site: SiteConfig | number, w
   const wanted = new Set(config.webhookEvents);
   const events: EventRecord[] = [];
   for (const write of writes) {
-    for (const type of eventTypesOf(write).filter((t) => wanted.has(t))) {
+    const types = eventTypesOf(write).filter((t) => wanted.has(t));
+    if (types.length === 0) continue;
+    // A session's write is two events with the same data: built once.
+    const data = permitData(config, write);
+    for (const type of types) {
       const id = await eventId(type, `${write.permit.id}:${write.permit.version}`);
-      const body = envelope(type, write.at, permitData(config, write));
+      const body = envelope(type, write.at, data);
       events.push({ id, siteId: config.id, type, body, at: write.at, forgetFrom: Math.min(write.at, write.permit.endAt) });
     }
   }
