@@ -24,7 +24,7 @@ import seed001Push from "../test/fixtures/seed-001-push.json" with { type: "json
 import { connect, SANDBOX_DIR, SANDBOX_SECRET_FILE } from "./admin-api.ts";
 import type { Data } from "./admin-commands.ts";
 import { credentialsFromEnv, type ParkMobileServer, startParkMobileServer } from "./parkmobile-server.ts";
-import { DEFAULT_RECEIVER_PORT, startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
+import { receiverPort, startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -46,7 +46,7 @@ const PARKMOBILE_STATE_FILE = join(SANDBOX_DIR, "sandbox-parkmobile.json");
 const PORT = Number(process.env.PORT || 8787);
 const PARKMOBILE_PORT = Number(process.env.PARKMOBILE_PORT || 8788);
 /** The webhook receiver's port (0: any free one, as the end-to-end tests ask). */
-const WEBHOOK_RECEIVER_PORT = Number(process.env.WEBHOOK_RECEIVER_PORT ?? DEFAULT_RECEIVER_PORT);
+const WEBHOOK_RECEIVER_PORT = receiverPort();
 /** The demo site's webhook endpoint and its signing secret (shown once by the API, so kept here for the receiver). */
 const WEBHOOK_ID_FILE = join(SANDBOX_DIR, "sandbox-webhook-id");
 const WEBHOOK_SECRET_FILE = join(SANDBOX_DIR, "sandbox-webhook-secret");

@@ -30,6 +30,9 @@ const { Webhook } = createRequire(import.meta.url)("standardwebhooks") as typeof
 
 export const DEFAULT_RECEIVER_PORT = 8789;
 
+/** The port `WEBHOOK_RECEIVER_PORT` asks for (0: any free one), else {@link DEFAULT_RECEIVER_PORT}. */
+export const receiverPort = () => Number(process.env.WEBHOOK_RECEIVER_PORT || DEFAULT_RECEIVER_PORT);
+
 /** One delivery as the receiver got it. */
 export interface ReceivedWebhook {
   path: string;
@@ -54,7 +57,6 @@ export interface WebhookReceiver {
   url: string;
   /** Verifies the deliveries of `path` ("*": any path without its own) with `secret`. */
   setSecret(path: string, secret: string): void;
-  received(path?: string): ReceivedWebhook[];
   close(): Promise<void>;
 }
 
@@ -96,16 +98,16 @@ function summary(body: string): string {
  * its deliveries are verified with. Resolves once it listens.
  */
 export async function startWebhookReceiver({
-  port = Number(process.env.WEBHOOK_RECEIVER_PORT || DEFAULT_RECEIVER_PORT),
+  port,
   host = "127.0.0.1",
   secrets = {},
   log = (line: string) => console.log(`[webhooks] ${clock()} ${line}`),
 }: {
-  port?: number;
+  port: number;
   host?: string;
   secrets?: Record<string, string>;
   log?: Log;
-} = {}): Promise<WebhookReceiver> {
+}): Promise<WebhookReceiver> {
   const known = new Map(Object.entries(secrets));
   const received: ReceivedWebhook[] = [];
   /** Attempts seen per webhook-id and path, for ?fail=N. */
@@ -217,7 +219,6 @@ export async function startWebhookReceiver({
       resolveStart({
         url,
         setSecret: (path, secret) => known.set(path, secret),
-        received: (path) => (path === undefined ? [...received] : received.filter((r) => r.path === path)),
         close: () =>
           new Promise<void>((resolveClose) => {
             server.close(() => resolveClose());
@@ -233,7 +234,7 @@ async function main() {
   const secret = process.env.WEBHOOK_SECRET;
   let receiver: WebhookReceiver;
   try {
-    receiver = await startWebhookReceiver({ secrets: secret ? { "*": secret } : {} });
+    receiver = await startWebhookReceiver({ port: receiverPort(), secrets: secret ? { "*": secret } : {} });
   } catch (error) {
     const reason = (error as { code?: string }).code ?? (error as Error).message;
     console.error(`webhook-receiver: cannot listen (${reason}): free the port, or set WEBHOOK_RECEIVER_PORT.`);
