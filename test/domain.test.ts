@@ -28,6 +28,21 @@ describe("wire times", () => {
   it("formats back the way it parses", () => {
     expect(formatWireTime(parseWireTime("2018-07-02T09:30:00") as number)).toBe("2018-07-02T09:30:00");
   });
+
+  it("agrees with the runtime's calendar on every day from 1900 to 2199, and on times around each month's end", () => {
+    const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+    for (let year = 1900; year < 2200; year++) {
+      for (let month = 1; month <= 12; month++) {
+        for (const day of [0, 1, 15, 28, 29, 30, 31, 32]) {
+          const time = `${year}-${pad(month)}-${pad(day)}T${pad((year + day) % 25)}:${pad((month * 7) % 61)}:${pad(day * 2)}`;
+          const ms = Date.UTC(year, month - 1, day, (year + day) % 25, (month * 7) % 61, day * 2);
+          // A real time is one the runtime does not roll over into another.
+          const real = new Date(ms).toISOString().slice(0, 19) === time;
+          expect(parseWireTime(time), time).toBe(real ? ms / 1000 : undefined);
+        }
+      }
+    }
+  });
 });
 
 describe("money", () => {

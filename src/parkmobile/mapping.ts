@@ -2,14 +2,14 @@ import { z } from "zod";
 
 import type { SourceRecord } from "../domain/permit";
 import { isValidNormalizedPlate, normalizePlate, normalizePlateState, PLATE_MAX } from "../domain/plate";
-import { wallClock } from "../domain/time";
+import { parseWireTime, wallClock } from "../domain/time";
 
 export type MappedRight = { ok: true; right: SourceRecord } | { ok: false; parkingRightId: string | number | null; reason: string };
 
-/** ParkMobile UTC times: 7 fractional digits and a Z (fewer digits are tolerated). */
+/** ParkMobile UTC times: 7 fractional digits and a Z (fewer digits are tolerated); the fraction is dropped. */
 const UTC = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d{1,7})?Z$/;
 /** ParkMobile local times: no offset; the right's `timeZone` (a Windows zone name) says where. */
-const LOCAL = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,7})?$/;
+const LOCAL = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d{1,7})?$/;
 
 /** The Windows zone names of North American ParkMobile markets, for payloads that predate the *Utc fields. */
 const WINDOWS_ZONES: Record<string, string> = {
@@ -27,28 +27,23 @@ const WINDOWS_ZONES: Record<string, string> = {
   UTC: "UTC",
 };
 
+/** Epoch seconds of a ParkMobile UTC time, or undefined if it is malformed or not a real calendar time. */
 function parseUtc(value: unknown): number | undefined {
-  if (typeof value !== "string") return undefined;
-  const m = UTC.exec(value);
-  if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}Z`);
-  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== m[1] ? undefined : ms / 1000;
+  const m = typeof value === "string" ? UTC.exec(value) : null;
+  return m ? parseWireTime(m[1] as string) : undefined;
 }
 
-/** The UTC instant of a wall-clock time in an IANA zone (two passes settle the offset, DST included). */
+/** The UTC instant (epoch seconds) of a wall-clock time in an IANA zone (two passes settle the offset, DST included). */
 function parseLocal(value: unknown, windowsZone: unknown): number | undefined {
   if (typeof value !== "string" || typeof windowsZone !== "string") return undefined;
   const zone = WINDOWS_ZONES[windowsZone];
   const m = LOCAL.exec(value);
-  if (!zone || !m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (new Date(wall).getUTCDate() !== d || new Date(wall).getUTCHours() !== h) return undefined;
-  // The zone's offset (wall clock minus instant, in ms) at an instant.
-  const offsetAt = (instant: number) => wallClock(instant / 1000, zone) * 1000 - instant;
-  let instant = wall - offsetAt(wall);
-  instant = wall - offsetAt(instant);
-  return instant / 1000;
+  // The wall clock read as if it were UTC; the zone's offset at an instant is its wall clock minus the instant.
+  const wall = zone && m ? parseWireTime(m[1] as string) : undefined;
+  if (zone === undefined || wall === undefined) return undefined;
+  const offsetAt = (instant: number) => wallClock(instant, zone) - instant;
+  const instant = wall - offsetAt(wall);
+  return wall - offsetAt(instant);
 }
 
 /** The fields a right must carry, as ParkMobile spells them; anything else is ignored. */
