@@ -18,12 +18,60 @@ const ROWS_PER_STATEMENT = 1_000;
 type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
 
 /**
- * A field of the JSON row `j.value` in a `json_each` statement. A history
- * event's changes travel as JSON text inside the row, not as an object:
- * extracting a string is cheaper for SQLite than serializing an object back
- * to text (about 12% of a 10,000-right import).
+ * Rows as `json_each` reads them: each row a JSON array of its values in the
+ * order of `columns` (`rows.json(list)`), and `rows(name)` the SQL of one
+ * value of the row `j.value`. Arrays rather than objects: SQLite reads a
+ * value by its position, not by searching the row's keys, and the text is
+ * shorter (a third less SQLite time comparing 10,000 unchanged rights). A
+ * history event's changes travel as JSON text inside the row, not as an
+ * object: extracting a string is cheaper for SQLite than serializing an
+ * object back to text.
  */
-const field = (name: string) => sql.raw(`json_extract(j.value, '$.${name}')`);
+function jsonRows<K extends string>(columns: readonly K[]) {
+  const field = (name: K) => sql.raw(`(j.value ->> ${columns.indexOf(name)})`);
+  const json = (rows: readonly { [P in K]?: unknown }[]) => JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null)));
+  return Object.assign(field, { json });
+}
+
+/** What the source sent of a record, as {@link syncSourceRecords} compares it with what is stored. */
+const sent = jsonRows(["externalId", "plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents", "modifiedAt"]);
+
+/** A changed record's new values, its version read and its history event's changes ({@link syncSourceRecords}). */
+const changed = jsonRows([
+  "id",
+  "version",
+  "changes",
+  "plate",
+  "plateNorm",
+  "plateState",
+  "startAt",
+  "endAt",
+  "amountCents",
+  "sourceModifiedAt",
+]);
+
+/** The values a new permit's row carries into {@link insertStatements}. */
+const inserted = jsonRows([
+  "id",
+  "type",
+  "source",
+  "plate",
+  "plateNorm",
+  "plateState",
+  "zoneName",
+  "lotZoneId",
+  "amountCents",
+  "currency",
+  "startAt",
+  "endAt",
+  "permitNo",
+  "ticketNumber",
+  "promoCode",
+  "receipt",
+  "externalId",
+  "sourceModifiedAt",
+  "changes",
+]);
 
 /**
  * The statements inserting many permits and their creation events. A row
@@ -46,18 +94,18 @@ function insertStatements(
       receipt: receiptOf(r),
       changes: JSON.stringify(creationChanges(r)),
     }));
-    const json = JSON.stringify(chunk);
+    const json = inserted.json(chunk);
     statements.push(
       statement(
         d1,
         sql`INSERT INTO permits (id, site_id, type, source, plate, plate_norm, plate_state, zone_name, lot_zone_id, amount_cents, currency,
                                  start_at, end_at, permit_no, ticket_number, promo_code, receipt, external_id, source_modified_at,
                                  version, created_at, updated_at)
-            SELECT ${field("id")}, ${siteId}, ${field("type")}, ${field("source")}, ${field("plate")}, ${field("plateNorm")}, ${field("plateState")}, ${field("zoneName")},
-                   COALESCE((SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.id = ${field("lotZoneId")}),
-                            (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${field("zoneName")})),
-                   ${field("amountCents")}, ${field("currency")}, ${field("startAt")}, ${field("endAt")}, ${field("permitNo")},
-                   ${field("ticketNumber")}, ${field("promoCode")}, ${field("receipt")}, ${field("externalId")}, ${field("sourceModifiedAt")},
+            SELECT ${inserted("id")}, ${siteId}, ${inserted("type")}, ${inserted("source")}, ${inserted("plate")}, ${inserted("plateNorm")}, ${inserted("plateState")}, ${inserted("zoneName")},
+                   COALESCE((SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.id = ${inserted("lotZoneId")}),
+                            (SELECT z.id FROM lot_zones z WHERE z.site_id = ${siteId} AND z.name = ${inserted("zoneName")})),
+                   ${inserted("amountCents")}, ${inserted("currency")}, ${inserted("startAt")}, ${inserted("endAt")}, ${inserted("permitNo")},
+                   ${inserted("ticketNumber")}, ${inserted("promoCode")}, ${inserted("receipt")}, ${inserted("externalId")}, ${inserted("sourceModifiedAt")},
                    1, ${ctx.now}, ${ctx.now}
             FROM json_each(${json}) j WHERE true
             ON CONFLICT DO NOTHING
@@ -66,8 +114,8 @@ function insertStatements(
       statement(
         d1,
         sql`INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
-            SELECT ${field("id")}, ${siteId}, 1, 'create', ${field("changes")}, ${ctx.actor}, ${ctx.now}
-            FROM json_each(${json}) j WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")})
+            SELECT ${inserted("id")}, ${siteId}, 1, 'create', ${inserted("changes")}, ${ctx.actor}, ${ctx.now}
+            FROM json_each(${json}) j WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${inserted("id")})
             ON CONFLICT DO NOTHING`,
       ),
     );
@@ -150,13 +198,13 @@ export async function syncSourceRecords(
     sql`SELECT j.key AS k, p.id, p.plate, p.plate_norm AS plateNorm, p.plate_state AS plateState, p.start_at AS startAt,
                p.end_at AS endAt, p.amount_cents AS amountCents, p.source_modified_at AS sourceModifiedAt, p.version,
                p.deleted_at AS deletedAt
-        FROM json_each(${JSON.stringify(records)}) j
-        LEFT JOIN permits p ON p.site_id = ${siteId} AND p.source = ${source} AND p.external_id = ${field("externalId")}
+        FROM json_each(${sent.json(records)}) j
+        LEFT JOIN permits p ON p.site_id = ${siteId} AND p.source = ${source} AND p.external_id = ${sent("externalId")}
         WHERE p.id IS NULL
            OR (p.deleted_at IS NULL
-               AND NOT (${field("modifiedAt")} IS NOT NULL AND p.source_modified_at IS NOT NULL AND ${field("modifiedAt")} < p.source_modified_at)
-               AND (p.plate IS NOT ${field("plate")} OR p.plate_norm IS NOT ${field("plateNorm")} OR p.plate_state IS NOT ${field("plateState")}
-                    OR p.start_at IS NOT ${field("startAt")} OR p.end_at IS NOT ${field("endAt")} OR p.amount_cents IS NOT ${field("amountCents")}))`,
+               AND NOT (${sent("modifiedAt")} IS NOT NULL AND p.source_modified_at IS NOT NULL AND ${sent("modifiedAt")} < p.source_modified_at)
+               AND (p.plate IS NOT ${sent("plate")} OR p.plate_norm IS NOT ${sent("plateNorm")} OR p.plate_state IS NOT ${sent("plateState")}
+                    OR p.start_at IS NOT ${sent("startAt")} OR p.end_at IS NOT ${sent("endAt")} OR p.amount_cents IS NOT ${sent("amountCents")}))`,
   ).all<
     { k: number; id: string | null } & Pick<
       PermitRecord,
@@ -225,23 +273,23 @@ export async function syncSourceRecords(
   const insertCount = statements.length;
   const updateReturning = input.writes ? permitColumns("permits.") : sql`permits.id`;
   for (let i = 0; i < updates.length; i += ROWS_PER_STATEMENT) {
-    const json = JSON.stringify(updates.slice(i, i + ROWS_PER_STATEMENT));
+    const json = changed.json(updates.slice(i, i + ROWS_PER_STATEMENT));
     statements.push(
       statement(
         d1,
-        sql`UPDATE permits SET plate = ${field("plate")}, plate_norm = ${field("plateNorm")}, plate_state = ${field("plateState")}, start_at = ${field("startAt")},
-                   end_at = ${field("endAt")}, amount_cents = ${field("amountCents")}, source_modified_at = ${field("sourceModifiedAt")},
+        sql`UPDATE permits SET plate = ${changed("plate")}, plate_norm = ${changed("plateNorm")}, plate_state = ${changed("plateState")}, start_at = ${changed("startAt")},
+                   end_at = ${changed("endAt")}, amount_cents = ${changed("amountCents")}, source_modified_at = ${changed("sourceModifiedAt")},
                    version = permits.version + 1, updated_at = ${now}
             FROM json_each(${json}) j
-            WHERE permits.id = ${field("id")} AND permits.version = ${field("version")}
+            WHERE permits.id = ${changed("id")} AND permits.version = ${changed("version")}
             RETURNING ${updateReturning}`,
       ),
       statement(
         d1,
         sql`INSERT INTO permit_events (permit_id, site_id, version, action, changes, actor, at)
-            SELECT ${field("id")}, ${siteId}, ${field("version")} + 1, 'update', ${field("changes")}, ${input.actor}, ${now}
+            SELECT ${changed("id")}, ${siteId}, ${changed("version")} + 1, 'update', ${changed("changes")}, ${input.actor}, ${now}
             FROM json_each(${json}) j
-            WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${field("id")} AND p.version = ${field("version")} + 1 AND p.updated_at = ${now})
+            WHERE EXISTS (SELECT 1 FROM permits p WHERE p.id = ${changed("id")} AND p.version = ${changed("version")} + 1 AND p.updated_at = ${now})
             ON CONFLICT DO NOTHING`,
       ),
     );
