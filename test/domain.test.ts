@@ -29,6 +29,16 @@ describe("wire times", () => {
     expect(formatWireTime(parseWireTime("2018-07-02T09:30:00") as number)).toBe("2018-07-02T09:30:00");
   });
 
+  it("formats as the runtime's toISOString does, from 1900 to 2200 and at the edges of the four-digit years", () => {
+    const iso = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 19);
+    for (let seconds = -2_208_988_800; seconds < 7_258_118_400; seconds += 86_399 * 7 + 3_613) {
+      expect(formatWireTime(seconds), String(seconds)).toBe(iso(seconds));
+    }
+    for (const seconds of [0, -1, 59, 86_399, 86_400, 951_782_400, 4_107_542_400, -62_167_219_200, 253_402_300_799, 253_402_300_800, 1.5]) {
+      expect(formatWireTime(seconds), String(seconds)).toBe(iso(Math.floor(seconds)));
+    }
+  });
+
   it("agrees with the runtime's calendar on every day from 1900 to 2199, and on times around each month's end", () => {
     const pad = (n: number, width = 2) => String(n).padStart(width, "0");
     for (let year = 1900; year < 2200; year++) {

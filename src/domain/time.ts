@@ -40,11 +40,38 @@ export function parseWireTime(value: string): number | undefined {
   return daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
-/** Formats epoch seconds as a wire time, `Y-m-d\TH:i:s` in UTC without a suffix, as the seeds print it; null stays null. */
+/** The Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's civil_from_days), in integer arithmetic. */
+function civilFromDays(days: number): [year: number, month: number, day: number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const dayOfEra = z - era * 146097;
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36524) - Math.floor(dayOfEra / 146096)) / 365,
+  );
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const m = Math.floor((5 * dayOfYear + 2) / 153);
+  const month = m < 10 ? m + 3 : m - 9;
+  return [yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfYear - Math.floor((153 * m + 2) / 5) + 1];
+}
+
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * Formats epoch seconds as a wire time, `Y-m-d\TH:i:s` in UTC without a suffix, as the seeds print it; null stays
+ * null. Integer arithmetic rather than `Date`: a feed of 10,000 permits formats 20,000 times.
+ */
 export function formatWireTime(epochSeconds: number): string;
 export function formatWireTime(epochSeconds: number | null): string | null;
 export function formatWireTime(epochSeconds: number | null): string | null {
-  return epochSeconds === null ? null : new Date(epochSeconds * 1000).toISOString().slice(0, 19);
+  if (epochSeconds === null) return null;
+  const seconds = Math.floor(epochSeconds);
+  const days = Math.floor(seconds / 86400);
+  const [year, month, day] = civilFromDays(days);
+  // Years past four digits are written as `Date` writes them (never a wire time this API accepts).
+  if (year < 0 || year > 9999) return new Date(seconds * 1000).toISOString().slice(0, 19);
+  const time = seconds - days * 86400;
+  const clock = `${twoDigits(Math.floor(time / 3600))}:${twoDigits(Math.floor(time / 60) % 60)}:${twoDigits(time % 60)}`;
+  return `${String(year).padStart(4, "0")}-${twoDigits(month)}-${twoDigits(day)}T${clock}`;
 }
 
 /** The current time in epoch seconds. */
@@ -56,7 +83,7 @@ export function nowSeconds(): number {
 export function formatRfc3339(epochSeconds: number): string;
 export function formatRfc3339(epochSeconds: number | null): string | null;
 export function formatRfc3339(epochSeconds: number | null): string | null {
-  return epochSeconds === null ? null : `${new Date(epochSeconds * 1000).toISOString().slice(0, 19)}Z`;
+  return epochSeconds === null ? null : `${formatWireTime(epochSeconds)}Z`;
 }
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
