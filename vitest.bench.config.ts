@@ -19,6 +19,8 @@ const unrefused = Object.fromEntries(
     .flatMap((byTraffic) => Object.values(byTraffic))
     .map((name, i) => [name, { namespace_id: String(9101 + i), simple: { limit: 10_000_000, period: 60 } }]),
 );
+/** The baseline Worker's one limiter, configured like the Worker's (its `/limit` and `/limited-insert` routes). */
+const baselineLimiter = { RATE_LIMIT: { namespace_id: "9199", simple: { limit: 10_000_000, period: 60 } } };
 
 /**
  * `npm run bench`: measurements inside the same workerd the tests use, reported as ratios to a baseline run beside
@@ -70,6 +72,7 @@ export default defineConfig(() =>
           ...COMPATIBILITY,
           d1Databases: { DB: DATABASE_ID },
           kvNamespaces: { CACHE: KV_ID },
+          ratelimits: baselineLimiter,
         },
       ],
     },

@@ -3,15 +3,27 @@
 // - POST /insert {id?, plate}: a bare one-row insert;
 // - POST /update {id}: a bare one-row update, by primary key;
 // - POST /read {sql, params}: one read statement, its rows answered as JSON (the plain indexed reads the feed is
-//   compared with).
+//   compared with);
+// - POST /limit {key}: one call of a Rate Limiting binding configured as the Worker's (vitest.bench.config.ts), and
+//   nothing else: what counting a request costs where the bench runs, for the push's decomposition;
+// - POST /limited-insert {key, plate}: that call, then the bare insert.
 export default {
   async fetch(request, env) {
     const { pathname } = new URL(request.url);
     const body = await request.json();
-    if (pathname === "/insert") {
-      await env.DB.prepare("INSERT INTO bench_rows (id, plate, at) VALUES (?, ?, ?)")
+    const insert = () =>
+      env.DB.prepare("INSERT INTO bench_rows (id, plate, at) VALUES (?, ?, ?)")
         .bind(body.id ?? crypto.randomUUID(), body.plate, Date.now())
         .run();
+    if (pathname === "/insert") {
+      await insert();
+      return Response.json({ status: "success" });
+    }
+    if (pathname === "/limit" || pathname === "/limited-insert") {
+      const { success } = await env.RATE_LIMIT.limit({ key: body.key });
+      if (!success) return new Response("limited", { status: 429 });
+      if (pathname === "/limit") return Response.json({ status: "success" });
+      await insert();
       return Response.json({ status: "success" });
     }
     if (pathname === "/update") {

@@ -15,7 +15,7 @@ export function appPost(path: string, body: unknown, headers: Record<string, str
 }
 
 /** A call of the baseline Worker (bench/baseline-worker.js), the same way; it must succeed. Returns its JSON. */
-export async function baseline(route: "/insert" | "/update" | "/read", body: unknown): Promise<unknown> {
+export async function baseline(route: "/insert" | "/update" | "/read" | "/limit" | "/limited-insert", body: unknown): Promise<unknown> {
   const res = await bound.BASELINE.fetch(`http://baseline${route}`, { method: "POST", body: JSON.stringify(body) });
   expect(res.status).toBe(200);
   return res.json();
