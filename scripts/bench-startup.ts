@@ -2,7 +2,8 @@
 // `npm run bench:startup`: what the Worker costs to load, beside a bare Hono app (bench/startup/bare-hono) built by the
 // same wrangler in the same run. For each: the bundle `wrangler deploy --dry-run --outdir` writes (its JavaScript,
 // raw and gzip, as Cloudflare counts the upload), and the start-up CPU time `wrangler check startup` profiles (its
-// "Active" figure: sampled time that is not idle), several runs taken in turn, the median reported. Start-up is
+// "Active" figure: sampled time that is not idle), several runs taken in turn, the median reported. Two references
+// (bench/startup/hono-zod, hono-zod-mini) show what one zod schema adds to the bare app. Start-up is
 // sampled every millisecond or so on a machine shared with everything else, so only the ratio to the bare app, taken
 // in the same run, means much. STARTUP_RUNS=<n> sets the number of runs (default 9).
 
@@ -21,11 +22,15 @@ const BUNDLE_LIMIT_KIB = 100;
 const STARTUP_LIMIT_RATIO = 2;
 
 /**
- * The Workers measured, by their wrangler configuration: the baseline first, then the project's two. The targets are
- * the public Worker's, the one clients call; the admin Worker's figures are shown for what it costs an admin.
+ * The Workers measured, by their wrangler configuration: the baseline first, then two references (the bare app with
+ * one zod schema, in zod's full API and in `zod/mini`, built as the public Worker is: what validating alone costs,
+ * before any route of ours), then the project's two. The targets are the public Worker's, the one clients call; the admin Worker's figures are shown for
+ * what it costs an admin.
  */
 const WORKERS = [
   { name: "bare Hono (one route)", config: "bench/startup/bare-hono/wrangler.toml", baseline: true, target: false },
+  { name: "Hono + zod (one schema)", config: "bench/startup/hono-zod/wrangler.toml", baseline: false, target: false },
+  { name: "Hono + zod/mini (same)", config: "bench/startup/hono-zod-mini/wrangler.toml", baseline: false, target: false },
   { name: "permits-edge (public)", config: "wrangler.toml", baseline: false, target: true },
   { name: "permits-edge-admin", config: "wrangler.admin.toml", baseline: false, target: false },
 ] as const;
