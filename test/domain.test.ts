@@ -19,6 +19,11 @@ describe("wire times", () => {
       "2026-1-01T00:00:00",
       " 2026-01-01T00:00:00",
       "2026-01-01T00:00:00z",
+      "2026-00-10T00:00:00",
+      "2026-13-10T00:00:00",
+      "2026-01-01T00:60:00",
+      "0000-01-01T00:00:00",
+      "0099-12-31T23:59:59",
     ]) {
       expect(parseWireTime(bad), bad).toBeUndefined();
     }
@@ -37,6 +42,7 @@ describe("wire times", () => {
     for (const seconds of [0, -1, 59, 86_399, 86_400, 951_782_400, 4_107_542_400, -62_167_219_200, 253_402_300_799, 253_402_300_800, 1.5]) {
       expect(formatWireTime(seconds), String(seconds)).toBe(iso(Math.floor(seconds)));
     }
+    expect(() => formatWireTime(Number.NaN)).toThrow(RangeError);
   });
 
   it("agrees with the runtime's calendar on every day from 1900 to 2199, and on times around each month's end", () => {

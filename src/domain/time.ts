@@ -36,7 +36,9 @@ export function parseWireTime(value: string): number | undefined {
   const h = Number(m[4]);
   const mi = Number(m[5]);
   const s = Number(m[6]);
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+  // Years before 0100 are refused, as they always were: nothing stores them, and helpers built on Date.UTC
+  // (wallClock) would read them as 1900 to 1999.
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
   return daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
@@ -67,8 +69,8 @@ export function formatWireTime(epochSeconds: number | null): string | null {
   const seconds = Math.floor(epochSeconds);
   const days = Math.floor(seconds / 86400);
   const [year, month, day] = civilFromDays(days);
-  // Years past four digits are written as `Date` writes them (never a wire time this API accepts).
-  if (year < 0 || year > 9999) return new Date(seconds * 1000).toISOString().slice(0, 19);
+  // Years past four digits are written as `Date` writes them (never a wire time this API accepts); NaN throws there.
+  if (!(year >= 0 && year <= 9999)) return new Date(seconds * 1000).toISOString().slice(0, 19);
   const time = seconds - days * 86400;
   const clock = `${twoDigits(Math.floor(time / 3600))}:${twoDigits(Math.floor(time / 60) % 60)}:${twoDigits(time % 60)}`;
   return `${String(year).padStart(4, "0")}-${twoDigits(month)}-${twoDigits(day)}T${clock}`;

@@ -36,11 +36,12 @@ function parseUtc(value: unknown): number | undefined {
 /** The UTC instant (epoch seconds) of a wall-clock time in an IANA zone (two passes settle the offset, DST included). */
 function parseLocal(value: unknown, windowsZone: unknown): number | undefined {
   if (typeof value !== "string" || typeof windowsZone !== "string") return undefined;
-  const zone = WINDOWS_ZONES[windowsZone];
+  const zone = Object.hasOwn(WINDOWS_ZONES, windowsZone) ? WINDOWS_ZONES[windowsZone] : undefined;
   const m = LOCAL.exec(value);
+  if (!zone || !m) return undefined;
   // The wall clock read as if it were UTC; the zone's offset at an instant is its wall clock minus the instant.
-  const wall = zone && m ? parseWireTime(m[1] as string) : undefined;
-  if (zone === undefined || wall === undefined) return undefined;
+  const wall = parseWireTime(m[1] as string);
+  if (wall === undefined) return undefined;
   const offsetAt = (instant: number) => wallClock(instant, zone) - instant;
   const instant = wall - offsetAt(wall);
   return wall - offsetAt(instant);

@@ -18,9 +18,9 @@ const ROWS_PER_STATEMENT = 1_000;
 type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
 
 /**
- * Rows as `json_each` reads them: each row a JSON array of its values in the
- * order of `columns` (`rows.json(list)`), and `rows(name)` the SQL of one
- * value of the row `j.value`. Arrays rather than objects: SQLite reads a
+ * Rows as `json_each` reads them: the function answered gives the SQL of one
+ * value of the row `j.value` by its name, and its `json(list)` the rows, each
+ * a JSON array of its values in the order of `columns`. Arrays rather than objects: SQLite reads a
  * value by its position, not by searching the row's keys, and the text is
  * shorter (a third less SQLite time comparing 10,000 unchanged rights). A
  * history event's changes travel as JSON text inside the row, not as an
@@ -215,7 +215,7 @@ export async function syncSourceRecords(
   const updates: (Omit<SourceRecord, "modifiedAt" | "externalId"> & {
     id: string;
     version: number;
-    /** JSON text (see {@link field}). */
+    /** JSON text (see {@link jsonRows}). */
     changes: string;
     sourceModifiedAt: number | null;
   })[] = [];
