@@ -4,8 +4,8 @@
 // - POST /update {id}: a bare one-row update, by primary key;
 // - POST /read {sql, params}: one read statement, its rows answered as JSON (the plain indexed reads the feed is
 //   compared with);
-// - POST /limit {key}: one call of a Rate Limiting binding configured as the Worker's (vitest.bench.config.ts), and
-//   nothing else: what counting a request costs where the bench runs, for the push's decomposition;
+// - POST /limit {key}: one call of a Rate Limiting binding configured as the bench configures the Worker's (a limit
+//   no run reaches, vitest.bench.config.ts), and nothing else: what counting a request costs where the bench runs;
 // - POST /limited-insert {key, plate}: that call, then the bare insert.
 export default {
   async fetch(request, env) {
