@@ -445,6 +445,82 @@ describe("faults are contained", () => {
   });
 });
 
+describe("a run's progress and the zones it marks imported", () => {
+  const CODES = ["5501", "5502", "5503", "5504", "5505", "5506"];
+  /** A site whose six lot zones ParkMobile lists, a right in each; its id. */
+  async function sixZones(): Promise<number> {
+    const site = await newSite({ zones: CODES });
+    expect((await adminCall("PUT", `/sites/${site.slug}/parkmobile`, { ...CREDENTIALS, baseUrl: BASE_URL })).status).toBe(200);
+    for (const code of CODES) {
+      fake.addZone(code);
+      fake.addRight(code, { plate: `Z${code}`, start: now() - 60, minutes: 60 });
+    }
+    return (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(site.slug).first<{ id: number }>())?.id as number;
+  }
+  /** The site's lot zones marked imported, by name, with when. */
+  const marks = async (siteId: number) =>
+    (
+      await env.DB.prepare(
+        "SELECT l.name, z.last_success_at AS at FROM zone_imports z JOIN lot_zones l ON l.id = z.lot_zone_id WHERE l.site_id = ? ORDER BY l.name",
+      )
+        .bind(siteId)
+        .all<{ name: string; at: number }>()
+    ).results;
+  /** The fake's fetch, with `before` run ahead of each zone's rights (not the zone list). */
+  const around = (before: (code: string) => Promise<Response | undefined>) => async (input: RequestInfo | URL, init?: RequestInit) => {
+    const code = /parkingrights\/zone\/(\d+)$/.exec(new URL(String(input instanceof Request ? input.url : input)).pathname)?.[1];
+    return (code && (await before(code))) || fake.fetch(input, init);
+  };
+
+  /** Runs the import with each zone's answer taking `seconds`; answers how many zones were marked when each zone was asked. */
+  async function runTaking(siteId: number, seconds: number): Promise<number[]> {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const seen: number[] = [];
+      const slow = around(async () => {
+        seen.push((await marks(siteId)).length);
+        vi.setSystemTime(Date.now() + seconds * 1000);
+        return undefined;
+      });
+      expect(await runParkMobileImport(env, siteId, "manual", slow)).toMatchObject({ outcome: "succeeded", counts: { created: 6 } });
+      return seen;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it("writes the zones' marks together at its end, each at the moment its zone finished", async () => {
+    const siteId = await sixZones();
+    const started = now();
+    // Six zones of a second each: no zone is marked before the run ends (one write, not one per zone).
+    expect(await runTaking(siteId, 1)).toEqual([0, 0, 0, 0, 0, 0]);
+    const written = await marks(siteId);
+    expect(written.map((m) => m.name)).toEqual(CODES);
+    for (const { at } of written) expect(at).toBeGreaterThanOrEqual(started);
+    expect(new Set(written.map((m) => m.at)).size).toBeGreaterThan(1);
+  });
+
+  it("a long run writes the marks of the zones done, and its heartbeat, every 15 seconds", async () => {
+    const siteId = await sixZones();
+    // Zones of 20 seconds each: the zones finished first are marked while the last ones are still being asked for.
+    const seen = await runTaking(siteId, 20);
+    expect(seen.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(seen.at(-1)).toBeGreaterThan(0);
+    expect((await marks(siteId)).map((m) => m.name)).toEqual(CODES);
+  });
+
+  it("a run refused half-way still marks the zones it imported, and not the zone refused", async () => {
+    const siteId = await sixZones();
+    // ParkMobile refuses the credentials for the last zone: a fatal fault, which fails the run.
+    const refusing = around(async (code) => (code === "5506" ? new Response(null, { status: 401 }) : undefined));
+    const run = await runParkMobileImport(env, siteId, "manual", refusing);
+    expect(run).toMatchObject({ outcome: "failed", message: expect.stringContaining("HTTP 401") });
+    const written = (await marks(siteId)).map((m) => m.name);
+    expect(written.length).toBeGreaterThan(0);
+    expect(written).not.toContain("5506");
+  });
+});
+
 describe("never two runs at once", () => {
   it("a second run while one is under way is refused (409 by hand, skipped by the cron)", async () => {
     const { slug, siteId } = await configuredSite();

@@ -15,6 +15,13 @@ import { mapRight } from "./mapping";
 const ZONE_CONCURRENCY = 4;
 /** How many rejected rights the run log keeps, with their reasons. */
 const REJECTIONS_KEPT = 20;
+/**
+ * How often, at most, a run writes its progress: the zones imported since (their marks, each at the moment its
+ * import finished) and its heartbeat, in one batch; the rest at its end. Far below STALE_RUN_SECONDS, so a live run
+ * is never taken as dead, and far below the feed's 15 minutes, so a zone's mark is never late enough to matter;
+ * a run that changes nothing makes two writes, not one per zone.
+ */
+const PROGRESS_EVERY_SECONDS = 15;
 
 /** The context of a sealed credential: binds it to its site and field. */
 export const credentialContext = (siteId: number, field: "username" | "password" | "apiKey") => `parkmobile:${siteId}:${field}`;
@@ -104,6 +111,15 @@ export async function runParkMobileImport(
   const counts = emptyCounts("parkmobile");
   const rejections: Rejection[] = [];
   const zoneFailures: string[] = [];
+  // The zones imported since progress was last written: the enforcement feed answers for each once it is marked.
+  let imported: { code: string; at: number }[] = [];
+  let reportedAt = nowSeconds();
+  const writeProgress = async (now: number) => {
+    const marks = imported.map(({ code, at }) => markZoneImported(env.DB, siteId, code, at));
+    imported = [];
+    reportedAt = now;
+    await env.DB.batch([...marks, heartbeatStatement(env.DB, runId, counts, now)]);
+  };
   try {
     const client = await openClient(env, siteId, fetchImpl);
     const { site, matched, skipped, lotZoneOf } = await matchZones(env, siteId, await client.zones());
@@ -150,21 +166,24 @@ export async function runParkMobileImport(
       counts.unchanged += result.unchanged;
       if (site && result.writes) await publishPermitWrites(env, site, result.writes);
       // The zone's permits are known as of now: the enforcement feed answers for it (503 once this is 15 minutes old).
-      // With the run's progress, in one round trip.
       const now = nowSeconds();
-      await env.DB.batch([markZoneImported(env.DB, siteId, code, now), heartbeatStatement(env.DB, runId, counts, now)]);
+      imported.push({ code, at: now });
+      if (now - reportedAt >= PROGRESS_EVERY_SECONDS) await writeProgress(now);
     };
     await Promise.all(
       Array.from({ length: Math.min(ZONE_CONCURRENCY, queue.length) }, async () => {
         for (let code = queue.shift(); code !== undefined; code = queue.shift()) await importZone(code);
       }),
     );
+    if (imported.length > 0) await writeProgress(nowSeconds());
     const outcome = zoneFailures.length === 0 ? "succeeded" : zoneFailures.length === matched.length ? "failed" : "partial";
     return await finished(
       env,
       await finishRun(env.DB, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() }),
     );
   } catch (error) {
+    // Zones imported before the failure did import: their marks are written all the same.
+    if (imported.length > 0) await writeProgress(nowSeconds()).catch(() => undefined);
     const message =
       error instanceof ParkMobileError ? error.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
     if (!(error instanceof ParkMobileError)) console.error(JSON.stringify({ task: "parkmobile", siteId, runId, error: String(error) }));
