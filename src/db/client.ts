@@ -1,4 +1,4 @@
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 
@@ -13,6 +13,9 @@ import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
  *   `json_each`, `changes()`, `INDEXED BY`) is a `sql` template, with a
  *   one-line reason where it is written. A batch holding one goes through
  *   `d1.batch` with {@link statement}, which takes builders too.
+ * - Many rows of several values in one statement travel as one JSON
+ *   parameter read with `json_each`, through {@link jsonRows}; a list of
+ *   single values is read as `SELECT value FROM json_each(…)`.
  */
 export type Database = DrizzleD1Database<Record<string, never>>;
 
@@ -66,4 +69,22 @@ const dialect = new SQLiteAsyncDialect();
 export function statement(d1: D1Binding, query: SQL | { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
   const { sql, params } = "toSQL" in query ? query.toSQL() : dialect.sqlToQuery(query);
   return d1.prepare(sql).bind(...params);
+}
+
+/**
+ * Many rows in one statement, as `json_each` reads them (a list of any length
+ * is one bound parameter, far from D1's 100): the function answered gives
+ * the SQL of one value of the row `j.value` by its name, and its `json(list)`
+ * the rows, each a JSON array of its values in the order of `columns`.
+ * Arrays rather than objects: SQLite reads a value by its position, not by
+ * searching the row's keys, and the text is shorter (a third less SQLite time
+ * comparing 10,000 unchanged ParkMobile rights). A nested value (a history
+ * event's changes) travels as JSON text inside the row, not as an object:
+ * extracting a string is cheaper for SQLite than serializing an object back
+ * to text.
+ */
+export function jsonRows<K extends string>(columns: readonly K[]) {
+  const field = (name: K) => sql.raw(`(j.value ->> ${columns.indexOf(name)})`);
+  const json = (rows: readonly { [P in K]?: unknown }[]) => JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null)));
+  return Object.assign(field, { json });
 }

@@ -1,5 +1,5 @@
 import { asc, eq, sql } from "drizzle-orm";
-import { database, statement } from "./client";
+import { database, jsonRows, statement } from "./client";
 import { lotZones, permitEvents, permits } from "./schema";
 
 /**
@@ -89,6 +89,9 @@ export async function permitsWithHistory(d1: D1Database, ids: string[]) {
   return { rows, events };
 }
 
+/** An archived permit, as {@link deleteArchived} sends it. */
+const archivedRow = jsonRows(["id", "version"]);
+
 /**
  * Deletes archived permits and their history, in one batch (one transaction),
  * each only if its version is still the one archived: a permit changed after
@@ -100,9 +103,8 @@ export async function deleteArchived(
   archived: { id: string; version: number }[],
 ): Promise<{ permits: number; events: number }> {
   if (archived.length === 0) return { permits: 0, events: 0 };
-  const pairs = JSON.stringify(archived);
-  const unchanged = sql`SELECT p.id FROM permits p JOIN json_each(${pairs}) j
-                        ON p.id = json_extract(j.value, '$.id') AND p.version = json_extract(j.value, '$.version')`;
+  const unchanged = sql`SELECT p.id FROM permits p JOIN json_each(${archivedRow.json(archived)}) j
+                        ON p.id = ${archivedRow("id")} AND p.version = ${archivedRow("version")}`;
   // Events first: permit_events references permits.
   const [events, deleted] = await d1.batch([
     statement(d1, sql`DELETE FROM permit_events WHERE permit_id IN (${unchanged})`),

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Changes, creationChanges, type NewPermit, receiptOf, type SourceRecord } from "../../domain/permit";
-import { statement } from "../client";
+import { jsonRows, statement } from "../client";
 import { permitColumns } from "./reads";
 import type { PermitRecord, PermitWrite } from "./versions";
 
@@ -16,22 +16,6 @@ const ROWS_PER_STATEMENT = 1_000;
 
 /** A row to insert; `lotZoneId` when its lot zone was resolved already (by number), else its zone name is matched. */
 type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
-
-/**
- * Rows as `json_each` reads them: the function answered gives the SQL of one
- * value of the row `j.value` by its name, and its `json(list)` the rows, each
- * a JSON array of its values in the order of `columns`. Arrays rather than objects: SQLite reads a
- * value by its position, not by searching the row's keys, and the text is
- * shorter (a third less SQLite time comparing 10,000 unchanged rights). A
- * history event's changes travel as JSON text inside the row, not as an
- * object: extracting a string is cheaper for SQLite than serializing an
- * object back to text.
- */
-function jsonRows<K extends string>(columns: readonly K[]) {
-  const field = (name: K) => sql.raw(`(j.value ->> ${columns.indexOf(name)})`);
-  const json = (rows: readonly { [P in K]?: unknown }[]) => JSON.stringify(rows.map((row) => columns.map((column) => row[column] ?? null)));
-  return Object.assign(field, { json });
-}
 
 /** What the source sent of a record, as {@link syncSourceRecords} compares it with what is stored. */
 const sent = jsonRows(["externalId", "plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents", "modifiedAt"]);
