@@ -185,3 +185,44 @@ export async function queryPlans(read: (d1: D1Database) => Promise<unknown>): Pr
     }),
   );
 }
+
+/** The origin the console's forms are posted from (the same origin, as a browser sends it). */
+export const CONSOLE_ORIGIN = "http://permits.test";
+
+/** Signs in to the console with the admin secret: the Set-Cookie header as sent, and the session cookie to send back. */
+export async function consoleSignIn(): Promise<{ cookie: string; session: string }> {
+  const res = await call("/admin/login", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: CONSOLE_ORIGIN },
+    body: new URLSearchParams({ secret: ADMIN }),
+    redirect: "manual",
+  });
+  expect(res.status).toBe(303);
+  const cookie = res.headers.get("set-cookie") ?? "";
+  return { cookie, session: cookie.split(";")[0] as string };
+}
+
+/** A console page, signed in, redirects not followed. */
+export function consolePage(path: string, session: string): Promise<Response> {
+  return call(path, { headers: { cookie: session }, redirect: "manual" });
+}
+
+/** The CSRF token of the (first) form on a console page. */
+export async function csrfOf(path: string, session: string): Promise<string> {
+  return /name="_csrf" value="([^"]+)"/.exec(await (await consolePage(path, session)).text())?.[1] as string;
+}
+
+/** Posts a console form, as a browser would (fields as an object, or as pairs when a name repeats). */
+export function consoleSubmit(
+  path: string,
+  session: string,
+  fields: Record<string, string> | [string, string][] | URLSearchParams,
+  origin = CONSOLE_ORIGIN,
+): Promise<Response> {
+  return call(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin, cookie: session },
+    body: new URLSearchParams(fields),
+    redirect: "manual",
+  });
+}

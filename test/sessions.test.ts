@@ -1,6 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { accessToken, adminCall, bearer, call, count, newClient, newSite, post, pushed, sessionSite } from "./helpers";
+import {
+  accessToken,
+  adminCall,
+  bearer,
+  call,
+  consolePage,
+  consoleSignIn,
+  count,
+  newClient,
+  newSite,
+  post,
+  pushed,
+  sessionSite,
+} from "./helpers";
 
 // The sessions API as an aggregator (seed 003, ParkOnce) drives it: zones, start, status, list, extend, stop, rights;
 // and sessions as the rest of the system sees them: temporary permits in lookups, stats, Pay Station Status, history.
@@ -693,14 +706,8 @@ describe("everyone else sees a session as a temporary permit", () => {
   it("the console's Pay Station Status offers the client's label as a source", async () => {
     const s = await sessionSite();
     await started(s.access);
-    const login = await call("/admin/login", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://permits.test" },
-      body: new URLSearchParams({ secret: "test-admin-secret" }),
-      redirect: "manual",
-    });
-    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
-    const html = await (await call(`/admin/sites/${s.slug}/paystation?source=ParkOnce`, { headers: { cookie } })).text();
+    const { session } = await consoleSignIn();
+    const html = await (await consolePage(`/admin/sites/${s.slug}/paystation?source=ParkOnce`, session)).text();
     expect(html).toContain('<option value="ParkOnce" selected="">ParkOnce</option>');
     expect(html).toMatch(/<td[^>]*>ParkOnce<\/td>/);
   });

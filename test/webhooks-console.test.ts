@@ -1,37 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, adminCall, call, newSite, pushed } from "./helpers";
+import { adminCall, consolePage, consoleSignIn, consoleSubmit, csrfOf, newSite, pushed } from "./helpers";
 import { receivedWhen, registerEndpoint } from "./webhook-receiver";
 
 // The console's Webhooks page, as an admin uses it: server-rendered, plain forms.
 
-const ORIGIN = "http://permits.test";
-
-async function signIn(): Promise<string> {
-  const res = await call("/admin/login", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN },
-    body: new URLSearchParams({ secret: ADMIN }),
-    redirect: "manual",
-  });
-  expect(res.status).toBe(303);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-}
-
-const page = (path: string, session: string) => call(path, { headers: { cookie: session }, redirect: "manual" });
-const html = async (path: string, session: string) => (await page(path, session)).text();
-
-async function csrfOf(path: string, session: string) {
-  return /name="_csrf" value="([^"]+)"/.exec(await html(path, session))?.[1] as string;
-}
-
-function submit(path: string, session: string, fields: [string, string][]) {
-  return call(path, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN, cookie: session },
-    body: new URLSearchParams(fields),
-    redirect: "manual",
-  });
-}
+const html = async (path: string, session: string) => (await consolePage(path, session)).text();
 
 type Json = Record<string, unknown>;
 const endpointsOf = async (slug: string) =>
@@ -40,14 +13,14 @@ const endpointsOf = async (slug: string) =>
 describe("the console's Webhooks page", () => {
   it("registers an endpoint and shows its secret once; a refused form keeps what was typed", async () => {
     const { slug } = await newSite();
-    const session = await signIn();
+    const { session } = await consoleSignIn();
     const path = `/admin/sites/${slug}/webhooks`;
     const first = await html(path, session);
     expect(first).toContain('aria-current="page">Webhooks</a>');
     expect(first).toContain("No webhook endpoints yet.");
     const csrf = await csrfOf(path, session);
 
-    await submit(path, session, [
+    await consoleSubmit(path, session, [
       ["_csrf", csrf],
       ["url", "https://10.0.0.1/hooks"],
       ["description", "Revenue"],
@@ -59,13 +32,13 @@ describe("the console's Webhooks page", () => {
     expect(refused).toContain('value="Revenue"');
     expect(await endpointsOf(slug)).toEqual([]);
 
-    await submit(path, session, [
+    await consoleSubmit(path, session, [
       ["_csrf", csrf],
       ["url", "https://ops.example.com/hooks"],
     ]);
     expect(await html(path, session)).toMatch(/role="alert">Choose at least one event/);
 
-    const res = await submit(path, session, [
+    const res = await consoleSubmit(path, session, [
       ["_csrf", csrf],
       ["url", "https://ops.example.com/hooks"],
       ["description", "Revenue"],
@@ -90,26 +63,26 @@ describe("the console's Webhooks page", () => {
   it("disables and enables; rotating and deleting ask first, and the question changes nothing", async () => {
     const { slug } = await newSite();
     const { id, secret } = await registerEndpoint(slug);
-    const session = await signIn();
+    const { session } = await consoleSignIn();
     const path = `/admin/sites/${slug}/webhooks`;
     const csrf = await csrfOf(path, session);
-    await submit(`${path}/${id}/disable`, session, [["_csrf", csrf]]);
+    await consoleSubmit(`${path}/${id}/disable`, session, [["_csrf", csrf]]);
     expect(await html(path, session)).toContain("disabled");
     expect((await endpointsOf(slug))[0]).toMatchObject({ enabled: false, disabledReason: "manual" });
-    await submit(`${path}/${id}/enable`, session, [["_csrf", csrf]]);
+    await consoleSubmit(`${path}/${id}/enable`, session, [["_csrf", csrf]]);
     expect((await endpointsOf(slug))[0]).toMatchObject({ enabled: true });
 
     const question = await html(`${path}/${id}/rotate`, session);
     expect(question).toContain("Rotate the secret of the webhook endpoint");
     expect((await endpointsOf(slug))[0]?.secretPrefix).toBe(secret.slice(0, 10));
-    await submit(`${path}/${id}/rotate`, session, [["_csrf", csrf]]);
+    await consoleSubmit(`${path}/${id}/rotate`, session, [["_csrf", csrf]]);
     const rotated = /<output id="new-secret">(whsec_[^<]+)<\/output>/.exec(await html(path, session))?.[1];
     expect(rotated).toMatch(/^whsec_/);
     expect(rotated).not.toBe(secret);
 
     expect(await html(`${path}/${id}/delete`, session)).toContain("This cannot be undone.");
     expect(await endpointsOf(slug)).toHaveLength(1);
-    await submit(`${path}/${id}/delete`, session, [["_csrf", csrf]]);
+    await consoleSubmit(`${path}/${id}/delete`, session, [["_csrf", csrf]]);
     expect(await endpointsOf(slug)).toEqual([]);
   });
 
@@ -118,7 +91,7 @@ describe("the console's Webhooks page", () => {
     const endpoint = await registerEndpoint(site.slug, { events: ["permit.created"] });
     await pushed(site.token);
     await receivedWhen(endpoint.path, (l) => l.length >= 1);
-    const session = await signIn();
+    const { session } = await consoleSignIn();
     const path = `/admin/sites/${site.slug}/webhooks/${endpoint.id}`;
     await expect.poll(async () => html(path, session)).toContain("delivered");
     const list = await html(path, session);
@@ -129,7 +102,7 @@ describe("the console's Webhooks page", () => {
     expect(one).toMatch(/<td data-label="Status">200<\/td>/);
     expect(one).toContain("&quot;type&quot;: &quot;permit.created&quot;");
     const csrf = await csrfOf(`${path}/deliveries/${delivery}`, session);
-    expect((await submit(`${path}/deliveries/${delivery}/redeliver`, session, [["_csrf", csrf]])).status).toBe(303);
+    expect((await consoleSubmit(`${path}/deliveries/${delivery}/redeliver`, session, [["_csrf", csrf]])).status).toBe(303);
     expect(await html(`${path}/deliveries/${delivery}`, session)).toMatch(
       /role="status">Redelivering permit\.created msg_\w+ now \(round 2\)/,
     );
@@ -141,17 +114,19 @@ describe("the console's Webhooks page", () => {
     const mine = await newSite();
     const theirs = await newSite();
     const { id } = await registerEndpoint(theirs.slug);
-    const session = await signIn();
+    const { session } = await consoleSignIn();
     const csrf = await csrfOf(`/admin/sites/${mine.slug}/webhooks`, session);
     for (const path of [
       `/admin/sites/${mine.slug}/webhooks/${id}`,
       `/admin/sites/${mine.slug}/webhooks/${id}/rotate`,
       `/admin/sites/${mine.slug}/webhooks/${id}/delete`,
     ]) {
-      expect((await page(path, session)).status, path).toBe(404);
+      expect((await consolePage(path, session)).status, path).toBe(404);
     }
     for (const action of ["disable", "rotate", "delete"]) {
-      expect((await submit(`/admin/sites/${mine.slug}/webhooks/${id}/${action}`, session, [["_csrf", csrf]])).status, action).toBe(404);
+      expect((await consoleSubmit(`/admin/sites/${mine.slug}/webhooks/${id}/${action}`, session, [["_csrf", csrf]])).status, action).toBe(
+        404,
+      );
     }
     const [endpoint] = await endpointsOf(theirs.slug);
     expect(endpoint).toMatchObject({ id, enabled: true, previousSecretExpiresAt: null });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { amountAtRate, minutesBetween, sessionStatus, sessionTransactions } from "../src/domain/session";
 import { zoneByKey } from "../src/domain/site";
 import { canonicalTimeZone, formatRfc3339, parseRfc3339 } from "../src/domain/time";
-import { ADMIN, adminCall, call, count, newSite } from "./helpers";
+import { adminCall, call, consoleSignIn, consoleSubmit, count, newSite } from "./helpers";
 
 // What an aggregator needs of a lot zone (number, rate, longest session, time zone, capacity), set by admins through
 // the API and the console; how a zone is found by its number; and the pure rules sessions rest on.
@@ -103,26 +103,9 @@ describe("admin: a zone's metadata", () => {
 });
 
 describe("console: a zone's details page", () => {
-  async function signIn() {
-    const res = await call("/admin/login", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://permits.test" },
-      body: new URLSearchParams({ secret: ADMIN }),
-      redirect: "manual",
-    });
-    return (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
-  }
-  const submit = (path: string, cookie: string, fields: Record<string, string>) =>
-    call(path, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://permits.test", cookie },
-      body: new URLSearchParams(fields),
-      redirect: "manual",
-    });
-
   it("saves the number, rate and limits; a blank field clears; a bad one is shown and saves nothing", async () => {
     const { slug } = await newSite({ zones: ["Lot 4"] });
-    const cookie = await signIn();
+    const { session: cookie } = await consoleSignIn();
     // The console finds a zone by its name (URL-encoded).
     const id = "Lot%204";
     const page = await (await call(`/admin/sites/${slug}/zones/${id}`, { headers: { cookie } })).text();
@@ -138,14 +121,14 @@ describe("console: a zone's details page", () => {
       timeZone: "America/Toronto",
       capacity: "",
     };
-    const saved = await submit(`/admin/sites/${slug}/zones/${id}`, cookie, fields);
+    const saved = await consoleSubmit(`/admin/sites/${slug}/zones/${id}`, cookie, fields);
     expect(saved.status).toBe(303);
     expect(saved.headers.get("location")).toBe(`/admin/sites/${slug}/zones`);
     const list = await (await call(`/admin/sites/${slug}/zones`, { headers: { cookie } })).text();
     expect(list).toContain("Saved lot zone Lot 4");
     expect(list).toMatch(/<td[^>]*>104<\/td>/);
     expect(list).toContain("2.50 CAD");
-    const bad = await submit(`/admin/sites/${slug}/zones/${id}`, cookie, { ...fields, maxMinutes: "lots" });
+    const bad = await consoleSubmit(`/admin/sites/${slug}/zones/${id}`, cookie, { ...fields, maxMinutes: "lots" });
     expect(bad.headers.get("location")).toBe(`/admin/sites/${slug}/zones/${id}`);
     expect(await (await call(`/admin/sites/${slug}/zones/${id}`, { headers: { cookie } })).text()).toMatch(
       /role="alert">maxMinutes must be a number/,
@@ -158,23 +141,11 @@ describe("console: a zone's details page", () => {
 describe("console: OAuth clients page", () => {
   it("registers a client showing its secret once, rotates and revokes it", async () => {
     const { slug } = await newSite();
-    const res = await call("/admin/login", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://permits.test" },
-      body: new URLSearchParams({ secret: ADMIN }),
-      redirect: "manual",
-    });
-    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const { session: cookie } = await consoleSignIn();
     const html = async () => (await call(`/admin/sites/${slug}/clients`, { headers: { cookie } })).text();
     const first = await html();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(first)?.[1] as string;
-    const post = (path: string, body: URLSearchParams) =>
-      call(path, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://permits.test", cookie },
-        body,
-        redirect: "manual",
-      });
+    const post = (path: string, body: URLSearchParams) => consoleSubmit(path, cookie, body);
     const form = new URLSearchParams([
       ["_csrf", csrf],
       ["label", "ParkOnce"],

@@ -192,11 +192,12 @@ const DeliveryParam = WebhookParam.extend({
 async function endpointOf(c: AdminContext, id: string): Promise<EndpointRow> {
   const caller = c.get("admin");
   const row = await findEndpoint(c.env.DB, id);
-  if (!row || (caller.kind === "site" && caller.siteId !== row.siteId)) {
-    throw new AppError(ErrorCode.NotFound, `Webhook endpoint ${id} does not exist.`, { field: "id" });
-  }
+  if (!row || (caller.kind === "site" && caller.siteId !== row.siteId)) throw noEndpoint(id);
   return row;
 }
+
+/** 9009 (404) for an endpoint that does not exist, or no longer does (deleted while a write to it was under way). */
+const noEndpoint = (id: string) => new AppError(ErrorCode.NotFound, `Webhook endpoint ${id} does not exist.`, { field: "id" });
 
 /** The URL as the rule allows it (9033 naming `url` and the rule otherwise). */
 function allowedUrl(c: AdminContext, url: string): string {
@@ -393,7 +394,7 @@ export function registerWebhookRoutes(app: AdminApp) {
         },
         nowSeconds(),
       );
-      if (!row) throw new AppError(ErrorCode.NotFound, `Webhook endpoint ${endpoint.id} does not exist.`, { field: "id" });
+      if (!row) throw noEndpoint(endpoint.id);
       await invalidate(c.env.CACHE, cacheKeys.site(endpoint.siteId));
       return c.json(webhookView(row), 200);
     },
@@ -415,7 +416,7 @@ export function registerWebhookRoutes(app: AdminApp) {
       const endpoint = await endpointOf(c, c.req.valid("param").id);
       const { secret, sealed, prefix } = await sealedSecret(c, endpoint.id);
       const row = await rotateEndpointSecret(c.env.DB, endpoint.id, { sealed, prefix }, nowSeconds());
-      if (!row) throw new AppError(ErrorCode.NotFound, `Webhook endpoint ${endpoint.id} does not exist.`, { field: "id" });
+      if (!row) throw noEndpoint(endpoint.id);
       return c.json({ ...webhookView(row), secret }, 200);
     },
   );
@@ -432,9 +433,7 @@ export function registerWebhookRoutes(app: AdminApp) {
     }),
     async (c) => {
       const endpoint = await endpointOf(c, c.req.valid("param").id);
-      if (!(await deleteEndpoint(c.env.DB, endpoint.id))) {
-        throw new AppError(ErrorCode.NotFound, `Webhook endpoint ${endpoint.id} does not exist.`, { field: "id" });
-      }
+      if (!(await deleteEndpoint(c.env.DB, endpoint.id))) throw noEndpoint(endpoint.id);
       await invalidate(c.env.CACHE, cacheKeys.site(endpoint.siteId));
       return c.json({ id: endpoint.id, deleted: true as const }, 200);
     },
