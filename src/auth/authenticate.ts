@@ -2,7 +2,6 @@ import { cacheKeys, readThrough } from "../cache";
 import { findAccessGrant, findClientGrant } from "../db/oauth";
 import { loadSiteConfig } from "../db/sites";
 import { findGrant, type TokenGrant } from "../db/tokens";
-import type { RateTier } from "../domain/rate-limits";
 import type { SiteConfig } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode } from "../errors";
@@ -23,8 +22,6 @@ export interface Caller {
   actor: string;
   /** Who the credential is, in words (a session's source): the token's or client's label, else its id. */
   label: string;
-  /** Its rate-limit tier: the API token's, or the OAuth client's. */
-  tier: RateTier;
   /** When the credential stops working by itself (an access token's expiry, epoch seconds); null: until revoked. */
   expiresAt: number | null;
 }
@@ -94,7 +91,6 @@ export async function authenticate(env: Env, token: string, scope: Scope | null,
     kind: "token",
     actor: `token:${grant.tokenId}`,
     label: grant.label ?? grant.tokenId,
-    tier: grant.tier,
     expiresAt: null,
   });
 }
@@ -130,7 +126,6 @@ export async function authenticateAccessToken(env: Env, token: string, scope: Sc
     kind: "oauth",
     actor: `oauth:${client.clientId}`,
     label: client.label,
-    tier: client.tier,
     expiresAt: access.expiresAt,
   });
 }

@@ -55,7 +55,7 @@ me.openapi(
   }),
   (c) => {
     const caller = c.get("caller");
-    const limits = RATE_LIMITS[caller.tier];
+    const limits = RATE_LIMITS[caller.grant.tier];
     return c.json(
       {
         kind: caller.kind === "oauth" ? ("oauth_client" as const) : ("api_token" as const),
@@ -65,7 +65,7 @@ me.openapi(
         scopes: caller.grant.scopes,
         expires_at: formatRfc3339(caller.expiresAt),
         rate_limits: {
-          tier: caller.tier,
+          tier: caller.grant.tier,
           writes: { limit: limits.writes, window: RATE_PERIOD_SECONDS },
           reads: { limit: limits.reads, window: RATE_PERIOD_SECONDS },
         },

@@ -30,7 +30,7 @@ const admitted = new Map<string, { window: number; count: number }>();
  */
 export async function countCall<E extends AppEnv>(context: Context<E>, caller: Caller, traffic: Traffic): Promise<void> {
   const c = context as unknown as Context<AppEnv>;
-  const { tier } = caller;
+  const { tier } = caller.grant;
   const limit = RATE_LIMITS[tier][traffic];
   const { success } = await c.env[RATE_LIMIT_BINDINGS[tier][traffic]].limit({ key: caller.actor });
   const now = Date.now() / 1000;
