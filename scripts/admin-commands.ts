@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseCsv } from "csv-parse/sync";
 import { RATE_TIERS } from "../src/domain/rate-limits.ts";
-import { WEBHOOK_EVENT_TYPES } from "../src/domain/webhooks.ts";
+import { PREVIOUS_SECRET_HOURS, WEBHOOK_EVENT_TYPES } from "../src/domain/webhooks.ts";
 import type { AdminClient, Answer } from "../src/routes/admin/client.ts";
 import { describeRun } from "../src/routes/admin/client.ts";
 
@@ -545,9 +545,9 @@ Event types: ${WEBHOOK_EVENT_NAMES}`,
     group: WEBHOOKS_GROUP,
     args: ["id"],
     options: {},
-    help: "a new secret (shown once); the old one keeps signing beside it for 24 hours",
+    help: `a new secret (shown once); the old one keeps signing beside it for ${PREVIOUS_SECRET_HOURS} hours`,
     run: (api, a) => api.rotateWebhook(a.id as string),
-    show: (r) => showNewWebhook(r, "Rotated; the previous secret signs beside this one for 24 hours"),
+    show: (r) => showNewWebhook(r, `Rotated; the previous secret signs beside this one for ${PREVIOUS_SECRET_HOURS} hours`),
   }),
   "webhook delete": command({
     group: WEBHOOKS_GROUP,

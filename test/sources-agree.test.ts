@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import readme from "../README.md?raw";
+import adminCommands from "../scripts/admin-commands.ts?raw";
 import { TASKS } from "../src/db/tasks";
 import { RATE_LIMIT_BINDINGS, RATE_LIMITS, RATE_PERIOD_SECONDS, RATE_TIERS, TRAFFIC } from "../src/domain/rate-limits";
+import { REPORT_MAX_DAYS } from "../src/domain/report";
+import { MAX_ATTEMPTS, PREVIOUS_SECRET_HOURS, RETRY_DELAYS_SECONDS } from "../src/domain/webhooks";
 import { errorTable } from "../src/errors";
+import { STUCK_AFTER_SECONDS } from "../src/webhooks/sweep";
 import wranglerAdminToml from "../wrangler.admin.toml?raw";
 import wranglerToml from "../wrangler.toml?raw";
 
@@ -18,6 +22,33 @@ describe("the README's error table", () => {
       .map((line) => line.split("|").map((cell) => cell.trim()))
       .map(([, code, statuses, meaning]) => ({ code: Number(code), statuses: statuses?.split(" / ").map(Number), summary: meaning }));
     expect(rows).toEqual(errorTable.map((row) => ({ code: row.code, statuses: [...row.statuses], summary: row.summary })));
+  });
+});
+
+describe("the README's numbers", () => {
+  // The README wraps its lines: a phrase is looked for with any run of spaces or line breaks between its words.
+  const says = (text: string, phrase: string) => expect(text.replace(/\s+/g, " "), phrase).toContain(phrase);
+
+  it("the transactions report's longest range, also in the CLI's help", () => {
+    says(readme, `at most ${REPORT_MAX_DAYS} days`);
+    says(adminCommands, `at most ${REPORT_MAX_DAYS} days`);
+  });
+
+  it("how long a rotated webhook secret keeps signing", () => {
+    says(readme, `For ${PREVIOUS_SECRET_HOURS} hours after a rotation`);
+    says(readme, `keeps signing beside it for ${PREVIOUS_SECRET_HOURS} hours`);
+  });
+
+  it("the webhook retry schedule, its attempts and wrangler.toml's max_retries", () => {
+    const spoken = (seconds: number) => (seconds < 60 ? `${seconds} s` : seconds < 3600 ? `${seconds / 60} min` : `${seconds / 3600} h`);
+    says(readme, `| after the previous | at once | ${RETRY_DELAYS_SECONDS.map(spoken).join(" | ")} |`);
+    says(readme, `When the ${MAX_ATTEMPTS}th attempt fails`);
+    says(readme, `\`max_retries = ${MAX_ATTEMPTS - 1}\``);
+    expect(wranglerToml).toMatch(new RegExp(`max_retries = ${MAX_ATTEMPTS - 1}\\b`));
+  });
+
+  it("when the sweep starts again a delivery whose message was lost", () => {
+    says(readme, `the sweep starts again ${STUCK_AFTER_SECONDS / 60} minutes later`);
   });
 });
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { ID_ALPHABET, randomString } from "../auth/secrets";
-import { MAX_ENDPOINTS_PER_SITE, type WebhookEventType } from "../domain/webhooks";
+import { MAX_ENDPOINTS_PER_SITE, PREVIOUS_SECRET_SECONDS, type WebhookEventType } from "../domain/webhooks";
 import { type D1Binding, database, statement } from "./client";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents, webhookOutbox } from "./schema";
 
@@ -92,9 +92,6 @@ export async function updateEndpoint(d1: D1Database, id: string, change: Endpoin
   const row = await database(d1).update(webhookEndpoints).set(set).where(eq(webhookEndpoints.id, id)).returning().get();
   return row ?? null;
 }
-
-/** How long the secret before a rotation keeps signing beside the new one. */
-export const PREVIOUS_SECRET_SECONDS = 24 * 3600;
 
 /** Whether an endpoint's previous secret (after a rotation) still signs at `now`. */
 export const previousSecretSigns = (e: Pick<EndpointRow, "previousSecret" | "previousSecretExpiresAt">, now: number) =>

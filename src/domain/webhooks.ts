@@ -23,6 +23,10 @@ export const WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENTS) as [WebhookEventT
 /** How many endpoints a site may have: each event is delivered to each, so this bounds the work one event makes. */
 export const MAX_ENDPOINTS_PER_SITE = 10;
 
+/** How long the secret before a rotation keeps signing beside the new one, in seconds and in hours (as it is said). */
+export const PREVIOUS_SECRET_SECONDS = 24 * 3600;
+export const PREVIOUS_SECRET_HOURS = PREVIOUS_SECRET_SECONDS / 3600;
+
 /** The longest endpoint URL. */
 export const WEBHOOK_URL_MAX = 2000;
 

@@ -21,7 +21,7 @@ import {
   updateEndpoint,
 } from "../../db/webhooks";
 import { formatWireTime, nowSeconds } from "../../domain/time";
-import { MAX_ENDPOINTS_PER_SITE, WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS, WEBHOOK_URL_MAX } from "../../domain/webhooks";
+import { MAX_ENDPOINTS_PER_SITE, PREVIOUS_SECRET_HOURS, WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS, WEBHOOK_URL_MAX } from "../../domain/webhooks";
 import { AppError, ErrorCode } from "../../errors";
 import { keysetCursor } from "../../http";
 import { checkWebhookUrl } from "../../webhooks/address";
@@ -256,8 +256,7 @@ const SignatureHeaders = z.object({
   "webhook-id": z.string().openapi({ description: "The event's id (msg_…): the same on every attempt. Deduplicate on it." }),
   "webhook-timestamp": z.string().openapi({ description: "Unix seconds of this attempt." }),
   "webhook-signature": z.string().openapi({
-    description:
-      'v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" under the secret\'s bytes>; two, space-separated, for a day after a rotation.',
+    description: `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>" under the secret's bytes>; two, space-separated, for ${PREVIOUS_SECRET_HOURS} hours after a rotation.`,
   }),
 });
 
@@ -405,9 +404,8 @@ export function registerWebhookRoutes(app: AdminApp) {
       method: "post",
       path: "/webhooks/{id}/rotate",
       operationId: "rotateWebhookSecret",
-      summary: "Give a webhook endpoint a new signing secret; the old one keeps signing beside it for 24 hours",
-      description:
-        "For a day every delivery carries two signatures (`v1,<new> v1,<old>`), so the receiver can switch to the new secret without losing a message; after that only the new one signs.",
+      summary: `Give a webhook endpoint a new signing secret; the old one keeps signing beside it for ${PREVIOUS_SECRET_HOURS} hours`,
+      description: `For ${PREVIOUS_SECRET_HOURS} hours every delivery carries two signatures (\`v1,<new> v1,<old>\`), so the receiver can switch to the new secret without losing a message; after that only the new one signs.`,
       request: { params: WebhookParam },
       responses: { 200: json(NewWebhookView, "Rotated") },
       errors: [400, 404],

@@ -1,4 +1,4 @@
-import { WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS } from "../../domain/webhooks";
+import { PREVIOUS_SECRET_HOURS, WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS } from "../../domain/webhooks";
 import { Confirm, Details, Form, Page, Table, Time } from "./layout";
 import { api, type ConsoleApp, type ConsoleContext, type Data, done, notOfSite, outcome, refilled } from "./session";
 
@@ -134,7 +134,7 @@ export function registerWebhooksPage(app: ConsoleApp) {
   for (const [action, question, button] of [
     [
       "rotate",
-      "It gets a new signing secret, shown once; the current one keeps signing beside it for 24 hours, so the receiver can switch.",
+      `It gets a new signing secret, shown once; the current one keeps signing beside it for ${PREVIOUS_SECRET_HOURS} hours, so the receiver can switch.`,
       "Rotate the secret",
     ],
     ["delete", "It and its delivery log are deleted; nothing more is sent to it. This cannot be undone.", "Delete the endpoint"],
