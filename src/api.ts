@@ -75,17 +75,27 @@ export function addApiSurfaces(app: OpenAPIHono<AppEnv>) {
   app.get("/", (c) => c.redirect("/docs"));
 }
 
+/** Each app's routes as patterns and methods, compiled on its first unknown path (its routes are all added by then). */
+const routeTables = new WeakMap<OpenAPIHono<AppEnv>, { pattern: RegExp; method: string }[]>();
+
 /** The methods some route of `app` takes at `path` (a GET also answers HEAD), from its route table; middleware is not a route. */
 function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === "ALL") continue;
-    const pattern = route.path
-      .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-      .replace(/\/:[^/]+/g, "/[^/]+")
-      .replace(/\*/g, ".*");
-    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
+  let table = routeTables.get(app);
+  if (!table) {
+    table = app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({
+        method: route.method,
+        pattern: new RegExp(
+          `^${route.path
+            .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+            .replace(/\/:[^/]+/g, "/[^/]+")
+            .replace(/\*/g, ".*")}$`,
+        ),
+      }));
+    routeTables.set(app, table);
   }
+  const methods = new Set(table.filter((route) => route.pattern.test(path)).map((route) => route.method));
   if (methods.has("GET")) methods.add("HEAD");
   return [...methods];
 }
