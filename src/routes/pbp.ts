@@ -14,7 +14,7 @@ import {
 } from "../domain/feed";
 import { PLATE_MAX } from "../domain/plate";
 import type { SiteConfig } from "../domain/site";
-import { formatWireTime, nowSeconds } from "../domain/time";
+import { formatRfc3339, formatWireTime, nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, throwValidationError } from "../errors";
 import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
@@ -30,9 +30,6 @@ import { graceSeconds, plateToCheck, stateToCheck } from "./plate-input";
 export const pbp = new OpenAPIHono<CallerEnv>({ defaultHook: throwValidationError });
 
 const TAGS = ["Genetec Pay-by-Plate"];
-
-/** Genetec's times: ISO 8601 in UTC with a Z, as its samples print them. */
-const pbpTime = (epochSeconds: number) => `${formatWireTime(epochSeconds)}Z`;
 
 const Permit = z
   .object({
@@ -66,8 +63,9 @@ const permitOf = (p: FeedPermit | PlateHit) => ({
   PermitId: p.id,
   PlateNumber: p.plateNorm,
   PlateState: p.plateState,
-  Activation: pbpTime(p.startAt),
-  Expiry: pbpTime(p.endAt),
+  // Genetec's times: ISO 8601 in UTC with a Z, as its samples print them.
+  Activation: formatRfc3339(p.startAt),
+  Expiry: formatRfc3339(p.endAt),
 });
 
 const hitOf = (h: PlateHit): z.infer<typeof HitEntry> => ({
