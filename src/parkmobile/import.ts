@@ -182,7 +182,8 @@ export async function runParkMobileImport(
       await finishRun(env.DB, runId, { outcome, message: zoneFailures.join(" ") || null, counts, rejections, now: nowSeconds() }),
     );
   } catch (error) {
-    // Zones imported before the failure did import: their marks are written all the same.
+    // Zones imported before the failure did import: their marks are written all the same, and failing to write them
+    // (D1 itself failing) must not keep the run from being closed below; the next run marks them.
     if (imported.length > 0) await writeProgress(nowSeconds()).catch(() => undefined);
     const message =
       error instanceof ParkMobileError ? error.message : `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`;
