@@ -279,6 +279,13 @@ describe("importing", () => {
       .first();
     expect(row).toEqual({ zone_name: "4410", lot_zone: "Downtown" });
     expect(await count("permits", "site_id = ? AND zone_name = '4411' AND lot_zone_id IS NOT NULL", siteId)).toBe(1);
+    // The lot zones marked imported (what the feed's staleness answer reads) are the ones matched, by number or name.
+    const marked = await env.DB.prepare(
+      "SELECT l.name FROM zone_imports z JOIN lot_zones l ON l.id = z.lot_zone_id WHERE l.site_id = ? ORDER BY l.name",
+    )
+      .bind(siteId)
+      .all<{ name: string }>();
+    expect(marked.results.map((m) => m.name)).toEqual(["4411", "Downtown"]);
   });
 
   it("a repeated run writes nothing; an extension is a new version in the history", async () => {

@@ -5,7 +5,7 @@ import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeatStatement, type TaskRun } from "../db/tasks";
 import { SOURCES, type SourceRecord } from "../domain/permit";
-import { zoneByKey } from "../domain/site";
+import { type ZoneConfig, zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { publishesAny, publishImportRun, publishPermitWrites } from "../webhooks/publish";
 import { type Fetch, ParkMobileClient, ParkMobileError, type ParkMobileZone } from "./client";
@@ -58,14 +58,15 @@ async function openClient(env: Env, siteId: number, fetchImpl: Fetch): Promise<P
  */
 async function matchZones(env: Env, siteId: number, remote: ParkMobileZone[]) {
   const site = await loadSiteConfig(env.DB, siteId);
-  const lotZoneOf = (code: string) => zoneByKey(site?.zones ?? [], code);
   const codes = [...new Set(remote.map((z) => z.signageZoneCode))];
-  return {
-    site,
-    lotZoneOf,
-    matched: codes.filter((code) => lotZoneOf(code) !== undefined),
-    skipped: codes.filter((code) => lotZoneOf(code) === undefined),
-  };
+  const matched: { code: string; lotZone: ZoneConfig }[] = [];
+  const skipped: string[] = [];
+  for (const code of codes) {
+    const lotZone = zoneByKey(site?.zones ?? [], code);
+    if (lotZone) matched.push({ code, lotZone });
+    else skipped.push(code);
+  }
+  return { site, matched, skipped };
 }
 
 /** What checking a site's ParkMobile settings found: the zones it would import and skip, or why it failed. */
@@ -80,7 +81,7 @@ export async function checkParkMobileConnection(env: Env, siteId: number, fetchI
   try {
     const client = await openClient(env, siteId, fetchImpl);
     const { matched, skipped } = await matchZones(env, siteId, await client.zones());
-    return { ok: true, matched, skipped };
+    return { ok: true, matched: matched.map((m) => m.code), skipped };
   } catch (error) {
     if (error instanceof ParkMobileError) return { ok: false, message: error.message };
     throw error;
@@ -111,24 +112,24 @@ export async function runParkMobileImport(
   const counts = emptyCounts("parkmobile");
   const rejections: Rejection[] = [];
   const zoneFailures: string[] = [];
-  // The zones imported since progress was last written: the enforcement feed answers for each once it is marked.
-  let imported: { code: string; at: number }[] = [];
+  // The lot zones imported since progress was last written: the enforcement feed answers for each once it is marked.
+  let imported: { lotZoneId: number; at: number }[] = [];
   let reportedAt = nowSeconds();
   const writeProgress = async (now: number) => {
-    const marks = imported.map(({ code, at }) => markZoneImported(env.DB, siteId, code, at));
+    const marks = imported.map(({ lotZoneId, at }) => markZoneImported(env.DB, lotZoneId, at));
     imported = [];
     reportedAt = now;
     await env.DB.batch([...marks, heartbeatStatement(env.DB, runId, counts, now)]);
   };
   try {
     const client = await openClient(env, siteId, fetchImpl);
-    const { site, matched, skipped, lotZoneOf } = await matchZones(env, siteId, await client.zones());
+    const { site, matched, skipped } = await matchZones(env, siteId, await client.zones());
     counts.skippedZones = skipped;
     counts.zonesMatched = matched.length;
     counts.zonesSkipped = counts.skippedZones.length;
 
     const queue = [...matched];
-    const importZone = async (code: string) => {
+    const importZone = async ({ code, lotZone }: (typeof matched)[number]) => {
       let raw: unknown[];
       try {
         raw = await client.rightsOfZone(code);
@@ -154,7 +155,7 @@ export async function runParkMobileImport(
         siteId,
         source: SOURCES.parkmobile,
         zoneName: code,
-        lotZoneId: lotZoneOf(code)?.id,
+        lotZoneId: lotZone.id,
         currency: site?.currencies[0] ?? null,
         records: unique,
         actor: "job:parkmobile",
@@ -167,12 +168,12 @@ export async function runParkMobileImport(
       if (site && result.writes) await publishPermitWrites(env, site, result.writes);
       // The zone's permits are known as of now: the enforcement feed answers for it (503 once this is 15 minutes old).
       const now = nowSeconds();
-      imported.push({ code, at: now });
+      imported.push({ lotZoneId: lotZone.id, at: now });
       if (now - reportedAt >= PROGRESS_EVERY_SECONDS) await writeProgress(now);
     };
     await Promise.all(
       Array.from({ length: Math.min(ZONE_CONCURRENCY, queue.length) }, async () => {
-        for (let code = queue.shift(); code !== undefined; code = queue.shift()) await importZone(code);
+        for (let zone = queue.shift(); zone !== undefined; zone = queue.shift()) await importZone(zone);
       }),
     );
     if (imported.length > 0) await writeProgress(nowSeconds());
