@@ -526,6 +526,17 @@ describe("a run's progress and the zones it marks imported", () => {
     expect(written.length).toBeGreaterThan(0);
     expect(written).not.toContain("5506");
   });
+  it("a lot zone removed during a run is not marked, and the other zones are", async () => {
+    const siteId = await sixZones();
+    const slug = (await env.DB.prepare("SELECT slug FROM sites WHERE id = ?").bind(siteId).first<{ slug: string }>())?.slug;
+    // The admin removes 5501 while the run asks for the last zone, after 5501 was imported.
+    const removing = around(async (code) => {
+      if (code === "5506") expect((await adminCall("DELETE", `/sites/${slug}/zones/5501`)).status).toBe(200);
+      return undefined;
+    });
+    expect(await runParkMobileImport(env, siteId, "manual", removing)).toMatchObject({ outcome: "succeeded" });
+    expect((await marks(siteId)).map((m) => m.name)).toEqual(CODES.slice(1));
+  });
 });
 
 describe("never two runs at once", () => {

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { FeedPermit } from "../../domain/feed";
-import { type D1Binding, database, statement } from "../client";
-import { permits, zoneImports } from "../schema";
+import { type D1Binding, statement } from "../client";
+import { permits } from "../schema";
 
 /**
  * The enforcement feed of a lot zone, read from two places: the permits
@@ -135,13 +135,13 @@ export async function staleImportZones(
   return results;
 }
 
-/** Records that a lot zone imported from ParkMobile successfully at `now`. */
+/** Records that a lot zone imported from ParkMobile successfully at `now`; nothing if it was removed meanwhile. */
 export function markZoneImported(d1: D1Database, lotZoneId: number, now: number): D1PreparedStatement {
+  // Raw: INSERT … SELECT … ON CONFLICT (a zone removed during the run must not fail the run's progress write).
   return statement(
     d1,
-    database(d1)
-      .insert(zoneImports)
-      .values({ lotZoneId, lastSuccessAt: now })
-      .onConflictDoUpdate({ target: zoneImports.lotZoneId, set: { lastSuccessAt: now } }),
+    sql`INSERT INTO zone_imports (lot_zone_id, last_success_at)
+        SELECT id, ${now} FROM lot_zones WHERE id = ${lotZoneId} AND true
+        ON CONFLICT (lot_zone_id) DO UPDATE SET last_success_at = excluded.last_success_at`,
   );
 }
