@@ -19,6 +19,16 @@ const unrefused = Object.fromEntries(
     .flatMap((byTraffic) => Object.values(byTraffic))
     .map((name, i) => [name, { namespace_id: String(9101 + i), simple: { limit: 10_000_000, period: 60 } }]),
 );
+
+/** What both of the project's Workers bind alike, as their wrangler configurations do: storage, the webhook queue, the secrets. */
+const WORKER_STORAGE = {
+  d1Databases: { DB: DATABASE_ID },
+  kvNamespaces: { CACHE: KV_ID },
+  r2Buckets: { ARCHIVE: "permits-edge-archive" },
+  queueProducers: { WEBHOOKS: { queueName: "permits-edge-webhooks" } },
+  bindings: TEST_SECRETS,
+};
+
 /** The baseline Worker's one limiter, configured like the Worker's (its `/limit` and `/limited-insert` routes). */
 const baselineLimiter = { RATE_LIMIT: { namespace_id: "9199", simple: { limit: 10_000_000, period: 60 } } };
 
@@ -43,27 +53,19 @@ export default defineConfig(() =>
           modules: true,
           scriptPath: BUILT_WORKER,
           ...COMPATIBILITY,
-          d1Databases: { DB: DATABASE_ID },
-          kvNamespaces: { CACHE: KV_ID },
-          r2Buckets: { ARCHIVE: "permits-edge-archive" },
+          ...WORKER_STORAGE,
           // As deployed: the Durable Object class is the admin Worker's, and the admin paths are forwarded to it.
           durableObjects: { PERMIT_SEQUENCER: { className: "PermitSequencer", scriptName: "permits-edge-admin", useSQLite: true } },
           serviceBindings: { ADMIN: "permits-edge-admin" },
-          queueProducers: { WEBHOOKS: { queueName: "permits-edge-webhooks" } },
           ratelimits: unrefused,
-          bindings: TEST_SECRETS,
         },
         {
           name: "permits-edge-admin",
           modules: true,
           scriptPath: BUILT_ADMIN_WORKER,
           ...COMPATIBILITY,
-          d1Databases: { DB: DATABASE_ID },
-          kvNamespaces: { CACHE: KV_ID },
-          r2Buckets: { ARCHIVE: "permits-edge-archive" },
+          ...WORKER_STORAGE,
           durableObjects: { PERMIT_SEQUENCER: { className: "PermitSequencer", useSQLite: true } },
-          queueProducers: { WEBHOOKS: { queueName: "permits-edge-webhooks" } },
-          bindings: TEST_SECRETS,
         },
         {
           name: "baseline",
