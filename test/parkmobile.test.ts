@@ -2,9 +2,10 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { ParkMobileFake, pmUtc } from "../scripts/parkmobile-fake";
+import { findZone, type LotZone, updateZone } from "../src/db/zones";
 import worker from "../src/index";
 import { runParkMobileImport } from "../src/parkmobile/import";
-import { adminCall, call, count, newSite, post } from "./helpers";
+import { adminCall, call, count, newSite, post, queryPlans, seedPush } from "./helpers";
 
 type Body = Record<string, unknown>;
 type Run = {
@@ -286,6 +287,46 @@ describe("importing", () => {
       .bind(siteId)
       .all<{ name: string }>();
     expect(marked.results.map((m) => m.name)).toEqual(["4411", "Downtown"]);
+  });
+
+  it("a zone matched by its number, removed and added again or numbered later, gets its ParkMobile permits back; a push to that name does not join it", async () => {
+    const { slug, siteId, token } = await configuredSite();
+    expect((await adminCall("PATCH", `/sites/${slug}/zones/4410`, { name: "Old 4410" })).status).toBe(200);
+    expect((await adminCall("POST", `/sites/${slug}/zones`, { name: "Downtown", number: "4410" })).status).toBe(201);
+    const right = fake.addRight("4410", { plate: "NUM 2", start: now() - 60, minutes: 30 });
+    expect((await runNow(slug)).counts).toMatchObject({ created: 1 });
+    // An OC-TOMA push names its zone by name: "4410" is no zone's name now, so it is disconnected.
+    const pushed = (await (await post("/api/OC-TOMA/v1/permits/push", { ...seedPush(token), zone: "4410" })).json()) as Body;
+    expect(pushed).toMatchObject({ disconnected: true });
+    const lotZoneOf = async (where: string, ...params: unknown[]) =>
+      (
+        await env.DB.prepare(`SELECT z.name FROM permits p LEFT JOIN lot_zones z ON z.id = p.lot_zone_id WHERE p.site_id = ? AND ${where}`)
+          .bind(siteId, ...params)
+          .first<{ name: string | null }>()
+      )?.name;
+    const imported = () => lotZoneOf("p.external_id = ?", String(right.parkingRightId));
+    const push = () => lotZoneOf("p.id = ?", pushed.reference_id);
+
+    expect(await (await adminCall("DELETE", `/sites/${slug}/zones/Downtown`)).json()).toMatchObject({ disconnected: 1 });
+    expect(await imported()).toBeNull();
+    const readded = (await (await adminCall("POST", `/sites/${slug}/zones`, { name: "Downtown", number: "4410" })).json()) as Body;
+    expect(readded.reconnected).toBe(1);
+    expect(await imported()).toBe("Downtown");
+    expect(await push()).toBeNull();
+
+    // Added again without its number, then given it: the number reconnects it then.
+    await adminCall("DELETE", `/sites/${slug}/zones/Downtown`);
+    expect(await (await adminCall("POST", `/sites/${slug}/zones`, { name: "Downtown" })).json()).toMatchObject({ reconnected: 0 });
+    expect(await imported()).toBeNull();
+    expect(await (await adminCall("PATCH", `/sites/${slug}/zones/Downtown`, { number: "4410" })).json()).toMatchObject({
+      reconnected: 1,
+    });
+    expect(await imported()).toBe("Downtown");
+    expect(await push()).toBeNull();
+    // The reconnection reads the disconnected records' index for both names, not the site's permits.
+    const zone = (await findZone(env.DB, siteId, "Downtown")) as LotZone;
+    const plans = await queryPlans((d1) => updateZone(d1, zone, { number: "4410" }));
+    expect(plans.find((p) => /^update "permits"/i.test(p.sql))?.plan).toMatch(/USING (COVERING )?INDEX permits_disconnected/);
   });
 
   it("a repeated run writes nothing; an extension is a new version in the history", async () => {

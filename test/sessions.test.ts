@@ -263,6 +263,20 @@ describe("a session's life: start, status, extend, stop", () => {
     );
   });
 
+  it("a session of a numbered zone removed and added again joins it again, as it was found: by the number", async () => {
+    const s = await sessionSite();
+    const session = await started(s.access, { license_plate: "BACK 1" });
+    const zone = (await (await adminCall("GET", `/sites/${s.slug}/zones`)).json()) as { zones: Body[] };
+    const lot4 = zone.zones.find((z) => z.name === "Lot 4") as Body;
+    expect(await (await adminCall("DELETE", `/sites/${s.slug}/zones/Lot%204`)).json()).toMatchObject({ disconnected: 1 });
+    const { name: _, id: __, createdAt: ___, ...metadata } = lot4;
+    const readded = (await (await adminCall("POST", `/sites/${s.slug}/zones`, { name: "Lot 4", ...metadata })).json()) as Body;
+    expect(readded).toMatchObject({ number: "104", reconnected: 1 });
+    expect(await started(s.access, { license_plate: "BACK 2" })).toMatchObject({ zone: "Lot 4" });
+    const read = (await (await call(`/api/v1/sessions/${session.session_id}`, { headers: bearer(s.access) })).json()) as Body;
+    expect(read).toMatchObject({ zone: "Lot 4", zone_number: "104" });
+  });
+
   it("an amount sent is kept as charged (the push's money rules), in the currency sent or the zone's", async () => {
     const s = await sessionSite();
     expect(await started(s.access, { amount: "5.00" })).toMatchObject({ amount: "5.00", currency: "CAD" });

@@ -1,5 +1,6 @@
-import { and, asc, eq, isNull, ne, notExists, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, ne, notExists, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
+import { SOURCES } from "../domain/permit";
 import type { ZoneMetadata } from "../domain/site";
 import { nowSeconds } from "../domain/time";
 import { type D1Binding, database, isUniqueViolation, statement } from "./client";
@@ -66,8 +67,29 @@ function takenBy(error: unknown): "name-taken" | "number-taken" | null {
 }
 
 /**
+ * The disconnected records that name the zone `name` (numbered `number`), as
+ * the surface that wrote each one matches a zone: every record by the zone's
+ * name, and sessions and ParkMobile permits, which name a zone by its key
+ * (`zoneByKey`: its number, else its name), by its number too. So a zone
+ * removed and added again, or given a number later, gets back the records it
+ * would be matched to now. An OC-TOMA push names a zone by its name alone, so
+ * a push to "4410" does not join the zone numbered 4410.
+ */
+function namedZone(name: string, number: string | null) {
+  const disconnected = isNull(permits.lotZoneId);
+  if (number === null) return and(disconnected, eq(permits.zoneName, name));
+  // The partial index permits_disconnected is read for both names: its condition is in the query as it is written there.
+  return and(
+    disconnected,
+    isNotNull(permits.zoneName),
+    inArray(permits.zoneName, [name, number]),
+    or(eq(permits.zoneName, name), isNotNull(permits.owner), eq(permits.source, SOURCES.parkmobile)),
+  );
+}
+
+/**
  * Adds a lot zone and, in the same transaction, reconnects the disconnected
- * records that named it. Refused when the site already has a zone by that
+ * records that named it ({@link namedZone}). Refused when the site already has a zone by that
  * name or number, or one found by the new zone's key (its number, else its
  * name).
  */
@@ -95,8 +117,7 @@ export async function addZone(d1: D1Database, siteId: number, input: ZoneChange 
           .where(
             and(
               eq(permits.siteId, siteId),
-              isNull(permits.lotZoneId),
-              eq(permits.zoneName, name),
+              namedZone(name, c.number ?? null),
               sql`EXISTS (SELECT 1 FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})`,
             ),
           )
@@ -117,7 +138,8 @@ export async function addZone(d1: D1Database, siteId: number, input: ZoneChange 
 
 /**
  * Changes a lot zone's name and metadata. Its records stay with it, and
- * disconnected records that used a new name join it. Refused as
+ * disconnected records that name it now (a new name or number,
+ * {@link namedZone}) join it. Refused as
  * {@link addZone} refuses.
  */
 export async function updateZone(d1: D1Database, zone: LotZone, change: ZoneChange): Promise<ZoneResult> {
@@ -138,8 +160,7 @@ export async function updateZone(d1: D1Database, zone: LotZone, change: ZoneChan
         .where(
           and(
             eq(permits.siteId, zone.siteId),
-            isNull(permits.lotZoneId),
-            eq(permits.zoneName, name),
+            namedZone(name, number),
             sql`EXISTS (SELECT 1 FROM lot_zones WHERE id = ${zone.id} AND name = ${name})`,
           ),
         )

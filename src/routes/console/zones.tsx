@@ -167,7 +167,7 @@ export function registerZonesPage(app: ConsoleApp) {
         session={c.get("session")}
         site={site}
         current="zones"
-        question={`Its permits keep the zone name "${zone.name}" and become disconnected; adding a lot zone of that name again reconnects them.`}
+        question={`Its permits keep the zone name they were sent with and become disconnected; adding lot zone ${zone.name} again${zone.number === null ? "" : `, numbered ${zone.number},`} reconnects them.`}
         action={`${zonePath(site, zone)}/remove`}
         button={`Remove lot zone ${zone.name}`}
         back={`/admin/sites/${site}/zones`}
