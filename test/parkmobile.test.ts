@@ -5,7 +5,7 @@ import { ParkMobileFake, pmUtc } from "../scripts/parkmobile-fake";
 import { findZone, type LotZone, updateZone } from "../src/db/zones";
 import worker from "../src/index";
 import { runParkMobileImport } from "../src/parkmobile/import";
-import { adminCall, call, count, newSite, post, queryPlans, seedPush } from "./helpers";
+import { adminCall, call, count, newSite, ocTomaOk, post, queryPlans, seedPush } from "./helpers";
 
 type Body = Record<string, unknown>;
 type Run = {
@@ -354,6 +354,127 @@ describe("importing", () => {
       sourceModifiedAt: [t - 596, t + 60],
     });
     expect(history[1]?.actor).toBe("job:parkmobile");
+  });
+
+  describe("a zone sent what it was sent last time", () => {
+    /** A run of the import, and how many comparison statements it sent (one per zone of up to 1,000 rights). */
+    async function comparedZones(siteId: number): Promise<{ run: Run; compared: number }> {
+      let compared = 0;
+      const DB = new Proxy(env.DB, {
+        get(target, key) {
+          if (key === "prepare") {
+            return (query: string) => {
+              if (/FROM json_each\(\?\) j\s+LEFT JOIN permits p/.test(query)) compared++;
+              return target.prepare(query);
+            };
+          }
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const run = (await runParkMobileImport({ ...env, DB }, siteId, "manual", fake.fetch)) as unknown as Run;
+      expect(run.outcome, run.message ?? "").toBe("succeeded");
+      return { run, compared };
+    }
+
+    it("is compared once more, then skipped until ParkMobile sends something else", async () => {
+      const { siteId } = await configuredSite();
+      const t = now();
+      const right = fake.addRight("4410", { plate: "SKIP1", start: t - 600, minutes: 60 });
+      fake.addRight("4411", { plate: "SKIP2", start: t - 600, minutes: 60 });
+      // Created, then compared and found equal, then skipped: the same counts each time but the first.
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { created: 2 } }, compared: 2 });
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { unchanged: 2 } }, compared: 2 });
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { unchanged: 2 } }, compared: 0 });
+      // A skipped zone is marked imported all the same (the feed's staleness reads the mark).
+      const marks = await env.DB.prepare(
+        "SELECT count(*) AS n FROM zone_imports z JOIN lot_zones l ON l.id = z.lot_zone_id WHERE l.site_id = ? AND z.last_success_at >= ?",
+      )
+        .bind(siteId, t)
+        .first<{ n: number }>();
+      expect(marks?.n).toBe(2);
+      // ParkMobile extends one right: that zone is compared (and updated), the other still skipped.
+      fake.extend(right.parkingRightId, 30, t + 60);
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { updated: 1, unchanged: 1 } }, compared: 1 });
+      expect(await comparedZones(siteId)).toMatchObject({ compared: 1 });
+      expect(await comparedZones(siteId)).toMatchObject({ compared: 0 });
+    });
+
+    it("is compared again after a local edit of one of the site's ParkMobile permits, which the comparison undoes", async () => {
+      const { siteId, token } = await configuredSite();
+      const t = now();
+      const right = fake.addRight("4410", { plate: "EDIT1", start: t - 600, minutes: 60 });
+      await comparedZones(siteId);
+      await comparedZones(siteId);
+      expect(await comparedZones(siteId)).toMatchObject({ compared: 0 });
+      const reference = (
+        await env.DB.prepare("SELECT id FROM permits WHERE site_id = ? AND external_id = ?")
+          .bind(siteId, String(right.parkingRightId))
+          .first<{ id: string }>()
+      )?.id as string;
+      const plate = () => env.DB.prepare("SELECT plate FROM permits WHERE id = ?").bind(reference).first<{ plate: string }>();
+      expect(await ocTomaOk("update", { apiToken: token, reference_id: reference, plate: "LOCAL1" })).toMatchObject({ version: 2 });
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { updated: 1 } }, compared: 1 });
+      expect(await plate()).toEqual({ plate: "EDIT1" });
+      // A delete is an edit too; a deleted permit stays deleted (ParkMobile's answer does not bring it back).
+      await comparedZones(siteId);
+      expect(await ocTomaOk("delete", { apiToken: token, reference_id: reference })).toMatchObject({ version: 4 });
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { unchanged: 1 } }, compared: 1 });
+      expect(await plate()).toEqual({ plate: "EDIT1" });
+      expect(await count("permits", "id = ? AND deleted_at IS NOT NULL", reference)).toBe(1);
+    });
+
+    it("an edit made after a zone was compared, while the run goes on, is compared by the next run", async () => {
+      const { siteId, token } = await configuredSite();
+      const t = now();
+      const right = fake.addRight("4410", { plate: "RACE1", start: t - 600, minutes: 60 });
+      await comparedZones(siteId);
+      const reference = (
+        await env.DB.prepare("SELECT id FROM permits WHERE site_id = ? AND external_id = ?")
+          .bind(siteId, String(right.parkingRightId))
+          .first<{ id: string }>()
+      )?.id as string;
+      // The edit lands right after the run's comparison of the zone read it as sent, before the run stores that.
+      let edited = false;
+      const DB = new Proxy(env.DB, {
+        get(target, key) {
+          if (key === "prepare") {
+            return (query: string) => {
+              const prepared = target.prepare(query);
+              if (!/LEFT JOIN permits p/.test(query)) return prepared;
+              return new Proxy(prepared, {
+                get(statement, k) {
+                  if (k !== "bind") return Reflect.get(statement, k).bind(statement);
+                  return (...params: unknown[]) => {
+                    const bound = statement.bind(...params);
+                    return new Proxy(bound, {
+                      get(b, m) {
+                        if (m !== "all") return Reflect.get(b, m).bind(b);
+                        return async () => {
+                          const answer = await b.all();
+                          if (!edited && String(params[0]).includes(String(right.parkingRightId))) {
+                            edited = true;
+                            await ocTomaOk("update", { apiToken: token, reference_id: reference, plate: "LATE1" });
+                          }
+                          return answer;
+                        };
+                      },
+                    });
+                  };
+                },
+              });
+            };
+          }
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const run = await runParkMobileImport({ ...env, DB }, siteId, "manual", fake.fetch);
+      expect([edited, run?.counts]).toMatchObject([true, { unchanged: 1 }]);
+      expect(await env.DB.prepare("SELECT plate FROM permits WHERE id = ?").bind(reference).first()).toEqual({ plate: "LATE1" });
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { updated: 1 } }, compared: 1 });
+      expect(await env.DB.prepare("SELECT plate FROM permits WHERE id = ?").bind(reference).first()).toEqual({ plate: "RACE1" });
+    });
   });
 
   it("an older answer never rolls a permit back", async () => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { syncSourceRecords } from "../src/db/permits/bulk";
+import { sentDigest, syncSourceRecords } from "../src/db/permits/bulk";
 import { IDEMPOTENCY_WINDOW_SECONDS, pushPermit } from "../src/db/permits/push";
 import { checkPlates, countActive, everyPermit } from "../src/db/permits/reads";
 import { everyTransaction } from "../src/db/permits/report";
@@ -237,10 +237,10 @@ describe("syncSourceRecords", () => {
   it("inserts unknown records in their lot zone; the same records again write nothing", async () => {
     const { siteId } = await site(["4410"]);
     const records = [record(), record({ externalId: "700000002", plate: "PM 2", plateNorm: "PM2" })];
-    expect(await syncSourceRecords(env.DB, input(siteId, records))).toEqual({ created: 2, updated: 0, unchanged: 0 });
+    expect(await syncSourceRecords(env.DB, input(siteId, records))).toEqual({ created: 2, updated: 0, unchanged: 0, equal: false });
     expect(await stored(siteId, "700000001")).toMatchObject({ source: "ParkMobile", lot_zone_id: expect.any(Number), version: 1 });
     const before = await count("permit_events");
-    expect(await syncSourceRecords(env.DB, input(siteId, records, 20))).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(await syncSourceRecords(env.DB, input(siteId, records, 20))).toEqual({ created: 0, updated: 0, unchanged: 2, equal: true });
     expect(await count("permit_events")).toBe(before);
   });
 
@@ -248,7 +248,7 @@ describe("syncSourceRecords", () => {
     const { siteId } = await site(["4410"]);
     await syncSourceRecords(env.DB, input(siteId, [record()]));
     const extended = record({ endAt: 1_800_005_400, amountCents: 450, modifiedAt: 1_800_001_000 });
-    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 1, unchanged: 0, equal: false });
     const row = await stored(siteId, "700000001");
     expect(row).toMatchObject({ version: 2, end_at: 1_800_005_400, amount_cents: 450, source_modified_at: 1_800_001_000 });
     const [, update] = await events(row?.id as string);
@@ -264,8 +264,34 @@ describe("syncSourceRecords", () => {
     const { siteId } = await site(["4410"]);
     await syncSourceRecords(env.DB, input(siteId, [record({ endAt: 1_800_005_400, modifiedAt: 1_800_001_000 })]));
     const stale = record({ endAt: 1_800_003_600, modifiedAt: 1_800_000_500 });
-    expect(await syncSourceRecords(env.DB, input(siteId, [stale], 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [stale], 20))).toEqual({ created: 0, updated: 0, unchanged: 1, equal: true });
     expect(await stored(siteId, "700000001")).toMatchObject({ version: 1, end_at: 1_800_005_400 });
+  });
+
+  it("a zone's digest: the same for the same records in any order; another for any compared value or the zone", async () => {
+    const zone = { zoneName: "4410", lotZoneId: 7, currency: "CAD" };
+    const two = [record(), record({ externalId: "700000002", plate: "PM 2", plateNorm: "PM2" })];
+    const digest = await sentDigest(zone, two);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(await sentDigest(zone, [...two].reverse())).toBe(digest);
+    const changed: Partial<SourceRecord>[] = [
+      { externalId: "700000009" },
+      { plate: "PM 9" },
+      { plateNorm: "PM9" },
+      { plateState: "ON" },
+      { startAt: 1_800_000_001 },
+      { endAt: 1_800_003_601 },
+      { amountCents: 301 },
+      { amountCents: null },
+      { modifiedAt: 1_800_000_001 },
+      { modifiedAt: null },
+    ];
+    for (const over of changed)
+      expect(await sentDigest(zone, [record(over), two[1] as SourceRecord]), JSON.stringify(over)).not.toBe(digest);
+    for (const other of [{ zoneName: "4411" }, { lotZoneId: 8 }, { currency: "USD" }]) {
+      expect(await sentDigest({ ...zone, ...other }, two), JSON.stringify(other)).not.toBe(digest);
+    }
+    expect(await sentDigest(zone, two.slice(0, 1))).not.toBe(digest);
   });
 
   it("a replay racing the first run: the unique source id absorbs it, counted unchanged, one permit and one event", async () => {
@@ -273,7 +299,7 @@ describe("syncSourceRecords", () => {
     const records = [record()];
     // Another run writes the same records after this one has read, before it writes.
     const racing = interleaved(() => syncSourceRecords(env.DB, input(siteId, records)));
-    expect(await syncSourceRecords(racing, input(siteId, records, 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await syncSourceRecords(racing, input(siteId, records, 20))).toEqual({ created: 0, updated: 0, unchanged: 1, equal: false });
     expect(await count("permits", "site_id = ? AND external_id = '700000001'", siteId)).toBe(1);
     expect(await events((await stored(siteId, "700000001"))?.id as string)).toHaveLength(1);
   });
@@ -284,9 +310,9 @@ describe("syncSourceRecords", () => {
     const id = (await stored(siteId, "700000001"))?.id as string;
     const extended = record({ endAt: 1_800_005_400, modifiedAt: 1_800_001_000 });
     const racing = interleaved(() => env.DB.prepare("UPDATE permits SET version = version + 1 WHERE id = ?").bind(id).run());
-    expect(await syncSourceRecords(racing, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await syncSourceRecords(racing, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 0, unchanged: 1, equal: false });
     expect(await events(id)).toHaveLength(1);
-    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 30))).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 30))).toEqual({ created: 0, updated: 1, unchanged: 0, equal: false });
     expect(await stored(siteId, "700000001")).toMatchObject({ version: 3, end_at: 1_800_005_400 });
   });
 
@@ -298,7 +324,7 @@ describe("syncSourceRecords", () => {
     const plans = await queryPlans(async (d1) => {
       counts = await syncSourceRecords(d1, input(siteId, records, 20));
     });
-    expect(counts).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(counts).toEqual({ created: 0, updated: 0, unchanged: 2, equal: true });
     expect(plans).toHaveLength(1);
     expect(plans[0]?.plan).toMatch(/SEARCH p USING INDEX permits_external \(site_id=\? AND source=\? AND external_id=\?\)/);
   });
@@ -308,7 +334,7 @@ describe("syncSourceRecords", () => {
     await syncSourceRecords(env.DB, input(siteId, [record()]));
     await env.DB.prepare("UPDATE permits SET deleted_at = 15 WHERE site_id = ? AND external_id = '700000001'").bind(siteId).run();
     const extended = record({ endAt: 1_800_005_400, modifiedAt: 1_800_001_000 });
-    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect(await syncSourceRecords(env.DB, input(siteId, [extended], 20))).toEqual({ created: 0, updated: 0, unchanged: 1, equal: true });
   });
 });
 

@@ -33,6 +33,13 @@ export const sites = sqliteTable("sites", {
   anonymizeAfterDays: integer("anonymize_after_days").notNull().default(DEFAULT_ANONYMIZE_AFTER_DAYS),
   /** Retention: permits ended more than this many months ago are archived to R2, then deleted from D1. */
   archiveAfterMonths: integer("archive_after_months").notNull().default(DEFAULT_ARCHIVE_AFTER_MONTHS),
+  /**
+   * Counts the writes to the site's ParkMobile permits that the import did not make (an update or delete through
+   * the API, console or CLI; retention). A zone's import skips its comparison only while this is what it was when the
+   * zone last compared equal (`zone_imports.compared_edits`), so such a write is always compared, and undone, by the
+   * next run, as a full comparison would.
+   */
+  parkmobileEdits: integer("parkmobile_edits").notNull().default(0),
 });
 
 /** API tokens: only the SHA-256 of the secret is kept. */
@@ -265,6 +272,13 @@ export const zoneImports = sqliteTable("zone_imports", {
     .primaryKey()
     .references(() => lotZones.id, { onDelete: "cascade" }),
   lastSuccessAt: epoch("last_success_at").notNull(),
+  /**
+   * SHA-256 of what ParkMobile last sent for the zone when every record of it was found stored as sent (nothing to
+   * write), and the site's `parkmobile_edits` read before that comparison. A run that is sent the same again, with
+   * the count unchanged, skips the comparison: nothing can differ. Null once a run wrote to the zone.
+   */
+  comparedDigest: text("compared_digest"),
+  comparedEdits: integer("compared_edits"),
 });
 
 /** Idempotency-Key records of pushes, per site; kept 24 hours. */

@@ -1,9 +1,9 @@
 import { unseal } from "../auth/sealed";
-import { syncSourceRecords } from "../db/permits/bulk";
-import { markZoneImported } from "../db/permits/feed";
+import { sentDigest, syncSourceRecords } from "../db/permits/bulk";
 import type { Rejection } from "../db/schema";
 import { loadSiteConfig } from "../db/sites";
 import { claimRun, emptyCounts, finishRun, getParkMobileSettings, heartbeatStatement, type TaskRun } from "../db/tasks";
+import { type Comparison, markZoneImported, zoneComparisons } from "../db/zone-imports";
 import { SOURCES, type SourceRecord } from "../domain/permit";
 import { type ZoneConfig, zoneByKey } from "../domain/site";
 import { nowSeconds } from "../domain/time";
@@ -93,8 +93,10 @@ export async function checkParkMobileConnection(env: Env, siteId: number, fetchI
  * those whose signage zone code names a lot zone of the site (its number, or
  * the name of a zone without a number, exactly),
  * fetches each one's parking rights and brings the site's ParkMobile permits
- * up to date (keyed by parkingRightId). Zones without a lot zone are skipped
- * and named in the log. Never two runs at once for a site: returns null if
+ * up to date (keyed by parkingRightId), skipping the comparison of a zone
+ * sent what it was sent when it last compared equal, with no edit of the
+ * site's ParkMobile permits since (`zone_imports`, `sites.parkmobile_edits`).
+ * Zones without a lot zone are skipped and named in the log. Never two runs at once for a site: returns null if
  * one is under way. Faults end in the run log, never in an exception:
  * refused credentials or an unusable zone list fail the run; a zone that
  * fails is reported and the others still import (outcome `partial`); a bad
@@ -113,10 +115,10 @@ export async function runParkMobileImport(
   const rejections: Rejection[] = [];
   const zoneFailures: string[] = [];
   // The lot zones imported since progress was last written: the enforcement feed answers for each once it is marked.
-  let imported: { lotZoneId: number; at: number }[] = [];
+  let imported: { lotZoneId: number; at: number; compared: Comparison | null }[] = [];
   let reportedAt = nowSeconds();
   const writeProgress = async (now: number) => {
-    const marks = imported.map(({ lotZoneId, at }) => markZoneImported(env.DB, lotZoneId, at));
+    const marks = imported.map(({ lotZoneId, at, compared }) => markZoneImported(env.DB, lotZoneId, at, compared));
     imported = [];
     reportedAt = now;
     await env.DB.batch([...marks, heartbeatStatement(env.DB, runId, counts, now)]);
@@ -124,6 +126,8 @@ export async function runParkMobileImport(
   try {
     const client = await openClient(env, siteId, fetchImpl);
     const { site, matched, skipped } = await matchZones(env, siteId, await client.zones());
+    // Read before any zone is compared (what a zone's comparison is stored with, and what a skip is checked against).
+    const comparisons = await zoneComparisons(env.DB, siteId);
     counts.skippedZones = skipped;
     counts.zonesMatched = matched.length;
     counts.zonesSkipped = counts.skippedZones.length;
@@ -151,24 +155,32 @@ export async function runParkMobileImport(
       // The same right listed twice in one answer is imported once.
       const unique = [...new Map(records.map((r) => [r.externalId, r])).values()];
       counts.unchanged += records.length - unique.length;
-      const result = await syncSourceRecords(env.DB, {
-        siteId,
-        source: SOURCES.parkmobile,
-        zoneName: code,
-        lotZoneId: lotZone.id,
-        currency: site?.currencies[0] ?? null,
-        records: unique,
-        actor: "job:parkmobile",
-        now: nowSeconds(),
-        writes: publishesAny(site, ["create", "update"]),
-      });
-      counts.created += result.created;
-      counts.updated += result.updated;
-      counts.unchanged += result.unchanged;
-      if (site && result.writes) await publishPermitWrites(env, site, result.writes);
+      const zone = { zoneName: code, lotZoneId: lotZone.id, currency: site?.currencies[0] ?? null };
+      // Sent what the zone's last comparison found stored as sent, with no write to the site's ParkMobile permits
+      // since but the import's own: comparing again would find the same, so the zone is not compared.
+      const digest = await sentDigest(zone, unique);
+      const last = comparisons.zones.get(lotZone.id);
+      let compared: Comparison | null = { digest, edits: comparisons.edits };
+      if (last?.digest === digest && last.edits === comparisons.edits) counts.unchanged += unique.length;
+      else {
+        const result = await syncSourceRecords(env.DB, {
+          siteId,
+          source: SOURCES.parkmobile,
+          ...zone,
+          records: unique,
+          actor: "job:parkmobile",
+          now: nowSeconds(),
+          writes: publishesAny(site, ["create", "update"]),
+        });
+        counts.created += result.created;
+        counts.updated += result.updated;
+        counts.unchanged += result.unchanged;
+        if (!result.equal) compared = null;
+        if (site && result.writes) await publishPermitWrites(env, site, result.writes);
+      }
       // The zone's permits are known as of now: the enforcement feed answers for it (503 once this is 15 minutes old).
       const now = nowSeconds();
-      imported.push({ lotZoneId: lotZone.id, at: now });
+      imported.push({ lotZoneId: lotZone.id, at: now, compared });
       if (now - reportedAt >= PROGRESS_EVERY_SECONDS) await writeProgress(now);
     };
     await Promise.all(

@@ -20,6 +20,21 @@ type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
 /** What the source sent of a record, as {@link syncSourceRecords} compares it with what is stored. */
 const sent = jsonRows(["externalId", "plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents", "modifiedAt"]);
 
+/**
+ * A digest (SHA-256, hex) of what a source sent for one zone, as {@link syncSourceRecords} compares it: the records'
+ * compared values in source-id order, with the zone and currency they would be written with. The same digest means
+ * the same comparison, so the ParkMobile import skips a zone sent what it last found stored as sent.
+ */
+export async function sentDigest(
+  zone: { zoneName: string; lotZoneId?: number; currency: string | null },
+  records: readonly SourceRecord[],
+): Promise<string> {
+  const ordered = [...records].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+  const text = `${JSON.stringify([zone.zoneName, zone.lotZoneId ?? null, zone.currency])}\n${sent.json(ordered)}`;
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** A changed record's new values, its version read and its history event's changes ({@link syncSourceRecords}). */
 const changed = jsonRows([
   "id",
@@ -154,7 +169,9 @@ export async function insertPermits(
  * source modification is not older than ours) get a new version and a
  * history event, guarded by a version compare-and-set; the rest write
  * nothing. Safe to repeat: a run that died half-way left either all or none
- * of a batch, and the unique source-id index absorbs a replay.
+ * of a batch, and the unique source-id index absorbs a replay. `equal` says
+ * the comparison found nothing to write: every record stored as sent (or
+ * deleted, or stored from a newer modification).
  */
 export async function syncSourceRecords(
   d1: D1Database,
@@ -172,9 +189,9 @@ export async function syncSourceRecords(
     /** Answer what was written too (`writes`), for webhooks. */
     writes?: boolean;
   },
-): Promise<{ created: number; updated: number; unchanged: number; writes?: PermitWrite[] }> {
+): Promise<{ created: number; updated: number; unchanged: number; equal: boolean; writes?: PermitWrite[] }> {
   const { siteId, source, records, now } = input;
-  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+  if (records.length === 0) return { created: 0, updated: 0, unchanged: 0, equal: true };
   // What the source sent, compared with what is stored inside the read: only unknown records (no `id`) and
   // changed ones come back, so a run that changes nothing reads no rows. `k` is the record's index in `records`.
   const { results: differing } = await statement(
@@ -278,7 +295,7 @@ export async function syncSourceRecords(
       ),
     );
   }
-  if (statements.length === 0) return { created: 0, updated: 0, unchanged, ...(input.writes ? { writes: [] } : {}) };
+  if (statements.length === 0) return { created: 0, updated: 0, unchanged, equal: true, ...(input.writes ? { writes: [] } : {}) };
   const results = await d1.batch<PermitRecord>(statements);
   // Rows counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
   const sum = (from: number, to: number) =>
@@ -286,7 +303,7 @@ export async function syncSourceRecords(
   const created = sum(0, insertCount);
   const updated = sum(insertCount, results.length);
   // Rows skipped by a conflict (a replay) or a lost compare-and-set count as unchanged: the next run sees them again.
-  const counts = { created, updated, unchanged: unchanged + (inserts.length - created) + (updates.length - updated) };
+  const counts = { created, updated, unchanged: unchanged + (inserts.length - created) + (updates.length - updated), equal: false };
   if (!input.writes) return counts;
   const changesOf = new Map(updates.map((u) => [u.id, JSON.parse(u.changes) as Changes]));
   const updatedWrites = results.slice(insertCount).flatMap((r, k) =>

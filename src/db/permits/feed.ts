@@ -134,14 +134,3 @@ export async function staleImportZones(
   ).all<{ lotZoneId: number; lastSuccessAt: number }>();
   return results;
 }
-
-/** Records that a lot zone imported from ParkMobile successfully at `now`; nothing if it was removed meanwhile. */
-export function markZoneImported(d1: D1Database, lotZoneId: number, now: number): D1PreparedStatement {
-  // Raw: INSERT … SELECT … ON CONFLICT (a zone removed during the run must not fail the run's progress write).
-  return statement(
-    d1,
-    sql`INSERT INTO zone_imports (lot_zone_id, last_success_at)
-        SELECT id, ${now} FROM lot_zones WHERE id = ${lotZoneId} AND true
-        ON CONFLICT (lot_zone_id) DO UPDATE SET last_success_at = excluded.last_success_at`,
-  );
-}
