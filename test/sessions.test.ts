@@ -12,6 +12,7 @@ import {
   newSite,
   post,
   pushed,
+  seedPush,
   sessionSite,
 } from "./helpers";
 
@@ -275,6 +276,36 @@ describe("a session's life: start, status, extend, stop", () => {
     expect(await started(s.access, { license_plate: "BACK 2" })).toMatchObject({ zone: "Lot 4" });
     const read = (await (await call(`/api/v1/sessions/${session.session_id}`, { headers: bearer(s.access) })).json()) as Body;
     expect(read).toMatchObject({ zone: "Lot 4", zone_number: "104" });
+  });
+
+  it("migration 0012 reconnects sessions left disconnected by a numbered zone removed and added again", async () => {
+    const s = await sessionSite();
+    const session = await started(s.access, { license_plate: "OLD 1" });
+    const push = (await (await post("/api/OC-TOMA/v1/permits/push", { ...seedPush(s.token), zone: "104" })).json()) as Body;
+    // As the zone's records were left before adding a zone reconnected them by its number.
+    await env.DB.prepare("UPDATE permits SET lot_zone_id = NULL WHERE id = ?").bind(session.session_id).run();
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0012_"));
+    const backfill = migration?.queries.find((q) => q.includes("UPDATE `permits`"));
+    await env.DB.prepare(backfill as string).run();
+    const lotZoneOf = (id: unknown) =>
+      env.DB.prepare("SELECT lot_zone_id AS id FROM permits WHERE id = ?").bind(id).first<{ id: number | null }>();
+    expect((await lotZoneOf(session.session_id))?.id).toEqual(expect.any(Number));
+    // A push named its zone by name: "104" is no zone's name, so it stays disconnected.
+    expect(await lotZoneOf(push.reference_id)).toEqual({ id: null });
+  });
+
+  it("a zone change or add refused for its number reconnects nothing", async () => {
+    const s = await sessionSite();
+    const session = await started(s.access, { license_plate: "KEEP 1" });
+    // A session disconnected while "Lot 4" still holds number 104 (as a zone removed mid-write can leave one).
+    await env.DB.prepare("UPDATE permits SET lot_zone_id = NULL WHERE id = ?").bind(session.session_id).run();
+    const lotZone = () =>
+      env.DB.prepare("SELECT lot_zone_id AS id FROM permits WHERE id = ?").bind(session.session_id).first<{ id: number | null }>();
+    expect((await adminCall("PATCH", `/sites/${s.slug}/zones/Lot%2001`, { number: "104" })).status).toBe(409);
+    expect(await lotZone()).toEqual({ id: null });
+    expect((await adminCall("POST", `/sites/${s.slug}/zones`, { name: "Lot 01", number: "104" })).status).toBe(409);
+    expect((await adminCall("POST", `/sites/${s.slug}/zones`, { name: "Lot 02", number: "104" })).status).toBe(409);
+    expect(await lotZone()).toEqual({ id: null });
   });
 
   it("an amount sent is kept as charged (the push's money rules), in the currency sent or the zone's", async () => {

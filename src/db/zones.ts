@@ -67,21 +67,20 @@ function takenBy(error: unknown): "name-taken" | "number-taken" | null {
 }
 
 /**
- * The disconnected records that name the zone `name` (numbered `number`), as
- * the surface that wrote each one matches a zone: every record by the zone's
- * name, and sessions and ParkMobile permits, which name a zone by its key
- * (`zoneByKey`: its number, else its name), by its number too. So a zone
- * removed and added again, or given a number later, gets back the records it
- * would be matched to now. An OC-TOMA push names a zone by its name alone, so
- * a push to "4410" does not join the zone numbered 4410.
+ * The disconnected records that name the zone `name` (numbered `number`):
+ * every record that used its name (as pushes match a zone, and as a zone has
+ * always reconnected), and sessions and ParkMobile permits, which name a zone
+ * by its key (`zoneByKey`: its number, else its name), by its number too. So
+ * a zone removed and added again, or given a number later, gets back the
+ * sessions and ParkMobile permits it would be matched to now. An OC-TOMA
+ * push names a zone by its name alone, so a push to "4410" does not join the
+ * zone numbered 4410.
  */
 function namedZone(name: string, number: string | null) {
   const disconnected = isNull(permits.lotZoneId);
   if (number === null) return and(disconnected, eq(permits.zoneName, name));
-  // The partial index permits_disconnected is read for both names: its condition is in the query as it is written there.
   return and(
     disconnected,
-    isNotNull(permits.zoneName),
     inArray(permits.zoneName, [name, number]),
     or(eq(permits.zoneName, name), isNotNull(permits.owner), eq(permits.source, SOURCES.parkmobile)),
   );
@@ -118,7 +117,8 @@ export async function addZone(d1: D1Database, siteId: number, input: ZoneChange 
             and(
               eq(permits.siteId, siteId),
               namedZone(name, c.number ?? null),
-              sql`EXISTS (SELECT 1 FROM lot_zones WHERE site_id = ${siteId} AND name = ${name})`,
+              // The zone as this call added it: when the add was refused, another zone of that name may exist.
+              sql`EXISTS (SELECT 1 FROM lot_zones WHERE site_id = ${siteId} AND name = ${name} AND number IS ${c.number ?? null})`,
             ),
           )
           .returning({ id: permits.id }),
@@ -161,7 +161,8 @@ export async function updateZone(d1: D1Database, zone: LotZone, change: ZoneChan
           and(
             eq(permits.siteId, zone.siteId),
             namedZone(name, number),
-            sql`EXISTS (SELECT 1 FROM lot_zones WHERE id = ${zone.id} AND name = ${name})`,
+            // Only once the change was made: a refused change leaves the name or the number as it was.
+            sql`EXISTS (SELECT 1 FROM lot_zones WHERE id = ${zone.id} AND name = ${name} AND number IS ${number})`,
           ),
         )
         .returning({ id: permits.id }),
