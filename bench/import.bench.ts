@@ -8,9 +8,9 @@ import { benchTable, median, report } from "./measure";
 /**
  * One "Fetch ParkMobile Stats" run importing 10,000 rights across 20 zones
  * (the fake answers in-process, so this times our side: mapping and D1), then
- * the same run again with nothing changed (comparing every zone, as after an
- * edit of one of the site's ParkMobile permits, and skipping every zone, as a
- * run after one that compared equal does), against the time of a plain
+ * the same run again with nothing changed (comparing every zone, as after a
+ * change to one of the site's stored ParkMobile permits, and skipping every
+ * zone, as a run after one that compared equal does), against the time of a plain
  * 10,000-row insert into a three-column table as the baseline. Both are
  * called from the bench's own Worker (the import is a scheduled job, not a
  * request), each against the same database.
@@ -46,8 +46,8 @@ it("a ParkMobile import of 10,000 rights across 20 zones", async () => {
   const firstMs = performance.now() - started;
   expect(first?.counts).toMatchObject({ created: 10_000 });
   bare.push(await bareInsert());
-  // Nothing changed at ParkMobile. A run compares every zone when the site's ParkMobile permits were edited since
-  // the zone last compared equal (counted as any such edit counts itself), and skips the zone otherwise.
+  // Nothing changed at ParkMobile. A run compares every zone when one of the site's stored ParkMobile permits changed
+  // since the zone last compared equal (counted as any such change counts itself), and skips the zone otherwise.
   const run = async (counted: boolean) => {
     if (counted) await env.DB.prepare("UPDATE sites SET parkmobile_edits = parkmobile_edits + 1 WHERE id = ?").bind(siteId).run();
     const at = performance.now();

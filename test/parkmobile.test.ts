@@ -326,7 +326,9 @@ describe("importing", () => {
     // The reconnection reads the disconnected records' index for both names, not the site's permits.
     const zone = (await findZone(env.DB, siteId, "Downtown")) as LotZone;
     const plans = await queryPlans((d1) => updateZone(d1, zone, { number: "4410" }));
-    expect(plans.find((p) => /^update "permits"/i.test(p.sql))?.plan).toMatch(/USING (COVERING )?INDEX permits_disconnected/);
+    expect(plans.find((p) => /^update "permits"/i.test(p.sql))?.plan).toMatch(
+      /USING (COVERING )?INDEX permits_disconnected \(site_id=\? AND zone_name=\?\)/,
+    );
   });
 
   it("a repeated run writes nothing; an extension is a new version in the history", async () => {
@@ -393,10 +395,11 @@ describe("importing", () => {
         .bind(siteId, t)
         .first<{ n: number }>();
       expect(marks?.n).toBe(2);
-      // ParkMobile extends one right: that zone is compared (and updated), the other still skipped.
+      // ParkMobile extends one right: that zone is compared (and updated), the other still skipped. The update counts
+      // as an edit of the site's ParkMobile permits, so the next run compares both; the one after skips both.
       fake.extend(right.parkingRightId, 30, t + 60);
       expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { updated: 1, unchanged: 1 } }, compared: 1 });
-      expect(await comparedZones(siteId)).toMatchObject({ compared: 1 });
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { unchanged: 2 } }, compared: 2 });
       expect(await comparedZones(siteId)).toMatchObject({ compared: 0 });
     });
 
@@ -422,6 +425,26 @@ describe("importing", () => {
       expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { unchanged: 1 } }, compared: 1 });
       expect(await plate()).toEqual({ plate: "EDIT1" });
       expect(await count("permits", "id = ? AND deleted_at IS NOT NULL", reference)).toBe(1);
+    });
+
+    it("a right written through another zone's answer makes its own zone compare again", async () => {
+      const { siteId } = await configuredSite();
+      const t = now();
+      const right = fake.addRight("4410", { plate: "AAA1", start: t - 600, minutes: 60 });
+      await comparedZones(siteId);
+      expect(await comparedZones(siteId)).toMatchObject({ compared: 1 });
+      expect(await comparedZones(siteId)).toMatchObject({ compared: 0 });
+      // The same right listed in 4411 too, with another plate: written through 4411, it is 4410's record that changes.
+      const copy = { ...right, lpn: "BBB2", signageZoneCode: "4411" };
+      fake.rights.get("4411")?.push(copy);
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { updated: 1 } }, compared: 1 });
+      fake.rights.set("4411", []);
+      // 4410 still sends AAA1: it is compared again (its last equal comparison no longer holds) and puts AAA1 back.
+      expect(await comparedZones(siteId)).toMatchObject({ run: { counts: { updated: 1 } }, compared: 1 });
+      const plate = await env.DB.prepare("SELECT plate FROM permits WHERE site_id = ? AND external_id = ?")
+        .bind(siteId, String(right.parkingRightId))
+        .first();
+      expect(plate).toEqual({ plate: "AAA1" });
     });
 
     it("an edit made after a zone was compared, while the run goes on, is compared by the next run", async () => {

@@ -29,6 +29,7 @@ function documented(label: string): number {
 it("bytes per permit and per history event, as docs/scaling.md says", async () => {
   const { slug } = await newSite({ zones: ["4410"] });
   const siteId = (await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(slug).first<{ id: number }>())?.id as number;
+  const lotZoneId = (await env.DB.prepare("SELECT id FROM lot_zones WHERE site_id = ?").bind(siteId).first<{ id: number }>())?.id as number;
   const now = Math.floor(Date.now() / 1000);
   const records = (endAt: number, amount: number): SourceRecord[] =>
     Array.from({ length: N }, (_, i) => ({
@@ -46,6 +47,7 @@ it("bytes per permit and per history event, as docs/scaling.md says", async () =
       siteId,
       source: "ParkMobile",
       zoneName: "4410",
+      lotZoneId,
       currency: "CAD",
       records: list,
       actor: "job:parkmobile",

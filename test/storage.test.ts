@@ -15,10 +15,18 @@ import { count, newSite, queryPlans } from "./helpers";
 
 type Row = Record<string, unknown>;
 
+/** Each test site's first lot zone, by site id. */
+const firstZone = new Map<number, number>();
+
 async function site(zones = ["Lot 4"]) {
   const { slug, tokenId } = await newSite({ zones });
   const row = await env.DB.prepare("SELECT id FROM sites WHERE slug = ?").bind(slug).first<{ id: number }>();
-  return { siteId: row?.id as number, tokenId };
+  const siteId = row?.id as number;
+  const zone = await env.DB.prepare("SELECT id FROM lot_zones WHERE site_id = ? AND name = ?")
+    .bind(siteId, zones[0])
+    .first<{ id: number }>();
+  if (zone) firstZone.set(siteId, zone.id);
+  return { siteId, tokenId };
 }
 
 const permit = (siteId: number, over: Partial<NewPermit> = {}): NewPermit => ({
@@ -226,6 +234,7 @@ describe("syncSourceRecords", () => {
     siteId,
     source: "ParkMobile",
     zoneName: "4410",
+    lotZoneId: firstZone.get(siteId) as number,
     currency: "CAD",
     records,
     actor: "job:test",

@@ -33,15 +33,22 @@ export async function zoneComparisons(d1: D1Database, siteId: number): Promise<{
 }
 
 /**
- * Records that a lot zone imported from ParkMobile successfully at `now`, with its comparison when it found nothing
- * to write (null otherwise, which clears the last one); nothing if the zone was removed meanwhile.
+ * Records that a lot zone imported from ParkMobile successfully at `now` in run `runId`, with its comparison when it
+ * found nothing to write (null otherwise, which clears the last one); nothing if the zone was removed meanwhile. The
+ * comparison is kept only while the run is under way: once it is finished (or closed as abandoned), another run
+ * may have written since.
  */
-export function markZoneImported(d1: D1Database, lotZoneId: number, now: number, compared: Comparison | null): D1PreparedStatement {
+export function markZoneImported(
+  d1: D1Database,
+  q: { lotZoneId: number; now: number; runId: number; compared: Comparison | null },
+): D1PreparedStatement {
+  const live = sql`EXISTS (SELECT 1 FROM task_runs WHERE id = ${q.runId} AND finished_at IS NULL)`;
   // Raw: INSERT … SELECT … ON CONFLICT (a zone removed during the run must not fail the run's progress write).
   return statement(
     d1,
     sql`INSERT INTO zone_imports (lot_zone_id, last_success_at, compared_digest, compared_edits)
-        SELECT id, ${now}, ${compared?.digest ?? null}, ${compared?.edits ?? null} FROM lot_zones WHERE id = ${lotZoneId} AND true
+        SELECT id, ${q.now}, CASE WHEN ${live} THEN ${q.compared?.digest ?? null} END, CASE WHEN ${live} THEN ${q.compared?.edits ?? null} END
+        FROM lot_zones WHERE id = ${q.lotZoneId} AND true
         ON CONFLICT (lot_zone_id) DO UPDATE SET last_success_at = excluded.last_success_at,
           compared_digest = excluded.compared_digest, compared_edits = excluded.compared_edits`,
   );

@@ -94,8 +94,9 @@ export async function checkParkMobileConnection(env: Env, siteId: number, fetchI
  * the name of a zone without a number, exactly),
  * fetches each one's parking rights and brings the site's ParkMobile permits
  * up to date (keyed by parkingRightId), skipping the comparison of a zone
- * sent what it was sent when it last compared equal, with no edit of the
- * site's ParkMobile permits since (`zone_imports`, `sites.parkmobile_edits`).
+ * sent what it was sent when it last compared equal, with no change to the
+ * site's stored ParkMobile permits since (`zone_imports`,
+ * `sites.parkmobile_edits`).
  * Zones without a lot zone are skipped and named in the log. Never two runs at once for a site: returns null if
  * one is under way. Faults end in the run log, never in an exception:
  * refused credentials or an unusable zone list fail the run; a zone that
@@ -118,7 +119,7 @@ export async function runParkMobileImport(
   let imported: { lotZoneId: number; at: number; compared: Comparison | null }[] = [];
   let reportedAt = nowSeconds();
   const writeProgress = async (now: number) => {
-    const marks = imported.map(({ lotZoneId, at, compared }) => markZoneImported(env.DB, lotZoneId, at, compared));
+    const marks = imported.map(({ lotZoneId, at, compared }) => markZoneImported(env.DB, { lotZoneId, now: at, runId, compared }));
     imported = [];
     reportedAt = now;
     await env.DB.batch([...marks, heartbeatStatement(env.DB, runId, counts, now)]);
@@ -156,8 +157,8 @@ export async function runParkMobileImport(
       const unique = [...new Map(records.map((r) => [r.externalId, r])).values()];
       counts.unchanged += records.length - unique.length;
       const zone = { zoneName: code, lotZoneId: lotZone.id, currency: site?.currencies[0] ?? null };
-      // Sent what the zone's last comparison found stored as sent, with no write to the site's ParkMobile permits
-      // since but the import's own: comparing again would find the same, so the zone is not compared.
+      // Sent what the zone's last comparison found stored as sent, with no change to the site's stored ParkMobile
+      // permits since (new ones do not count): comparing again would find the same, so the zone is not compared.
       const digest = await sentDigest(zone, unique);
       const last = comparisons.zones.get(lotZone.id);
       let compared: Comparison | null = { digest, edits: comparisons.edits };

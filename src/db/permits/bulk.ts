@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { type Changes, creationChanges, type NewPermit, receiptOf, type SourceRecord } from "../../domain/permit";
+import { type Changes, creationChanges, type NewPermit, receiptOf, SOURCES, type SourceRecord } from "../../domain/permit";
 import { jsonRows, statement } from "../client";
+import { countParkMobileEdit } from "../sites";
 import { permitColumns } from "./reads";
 import type { PermitRecord, PermitWrite } from "./versions";
 
@@ -20,17 +21,20 @@ type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
 /** What the source sent of a record, as {@link syncSourceRecords} compares it with what is stored. */
 const sent = jsonRows(["externalId", "plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents", "modifiedAt"]);
 
+/** Part of every digest: changing what {@link syncSourceRecords} compares must change this, so no old digest matches. */
+const SENT_DIGEST_VERSION = "compare v1";
+
 /**
  * A digest (SHA-256, hex) of what a source sent for one zone, as {@link syncSourceRecords} compares it: the records'
  * compared values in source-id order, with the zone and currency they would be written with. The same digest means
  * the same comparison, so the ParkMobile import skips a zone sent what it last found stored as sent.
  */
 export async function sentDigest(
-  zone: { zoneName: string; lotZoneId?: number; currency: string | null },
+  zone: { zoneName: string; lotZoneId: number; currency: string | null },
   records: readonly SourceRecord[],
 ): Promise<string> {
   const ordered = [...records].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-  const text = `${JSON.stringify([zone.zoneName, zone.lotZoneId ?? null, zone.currency])}\n${sent.json(ordered)}`;
+  const text = `${SENT_DIGEST_VERSION}\n${JSON.stringify([zone.zoneName, zone.lotZoneId, zone.currency])}\n${sent.json(ordered)}`;
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -171,7 +175,10 @@ export async function insertPermits(
  * nothing. Safe to repeat: a run that died half-way left either all or none
  * of a batch, and the unique source-id index absorbs a replay. `equal` says
  * the comparison found nothing to write: every record stored as sent (or
- * deleted, or stored from a newer modification).
+ * deleted, or stored from a newer modification) and in this lot zone. An
+ * update of a ParkMobile permit counts, in its batch, as an edit of the
+ * site's ParkMobile permits (`countParkMobileEdit`): whichever zone's answer
+ * it came from, every zone compares again on the next run.
  */
 export async function syncSourceRecords(
   d1: D1Database,
@@ -181,7 +188,7 @@ export async function syncSourceRecords(
     /** The zone as the source names it (kept as the records' raw zone name). */
     zoneName: string;
     /** The lot zone that name was resolved to (by number, else by name). */
-    lotZoneId?: number;
+    lotZoneId: number;
     currency: string | null;
     records: SourceRecord[];
     actor: string;
@@ -198,10 +205,11 @@ export async function syncSourceRecords(
     d1,
     sql`SELECT j.key AS k, p.id, p.plate, p.plate_norm AS plateNorm, p.plate_state AS plateState, p.start_at AS startAt,
                p.end_at AS endAt, p.amount_cents AS amountCents, p.source_modified_at AS sourceModifiedAt, p.version,
-               p.deleted_at AS deletedAt
+               p.deleted_at AS deletedAt, p.lot_zone_id AS lotZoneId
         FROM json_each(${sent.json(records)}) j
         LEFT JOIN permits p ON p.site_id = ${siteId} AND p.source = ${source} AND p.external_id = ${sent("externalId")}
         WHERE p.id IS NULL
+           OR p.lot_zone_id IS NOT ${input.lotZoneId}
            OR (p.deleted_at IS NULL
                AND NOT (${sent("modifiedAt")} IS NOT NULL AND p.source_modified_at IS NOT NULL AND ${sent("modifiedAt")} < p.source_modified_at)
                AND (p.plate IS NOT ${sent("plate")} OR p.plate_norm IS NOT ${sent("plateNorm")} OR p.plate_state IS NOT ${sent("plateState")}
@@ -209,7 +217,16 @@ export async function syncSourceRecords(
   ).all<
     { k: number; id: string | null } & Pick<
       PermitRecord,
-      "plate" | "plateNorm" | "plateState" | "startAt" | "endAt" | "amountCents" | "sourceModifiedAt" | "version" | "deletedAt"
+      | "plate"
+      | "plateNorm"
+      | "plateState"
+      | "startAt"
+      | "endAt"
+      | "amountCents"
+      | "sourceModifiedAt"
+      | "version"
+      | "deletedAt"
+      | "lotZoneId"
     >
   >();
   const inserts: InsertRow[] = [];
@@ -221,6 +238,8 @@ export async function syncSourceRecords(
     sourceModifiedAt: number | null;
   })[] = [];
   let unchanged = records.length - differing.length;
+  // A record stored in another lot zone (or none): its zone's last equal comparison vouches for it, not this one's.
+  let elsewhere = false;
   for (const { k, id, ...row } of differing) {
     const r = records[k] as SourceRecord;
     if (id === null) {
@@ -245,6 +264,7 @@ export async function syncSourceRecords(
       });
       continue;
     }
+    if (row.lotZoneId !== input.lotZoneId) elsewhere = true;
     const changes: Changes = {};
     for (const name of ["plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents"] as const) {
       if (row[name] !== r[name]) changes[name] = [row[name], r[name]];
@@ -295,8 +315,13 @@ export async function syncSourceRecords(
       ),
     );
   }
-  if (statements.length === 0) return { created: 0, updated: 0, unchanged, equal: true, ...(input.writes ? { writes: [] } : {}) };
-  const results = await d1.batch<PermitRecord>(statements);
+  if (statements.length === 0) return { created: 0, updated: 0, unchanged, equal: !elsewhere, ...(input.writes ? { writes: [] } : {}) };
+  // Last, so the results above keep their positions. An update changes records that another zone's last equal
+  // comparison may vouch for (a right listed in two zones): it counts as an edit of the site's ParkMobile permits.
+  const counted = updates.length > 0 && source === SOURCES.parkmobile;
+  if (counted) statements.push(countParkMobileEdit(d1, siteId));
+  const batch = await d1.batch<PermitRecord>(statements);
+  const results = counted ? batch.slice(0, -1) : batch;
   // Rows counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
   const sum = (from: number, to: number) =>
     results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.results.length : 0), 0);
