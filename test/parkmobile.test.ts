@@ -2,6 +2,8 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { ParkMobileFake, pmUtc } from "../scripts/parkmobile-fake";
+import { claimRun } from "../src/db/tasks";
+import { markZoneImported } from "../src/db/zone-imports";
 import { findZone, type LotZone, updateZone } from "../src/db/zones";
 import worker from "../src/index";
 import { runParkMobileImport } from "../src/parkmobile/import";
@@ -445,6 +447,21 @@ describe("importing", () => {
         .bind(siteId, String(right.parkingRightId))
         .first();
       expect(plate).toEqual({ plate: "AAA1" });
+    });
+
+    it("a run's mark keeps its comparison only while the run is under way", async () => {
+      const { siteId } = await configuredSite();
+      const lotZoneId = (await findZone(env.DB, siteId, "4410"))?.id as number;
+      const stored = async () =>
+        env.DB.prepare("SELECT compared_digest AS digest FROM zone_imports WHERE lot_zone_id = ?").bind(lotZoneId).first();
+      const mark = (runId: number) =>
+        env.DB.batch([markZoneImported(env.DB, { lotZoneId, now: now(), runId, compared: { digest: "d1", edits: 0 } })]);
+      const running = (await claimRun(env.DB, siteId, "parkmobile", "manual", now())) as number;
+      await mark(running);
+      expect(await stored()).toEqual({ digest: "d1" });
+      await env.DB.prepare("UPDATE task_runs SET finished_at = ?, outcome = 'failed' WHERE id = ?").bind(now(), running).run();
+      await mark(running);
+      expect(await stored()).toEqual({ digest: null });
     });
 
     it("an edit made after a zone was compared, while the run goes on, is compared by the next run", async () => {
