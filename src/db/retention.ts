@@ -1,7 +1,6 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { database, jsonRows, statement } from "./client";
 import { lotZones, permitEvents, permits } from "./schema";
-import { countParkMobileEdit } from "./sites";
 
 /**
  * Retention's storage: every statement touches a bounded number of rows, so
@@ -18,10 +17,8 @@ import { countParkMobileEdit } from "./sites";
  * folded one) is emptied, the receipt key (plate-bound) and a session's
  * receipt e-mail cleared, the plate fields dropped from their history
  * events, and `anonymized_at` set; the
- * record, its state, zone and amounts stay. The batch counts as an edit of
- * the site's ParkMobile permits (`countParkMobileEdit`): the next import
- * compares every zone rather than skip one as unchanged. Returns how many it
- * anonymized: fewer than `limit` means none is left.
+ * record, its state, zone and amounts stay. Returns how many it anonymized:
+ * fewer than `limit` means none is left.
  */
 export async function anonymizeBatch(d1: D1Database, siteId: number, before: number, now: number, limit: number): Promise<number> {
   const { results } = await statement(
@@ -32,7 +29,6 @@ export async function anonymizeBatch(d1: D1Database, siteId: number, before: num
   if (results.length === 0) return 0;
   const ids = JSON.stringify(results.map((r) => r.id));
   await d1.batch([
-    countParkMobileEdit(d1, siteId),
     statement(
       d1,
       sql`UPDATE permit_events SET changes = json_remove(changes, '$.plate', '$.plateNorm')
@@ -100,13 +96,10 @@ const archivedRow = jsonRows(["id", "version"]);
  * Deletes archived permits and their history, in one batch (one transaction),
  * each only if its version is still the one archived: a permit changed after
  * it was written to the archive stays, and the next run archives its new
- * version. Returns how many permits and events it deleted. Like
- * {@link anonymizeBatch}, it counts as an edit of the site's ParkMobile
- * permits, in the same batch (the next import compares every zone).
+ * version. Returns how many permits and events it deleted.
  */
 export async function deleteArchived(
   d1: D1Database,
-  siteId: number,
   archived: { id: string; version: number }[],
 ): Promise<{ permits: number; events: number }> {
   if (archived.length === 0) return { permits: 0, events: 0 };
@@ -115,10 +108,11 @@ export async function deleteArchived(
   // Events first: permit_events references permits.
   const [events, deleted] = await d1.batch([
     statement(d1, sql`DELETE FROM permit_events WHERE permit_id IN (${unchanged})`),
-    statement(d1, sql`DELETE FROM permits WHERE id IN (${unchanged})`),
-    countParkMobileEdit(d1, siteId),
+    statement(d1, sql`DELETE FROM permits WHERE id IN (${unchanged}) RETURNING id`),
   ]);
-  return { permits: deleted?.meta.changes ?? 0, events: events?.meta.changes ?? 0 };
+  // Permits counted from RETURNING, not meta.changes: D1 counts the rows their triggers write too (the count of a
+  // site's ParkMobile changes).
+  return { permits: deleted?.results.length ?? 0, events: events?.meta.changes ?? 0 };
 }
 
 /**

@@ -34,11 +34,12 @@ export const sites = sqliteTable("sites", {
   /** Retention: permits ended more than this many months ago are archived to R2, then deleted from D1. */
   archiveAfterMonths: integer("archive_after_months").notNull().default(DEFAULT_ARCHIVE_AFTER_MONTHS),
   /**
-   * Counts the writes to existing ParkMobile permits of the site: an update or delete through the API, console or
-   * CLI, retention, and the import's own updates (a right listed in two zones changes a record the other zone vouches
-   * for). A zone's import skips its comparison only while this is what it was when the zone last compared equal
-   * (`zone_imports.compared_edits`), so such a write is always compared, and a local edit undone, by the next run, as
-   * a full comparison would.
+   * Counts the changes to stored ParkMobile permits of the site, whoever makes them (an update or delete through the
+   * API, console or CLI, retention, the import's own updates: a right listed in two zones changes a record the other
+   * zone vouches for), by the triggers `permits_parkmobile_update` and `permits_parkmobile_delete` (migration 0013).
+   * A zone's import skips its comparison only while this is what it was when the zone last compared equal
+   * (`zone_imports.compared_edits`), so such a change is always compared, and a local edit undone, by the next run,
+   * as a full comparison would.
    */
   parkmobileEdits: integer("parkmobile_edits").notNull().default(0),
 });

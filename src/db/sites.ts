@@ -1,7 +1,7 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { SiteConfig } from "../domain/site";
 import { nowSeconds } from "../domain/time";
-import { type D1Binding, database, isUniqueViolation, statement } from "./client";
+import { database, isUniqueViolation } from "./client";
 import { DEFAULT_CURRENCIES, lotZones, sites } from "./schema";
 import { subscriptions } from "./webhooks";
 
@@ -104,19 +104,4 @@ export async function loadSiteConfig(d1: D1Database, siteId: number): Promise<Si
     zones,
     webhookEvents: subscriptions.types(endpoints),
   };
-}
-
-/**
- * Counts a write to the site's ParkMobile permits that the import did not make (`sites.parkmobile_edits`): batched
- * with the write, so the next import run compares the zones again rather than skip them as unchanged.
- */
-export function countParkMobileEdit(d1: D1Binding, siteId: number): D1PreparedStatement {
-  const db = database(d1);
-  return statement(
-    d1,
-    db
-      .update(sites)
-      .set({ parkmobileEdits: sql`${sites.parkmobileEdits} + 1` })
-      .where(eq(sites.id, siteId)),
-  );
 }

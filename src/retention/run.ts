@@ -158,7 +158,7 @@ async function archiveMonth(env: Env, site: Site, month: string, counts: Retenti
   await beat();
 
   for (let i = 0; i < archived.length; i += RETENTION_BATCH) {
-    const deleted = await deleteArchived(env.DB, site.id, archived.slice(i, i + RETENTION_BATCH));
+    const deleted = await deleteArchived(env.DB, archived.slice(i, i + RETENTION_BATCH));
     counts.deletedPermits += deleted.permits;
     counts.deletedEvents += deleted.events;
     await beat();

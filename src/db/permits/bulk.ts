@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
-import { type Changes, creationChanges, type NewPermit, receiptOf, SOURCES, type SourceRecord } from "../../domain/permit";
+import { type Changes, creationChanges, type NewPermit, receiptOf, type SourceRecord } from "../../domain/permit";
 import { jsonRows, statement } from "../client";
-import { countParkMobileEdit } from "../sites";
 import { permitColumns } from "./reads";
 import type { PermitRecord, PermitWrite } from "./versions";
 
@@ -175,10 +174,7 @@ export async function insertPermits(
  * nothing. Safe to repeat: a run that died half-way left either all or none
  * of a batch, and the unique source-id index absorbs a replay. `equal` says
  * the comparison found nothing to write: every record stored as sent (or
- * deleted, or stored from a newer modification) and in this lot zone. An
- * update of a ParkMobile permit counts, in its batch, as an edit of the
- * site's ParkMobile permits (`countParkMobileEdit`): whichever zone's answer
- * it came from, every zone compares again on the next run.
+ * deleted, or stored from a newer modification).
  */
 export async function syncSourceRecords(
   d1: D1Database,
@@ -205,11 +201,10 @@ export async function syncSourceRecords(
     d1,
     sql`SELECT j.key AS k, p.id, p.plate, p.plate_norm AS plateNorm, p.plate_state AS plateState, p.start_at AS startAt,
                p.end_at AS endAt, p.amount_cents AS amountCents, p.source_modified_at AS sourceModifiedAt, p.version,
-               p.deleted_at AS deletedAt, p.lot_zone_id AS lotZoneId
+               p.deleted_at AS deletedAt
         FROM json_each(${sent.json(records)}) j
         LEFT JOIN permits p ON p.site_id = ${siteId} AND p.source = ${source} AND p.external_id = ${sent("externalId")}
         WHERE p.id IS NULL
-           OR p.lot_zone_id IS NOT ${input.lotZoneId}
            OR (p.deleted_at IS NULL
                AND NOT (${sent("modifiedAt")} IS NOT NULL AND p.source_modified_at IS NOT NULL AND ${sent("modifiedAt")} < p.source_modified_at)
                AND (p.plate IS NOT ${sent("plate")} OR p.plate_norm IS NOT ${sent("plateNorm")} OR p.plate_state IS NOT ${sent("plateState")}
@@ -217,16 +212,7 @@ export async function syncSourceRecords(
   ).all<
     { k: number; id: string | null } & Pick<
       PermitRecord,
-      | "plate"
-      | "plateNorm"
-      | "plateState"
-      | "startAt"
-      | "endAt"
-      | "amountCents"
-      | "sourceModifiedAt"
-      | "version"
-      | "deletedAt"
-      | "lotZoneId"
+      "plate" | "plateNorm" | "plateState" | "startAt" | "endAt" | "amountCents" | "sourceModifiedAt" | "version" | "deletedAt"
     >
   >();
   const inserts: InsertRow[] = [];
@@ -238,8 +224,6 @@ export async function syncSourceRecords(
     sourceModifiedAt: number | null;
   })[] = [];
   let unchanged = records.length - differing.length;
-  // A record stored in another lot zone (or none): its zone's last equal comparison vouches for it, not this one's.
-  let elsewhere = false;
   for (const { k, id, ...row } of differing) {
     const r = records[k] as SourceRecord;
     if (id === null) {
@@ -264,7 +248,6 @@ export async function syncSourceRecords(
       });
       continue;
     }
-    if (row.lotZoneId !== input.lotZoneId) elsewhere = true;
     const changes: Changes = {};
     for (const name of ["plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents"] as const) {
       if (row[name] !== r[name]) changes[name] = [row[name], r[name]];
@@ -315,13 +298,8 @@ export async function syncSourceRecords(
       ),
     );
   }
-  if (statements.length === 0) return { created: 0, updated: 0, unchanged, equal: !elsewhere, ...(input.writes ? { writes: [] } : {}) };
-  // Last, so the results above keep their positions. An update changes records that another zone's last equal
-  // comparison may vouch for (a right listed in two zones): it counts as an edit of the site's ParkMobile permits.
-  const counted = updates.length > 0 && source === SOURCES.parkmobile;
-  if (counted) statements.push(countParkMobileEdit(d1, siteId));
-  const batch = await d1.batch<PermitRecord>(statements);
-  const results = counted ? batch.slice(0, -1) : batch;
+  if (statements.length === 0) return { created: 0, updated: 0, unchanged, equal: true, ...(input.writes ? { writes: [] } : {}) };
+  const results = await d1.batch<PermitRecord>(statements);
   // Rows counted from RETURNING, not meta.changes: D1 counts the rows the feed's triggers write too.
   const sum = (from: number, to: number) =>
     results.slice(from, to).reduce((n, r, k) => n + ((from + k) % 2 === 0 ? r.results.length : 0), 0);

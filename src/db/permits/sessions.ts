@@ -119,7 +119,6 @@ const readForWrite = (d1: D1Binding, reference: string) =>
     .select({
       id: permits.id,
       siteId: permits.siteId,
-      source: permits.source,
       owner: permits.owner,
       startAt: permits.startAt,
       endAt: permits.endAt,

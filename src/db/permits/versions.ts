@@ -1,8 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
-import { type Changes, type PermitChange, SOURCES } from "../../domain/permit";
+import type { Changes, PermitChange } from "../../domain/permit";
 import { type D1Binding, database, statement } from "../client";
 import { permits } from "../schema";
-import { countParkMobileEdit } from "../sites";
 import { permitColumns } from "./reads";
 
 /**
@@ -66,7 +65,6 @@ const readPermit = (d1: D1Binding, reference: string) =>
     .select({
       id: permits.id,
       siteId: permits.siteId,
-      source: permits.source,
       type: permits.type,
       plate: permits.plate,
       plateNorm: permits.plateNorm,
@@ -81,7 +79,7 @@ const readPermit = (d1: D1Binding, reference: string) =>
     .where(eq(permits.id, reference))
     .get();
 
-type Versioned = { id: string; siteId: number; source: string; version: number };
+type Versioned = { id: string; siteId: number; version: number };
 /** The columns a new version may set. */
 export type Settable = Partial<
   Pick<typeof permits.$inferInsert, "plate" | "plateNorm" | "amountCents" | "currency" | "endAt" | "deletedAt" | "stoppedAt">
@@ -90,10 +88,8 @@ export type Settable = Partial<
 /**
  * Writes one new version of a permit: `UPDATE … WHERE version = <read>` and
  * the history event in one batch, the event inserted only if the update
- * changed a row. A ParkMobile permit's write is counted in its site's
- * `parkmobile_edits` in the same batch, so the next import compares it
- * ({@link import("../../parkmobile/import").runParkMobileImport}). Returns
- * what it wrote, or null when another writer got there first.
+ * changed a row. Returns what it wrote, or null when another writer got
+ * there first.
  */
 export async function compareAndSet(
   d1: D1Binding,
@@ -119,7 +115,6 @@ export async function compareAndSet(
           SELECT ${row.id}, ${row.siteId}, ${row.version + 1}, ${event.action}, ${JSON.stringify(event.changes)}, ${event.actor}, ${event.now}
           WHERE changes() = 1`,
     ),
-    ...(row.source === SOURCES.parkmobile ? [countParkMobileEdit(d1, row.siteId)] : []),
   ]);
   const permit = update?.results[0];
   return permit ? { permit, action: event.action, changes: event.changes, actor: event.actor, at: event.now } : null;
