@@ -277,6 +277,21 @@ describe("syncSourceRecords", () => {
     expect(await stored(siteId, "700000001")).toMatchObject({ version: 1, end_at: 1_800_005_400 });
   });
 
+  it("every stored column the comparison reads is one the count of ParkMobile changes watches", async () => {
+    const trigger = await env.DB.prepare(
+      "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'permits_parkmobile_update'",
+    ).first<{
+      sql: string;
+    }>();
+    const watched = /AFTER UPDATE OF (.*) ON/
+      .exec(trigger?.sql ?? "")?.[1]
+      ?.replace(/`/g, "")
+      .split(/,\s*/);
+    // The comparison's stored side: the columns syncSourceRecords reads and compares, and deleted_at, which it obeys.
+    const compared = ["plate", "plate_norm", "plate_state", "start_at", "end_at", "amount_cents", "source_modified_at", "deleted_at"];
+    expect(watched?.sort()).toEqual(compared.sort());
+  });
+
   it("a zone's digest: the same for the same records in any order; another for any compared value or the zone", async () => {
     const zone = { zoneName: "4410", lotZoneId: 7, currency: "CAD" };
     const two = [record(), record({ externalId: "700000002", plate: "PM 2", plateNorm: "PM2" })];

@@ -17,7 +17,10 @@ const ROWS_PER_STATEMENT = 1_000;
 /** A row to insert; `lotZoneId` when its lot zone was resolved already (by number), else its zone name is matched. */
 type InsertRow = Omit<NewPermit, "siteId"> & { id: string; lotZoneId?: number };
 
-/** What the source sent of a record, as {@link syncSourceRecords} compares it with what is stored. */
+/**
+ * What the source sent of a record, as {@link syncSourceRecords} compares it with what is stored. The stored columns
+ * compared are the ones the trigger `permits_parkmobile_update` watches (migration 0013; the suite checks they agree).
+ */
 const sent = jsonRows(["externalId", "plate", "plateNorm", "plateState", "startAt", "endAt", "amountCents", "modifiedAt"]);
 
 /** Part of every digest: changing what {@link syncSourceRecords} compares must change this, so no old digest matches. */
