@@ -66,14 +66,19 @@ export function addApiSurfaces(app: OpenAPIHono<AppEnv>) {
   app.use("/api/*", sendRateLimit());
 
   app.route("/api/OC-TOMA/v1", ocToma);
-  app.route("/api/v1", lookup);
+  for (const { prefix, surface } of SURFACES) app.route(prefix, surface.app);
   app.route("/api/v1", sessions);
-  app.route("/api/v1", me);
   app.route("/oauth", oauth);
   app.route("/api/v1", validatePlate);
   app.route("/api/pbp/v2014-06", pbp);
   app.get("/", (c) => c.redirect("/docs"));
 }
+
+/** The public surfaces and the prefixes they are mounted at, for the admin Worker's document (src/openapi.ts). */
+export const SURFACES = [
+  { prefix: "/api/v1", surface: lookup },
+  { prefix: "/api/v1", surface: me },
+] as const;
 
 /** Each app's routes as patterns and methods, compiled on its first unknown path (its routes are all added by then). */
 const routeTables = new WeakMap<OpenAPIHono<AppEnv>, { pattern: RegExp; method: string }[]>();

@@ -1,7 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { addApiSurfaces, addFallbacks } from "./api";
+import { addApiSurfaces, addFallbacks, SURFACES } from "./api";
 import type { CLIENT_SCOPES } from "./auth/scopes";
 import type { AppEnv } from "./http";
+import { documentOperations, resolveSchemas } from "./openapi";
 import { admin } from "./routes/admin";
 import { documentWebhookEvents } from "./routes/admin/webhooks";
 import { consoleApp } from "./routes/console";
@@ -85,9 +86,21 @@ export function openApiConfig(origin: string) {
  * public Worker forwards here (`ADMIN_PATHS`).
  */
 export function buildApp() {
+  return assemble().app;
+}
+
+/** The admin Worker's app, and its OpenAPI document for a caller that reached it at `origin`. */
+function assemble() {
   const app = new OpenAPIHono<AppEnv>();
+  // The named zod/mini schemas of the document, gathered as it is built (src/openapi.ts).
+  const components: Record<string, unknown> = {};
 
   addApiSurfaces(app);
+  documentOperations(
+    app.openAPIRegistry,
+    SURFACES.map(({ prefix, surface }) => ({ prefix, operations: surface.operations })),
+    components,
+  );
   app.route("/api/admin/v1", admin);
   app.route("/admin", consoleApp);
 
@@ -133,15 +146,16 @@ export function buildApp() {
   });
   documentWebhookEvents(app.openAPIRegistry);
   // The document names the server it is served from: its origin as the caller reached it.
-  app.doc31("/openapi.json", (c) => openApiConfig(new URL(c.req.url).origin));
+  const document = (origin: string) => resolveSchemas(app.getOpenAPI31Document(openApiConfig(origin)), components);
+  app.get("/openapi.json", (c) => c.json(document(new URL(c.req.url).origin)));
   app.get("/docs", (c) => docsPage(c, new URL(c.req.url).origin));
 
   addFallbacks(app);
 
-  return app;
+  return { app, document };
 }
 
 /** The OpenAPI document the admin Worker serves at /openapi.json (through the public one) to a caller that reached it at `origin`. */
 export function openApiDocument(origin: string) {
-  return buildApp().getOpenAPI31Document(openApiConfig(origin));
+  return assemble().document(origin);
 }

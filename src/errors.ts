@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import type { ClientErrorStatusCode, ContentfulStatusCode, ServerErrorStatusCode } from "hono/utils/http-status";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { AppEnv } from "./http";
 
 // The one home of errors, for every layer: the domain throws AppError too, so this module imports nothing of Hono
-// at run time (its types only), and builds its OpenAPI schema only when the routes first ask for it.
+// at run time (its types only), and builds its schema (zod/mini) only when the document first asks for it.
 
 /**
  * Every error this Worker answers, on every surface, carries one of these
@@ -185,7 +185,7 @@ export function isTooLongIssue(issue: z.core.$ZodIssue | undefined): boolean {
 }
 
 /** Turns the first zod issue of a request into our error, naming the field and the rule in words. */
-function fromZodIssue(error: z.ZodError, input: unknown): AppError {
+function fromZodIssue(error: { issues: readonly z.core.$ZodIssue[] }, input: unknown): AppError {
   const issue = error.issues[0];
   if (!issue) return new AppError(ErrorCode.Invalid, "The request is invalid.");
   const field = issue.path.join(".") || "body";
@@ -242,8 +242,15 @@ function fromZodIssue(error: z.ZodError, input: unknown): AppError {
  * a failed validation becomes the one error shape, naming the field and the
  * rule, instead of the validator's own 400.
  */
-export function throwValidationError(result: { success: boolean; error?: z.ZodError; data?: unknown }) {
+export function throwValidationError(result: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] }; data?: unknown }) {
   if (!result.success && result.error) throw fromZodIssue(result.error, result.data);
+}
+
+/** `value` parsed by `schema` (a public operation's request part: src/routes/operation.ts), or the one error shape. */
+export function parseInput<S extends z.core.$ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = z.safeParse(schema, value);
+  if (!result.success) throw fromZodIssue(result.error, value);
+  return result.data;
 }
 
 let errorBodySchema: ReturnType<typeof buildErrorBody> | undefined;
@@ -252,21 +259,15 @@ function buildErrorBody() {
   return z
     .object({
       status: z.literal("error"),
-      ErrorCode: z
-        .number()
-        .int()
-        .openapi({ description: errorTable.map((row) => `${row.code}: ${row.summary}`).join("\n") }),
+      ErrorCode: z.int().check(z.meta({ description: errorTable.map((row) => `${row.code}: ${row.summary}`).join("\n") })),
       ErrorMessage: z.string(),
-      field: z.string().optional().openapi({ description: "The attribute at fault, under the name the client used." }),
-      requestId: z.string().optional(),
+      field: z.optional(z.string().check(z.meta({ description: "The attribute at fault, under the name the client used." }))),
+      requestId: z.optional(z.string()),
     })
-    .openapi("Error");
+    .check(z.meta({ id: "Error" }));
 }
 
-/**
- * The error body in the OpenAPI document, built on first use: by then the
- * routes have loaded @hono/zod-openapi, which gives zod its `.openapi()`.
- */
+/** The error body (the `Error` schema of the document), built on first use: only the document and its extensions read it. */
 export function errorBody() {
   errorBodySchema ??= buildErrorBody();
   return errorBodySchema;
@@ -278,11 +279,17 @@ function isHttpException(err: Error): err is Error & { status: number } {
   return typeof e.status === "number" && typeof e.getResponse === "function";
 }
 
+/** Where the document keeps the error body's schema ({@link errorBody}, which src/openapi.ts registers). */
+export const ERROR_SCHEMA_REF = "#/components/schemas/Error";
+
 /** An HTTP status an error answers with. */
 export type ErrorStatus = ClientErrorStatusCode | ServerErrorStatusCode;
 
 /** The documented error answers of an operation, one entry per HTTP status. */
 export function errorResponses<const S extends readonly ErrorStatus[]>(statuses: S) {
-  const response = { description: "An error, in the one error shape", content: { "application/json": { schema: errorBody() } } };
+  const response = {
+    description: "An error, in the one error shape",
+    content: { "application/json": { schema: { $ref: ERROR_SCHEMA_REF } } },
+  };
   return Object.fromEntries(statuses.map((s) => [s, response])) as Record<S[number], typeof response>;
 }

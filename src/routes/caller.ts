@@ -10,6 +10,7 @@ import { nowSeconds } from "../domain/time";
 import { AppError, ErrorCode, type ErrorStatus, errorResponses } from "../errors";
 import { type AppEnv, acceptBody, MAX_BODY_BYTES } from "../http";
 import { type Deprecation, deprecationOf } from "./deprecation";
+import type { Operation, OperationResponse } from "./operation";
 import { countCall, rateLimitPolicy } from "./rate-limit";
 
 /** The Hono environment of an API whose routes know their caller. */
@@ -262,4 +263,50 @@ export function apiRoute<
       },
     },
   });
+}
+
+/**
+ * Declares an operation of a public surface (src/routes/operation.ts) whose credential travels in a header, as
+ * {@link apiRoute} does for the admin API's routes: the caller authenticated for `scope` and charged as `traffic`
+ * first, then the body gate, then the operation's own validation; 401, 403, 429 and `errors` documented, the rate-limit
+ * headers on its successes, `deprecated` applied.
+ */
+export function apiOperation<
+  const O extends Omit<Operation, "security" | "deprecated"> & {
+    scope: Scope | null;
+    traffic: Traffic;
+    credential?: HeaderForm;
+    errors: readonly ErrorStatus[];
+    deprecated?: Deprecation;
+  },
+>(config: O) {
+  const { scope, traffic, errors, credential = "standard", deprecated, ...operation } = config;
+  const deprecation = deprecationOf(deprecated, operation.description);
+  const counted = Object.fromEntries(
+    Object.entries(operation.responses).map(([status, response]) => [
+      status,
+      status.startsWith("2") ? { ...response, headers: { ...response.headers, ...RATE_LIMIT_HEADERS } } : response,
+    ]),
+  ) as Record<string, OperationResponse>;
+  const tooMany = errorResponses([429])[429];
+  return {
+    ...operation,
+    ...deprecation.openapi,
+    security: headerSecurity(credential, scope),
+    middleware: [...deprecation.middleware, requireCaller(scope, traffic, credential), acceptBody(MAX_BODY_BYTES)] as const,
+    responses: {
+      ...counted,
+      ...errorResponses([401, 403, ...errors]),
+      429: {
+        ...tooMany,
+        headers: {
+          "Retry-After": { description: "Seconds to wait: the limit's whole window.", schema: { type: "integer" as const } },
+          ...RATE_LIMIT_HEADERS,
+        },
+      },
+    },
+  } as Omit<O, "scope" | "traffic" | "credential" | "errors" | "deprecated"> &
+    Pick<Operation, "security" | "deprecated" | "responses"> & {
+      middleware: readonly MiddlewareHandler[];
+    };
 }

@@ -1,36 +1,39 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { checkPlates } from "../db/permits/reads";
 import { PLATE_MAX } from "../domain/plate";
 import { ZONE_NAME_MAX } from "../domain/site";
 import { formatWireTime, nowSeconds } from "../domain/time";
-import { throwValidationError } from "../errors";
 import { d1Session } from "./bookmark";
-import { apiRoute, type CallerEnv } from "./caller";
+import { apiOperation, type CallerEnv } from "./caller";
+import { Surface } from "./operation";
 import { HitFields, hitFields, narrow, PermitFields } from "./permit-view";
 import { FLAG_VALUES, graceSeconds, isSet, plateToCheck, stateToCheck, zoneNamed } from "./plate-input";
 
 /** Enforcement lookups, mounted at /api/v1. */
-export const lookup = new OpenAPIHono<CallerEnv>({ defaultHook: throwValidationError });
+export const lookup = new Surface<CallerEnv>();
 
 /** At most this many permits in a lookup's answer. */
 export const LOOKUP_LIMIT = 100;
 
-const ActivePermit = PermitFields.pick({
-  reference_id: true,
-  type: true,
-  source: true,
-  plate: true,
-  plateState: true,
-  zone: true,
-  disconnected: true,
-  start: true,
-  end: true,
-})
-  .extend(HitFields.shape)
-  .openapi("ActivePermit");
+const ActivePermit = z
+  .extend(
+    z.pick(PermitFields, {
+      reference_id: true,
+      type: true,
+      source: true,
+      plate: true,
+      plateState: true,
+      zone: true,
+      disconnected: true,
+      start: true,
+      end: true,
+    }),
+    HitFields.shape,
+  )
+  .check(z.meta({ id: "ActivePermit" }));
 
-lookup.openapi(
-  apiRoute({
+lookup.on(
+  apiOperation({
     method: "get",
     path: "/lookup",
     operationId: "lookupPlate",
@@ -44,16 +47,23 @@ lookup.openapi(
       query: z.object({
         plate: z
           .string()
-          .min(1)
-          .max(PLATE_MAX)
-          .openapi({ description: "The plate to check; case, spaces, dashes and dots ignored.", example: "PL8RDR" }),
-        zone: z
-          .string()
-          .max(ZONE_NAME_MAX)
-          .optional()
-          .openapi({ description: "A lot zone of the site: its name, or its number.", example: "Lot 4" }),
-        state: z.string().max(10).optional().openapi({ description: "The plate's state or province, e.g. ON.", example: "ON" }),
-        confusables: z.enum(FLAG_VALUES).optional().openapi({ description: "Also match confusable characters (reads only)." }),
+          .check(
+            z.minLength(1),
+            z.maxLength(PLATE_MAX),
+            z.meta({ description: "The plate to check; case, spaces, dashes and dots ignored.", example: "PL8RDR" }),
+          ),
+        zone: z.optional(
+          z
+            .string()
+            .check(
+              z.maxLength(ZONE_NAME_MAX),
+              z.meta({ description: "A lot zone of the site: its name, or its number.", example: "Lot 4" }),
+            ),
+        ),
+        state: z.optional(
+          z.string().check(z.maxLength(10), z.meta({ description: "The plate's state or province, e.g. ON.", example: "ON" })),
+        ),
+        confusables: z.optional(z.enum(FLAG_VALUES).check(z.meta({ description: "Also match confusable characters (reads only)." }))),
       }),
     },
     responses: {
@@ -65,24 +75,23 @@ lookup.openapi(
               .object({
                 plate: z.string(),
                 normalized: z.string(),
-                zone: z.string().nullable(),
-                state: z.string().nullable(),
+                zone: z.nullable(z.string()),
+                state: z.nullable(z.string()),
                 confusables: z.boolean(),
-                active: z.boolean().openapi({ description: "A permit is valid now (grace not counted)." }),
-                within_grace: z.boolean().openapi({ description: "No permit is valid now, but one ended within the grace period." }),
-                grace_minutes: z.number().int(),
+                active: z.boolean().check(z.meta({ description: "A permit is valid now (grace not counted)." })),
+                within_grace: z.boolean().check(z.meta({ description: "No permit is valid now, but one ended within the grace period." })),
+                grace_minutes: z.int(),
                 checked_at: z.string(),
                 permits: z.array(ActivePermit),
               })
-              .openapi("PlateLookup"),
+              .check(z.meta({ id: "PlateLookup" })),
           },
         },
       },
     },
     errors: [400],
   }),
-  async (c) => {
-    const query = c.req.valid("query");
+  async (c, { query }) => {
     const { site } = c.get("caller");
     const normalized = plateToCheck(query.plate, "plate");
     const state = stateToCheck(query.state, "state");

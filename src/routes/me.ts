@@ -1,46 +1,49 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { SCOPES } from "../auth/scopes";
 import { RATE_LIMITS, RATE_PERIOD_SECONDS, RATE_TIERS } from "../domain/rate-limits";
 import { formatRfc3339 } from "../domain/time";
-import { throwValidationError } from "../errors";
-import { apiRoute, type CallerEnv } from "./caller";
+import { apiOperation, type CallerEnv } from "./caller";
+import { Surface } from "./operation";
 
 /** The calling credential, mounted at /api/v1: what a vendor checks before its first call. */
-export const me = new OpenAPIHono<CallerEnv>({ defaultHook: throwValidationError });
+export const me = new Surface<CallerEnv>();
 
 const Limit = z.object({
-  limit: z.number().int().openapi({ description: "Calls allowed per window, per Cloudflare location (approximate).", example: 120 }),
-  window: z.number().int().openapi({ description: "The window, in seconds.", example: RATE_PERIOD_SECONDS }),
+  limit: z.int().check(z.meta({ description: "Calls allowed per window, per Cloudflare location (approximate).", example: 120 })),
+  window: z.int().check(z.meta({ description: "The window, in seconds.", example: RATE_PERIOD_SECONDS })),
 });
 
 const Me = z
   .object({
     kind: z
       .enum(["api_token", "oauth_client"])
-      .openapi({ description: "An API token, or an OAuth client through one of its access tokens." }),
-    id: z.string().openapi({ description: "The API token's id, or the OAuth client's client_id.", example: "tk_0a1b2c3d4e5f" }),
-    label: z.string().openapi({ description: "Its label (the source of the sessions it starts); its id when it has none." }),
+      .check(z.meta({ description: "An API token, or an OAuth client through one of its access tokens." })),
+    id: z.string().check(z.meta({ description: "The API token's id, or the OAuth client's client_id.", example: "tk_0a1b2c3d4e5f" })),
+    label: z.string().check(z.meta({ description: "Its label (the source of the sessions it starts); its id when it has none." })),
     site: z.object({
-      slug: z.string().openapi({ description: "The site (OPS-COM's client code) every call of this credential acts on.", example: "demo" }),
+      slug: z
+        .string()
+        .check(z.meta({ description: "The site (OPS-COM's client code) every call of this credential acts on.", example: "demo" })),
       currencies: z
         .array(z.string())
-        .openapi({ description: "The currencies the site accepts; the first is its default.", example: ["CAD", "USD"] }),
+        .check(z.meta({ description: "The currencies the site accepts; the first is its default.", example: ["CAD", "USD"] })),
     }),
-    scopes: z.array(z.enum(SCOPES)).openapi({ description: "What it may do (an access token: the scopes it was issued for)." }),
+    scopes: z.array(z.enum(SCOPES)).check(z.meta({ description: "What it may do (an access token: the scopes it was issued for)." })),
     expires_at: z
-      .string()
-      .nullable()
-      .openapi({ description: "When it stops working by itself (an access token, RFC 3339 UTC); null: until revoked.", example: null }),
+      .nullable(z.string())
+      .check(
+        z.meta({ description: "When it stops working by itself (an access token, RFC 3339 UTC); null: until revoked.", example: null }),
+      ),
     rate_limits: z.object({
       tier: z.enum(RATE_TIERS),
-      writes: Limit.openapi({ description: "Pushes, updates, deletes; session starts, stops and extensions." }),
-      reads: Limit.openapi({ description: "Plate checks, the enforcement feed, stats, zones, session reads, this call." }),
+      writes: Limit.check(z.meta({ description: "Pushes, updates, deletes; session starts, stops and extensions." })),
+      reads: Limit.check(z.meta({ description: "Plate checks, the enforcement feed, stats, zones, session reads, this call." })),
     }),
   })
-  .openapi("Me");
+  .check(z.meta({ id: "Me" }));
 
-me.openapi(
-  apiRoute({
+me.on(
+  apiOperation({
     method: "get",
     path: "/me",
     operationId: "getMe",
@@ -56,21 +59,19 @@ me.openapi(
   (c) => {
     const caller = c.get("caller");
     const limits = RATE_LIMITS[caller.grant.tier];
-    return c.json(
-      {
-        kind: caller.kind === "oauth" ? ("oauth_client" as const) : ("api_token" as const),
-        id: caller.grant.tokenId,
-        label: caller.label,
-        site: { slug: caller.site.slug, currencies: caller.site.currencies },
-        scopes: caller.grant.scopes,
-        expires_at: formatRfc3339(caller.expiresAt),
-        rate_limits: {
-          tier: caller.grant.tier,
-          writes: { limit: limits.writes, window: RATE_PERIOD_SECONDS },
-          reads: { limit: limits.reads, window: RATE_PERIOD_SECONDS },
-        },
+    const answer: z.infer<typeof Me> = {
+      kind: caller.kind === "oauth" ? "oauth_client" : "api_token",
+      id: caller.grant.tokenId,
+      label: caller.label,
+      site: { slug: caller.site.slug, currencies: caller.site.currencies },
+      scopes: caller.grant.scopes,
+      expires_at: formatRfc3339(caller.expiresAt),
+      rate_limits: {
+        tier: caller.grant.tier,
+        writes: { limit: limits.writes, window: RATE_PERIOD_SECONDS },
+        reads: { limit: limits.reads, window: RATE_PERIOD_SECONDS },
       },
-      200,
-    );
+    };
+    return c.json(answer, 200);
   },
 );

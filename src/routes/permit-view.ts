@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import type { PermitRow, PlateHit } from "../db/permits/reads";
 import { formatCents } from "../domain/money";
 import { type Changes, isDisconnected, statusAt } from "../domain/permit";
@@ -12,29 +12,31 @@ import { formatWireTime, nowSeconds } from "../domain/time";
 export const PermitFields = z.object({
   reference_id: z.string(),
   type: z.enum(["temp", "standard"]),
-  source: z.string().openapi({ description: "push, ParkMobile, admin, or the label of the client that started a session" }),
-  plate: z.string().openapi({ description: "The plate as it was sent." }),
+  source: z.string().check(z.meta({ description: "push, ParkMobile, admin, or the label of the client that started a session" })),
+  plate: z.string().check(z.meta({ description: "The plate as it was sent." })),
   plateNormalized: z.string(),
-  plateState: z.string().nullable().openapi({ description: "The plate's state, province or jurisdiction, when the source sent one." }),
-  zone: z.string().nullable().openapi({ description: "The lot zone, or the raw zone name of a disconnected record." }),
-  lotZone: z.string().nullable().openapi({ description: "The lot zone the record belongs to; null when disconnected." }),
+  plateState: z
+    .nullable(z.string())
+    .check(z.meta({ description: "The plate's state, province or jurisdiction, when the source sent one." })),
+  zone: z.nullable(z.string()).check(z.meta({ description: "The lot zone, or the raw zone name of a disconnected record." })),
+  lotZone: z.nullable(z.string()).check(z.meta({ description: "The lot zone the record belongs to; null when disconnected." })),
   disconnected: z.boolean(),
-  amount: z.string().nullable(),
-  currency: z.string().nullable(),
+  amount: z.nullable(z.string()),
+  currency: z.nullable(z.string()),
   start: z.string(),
   end: z.string(),
-  permitNo: z.string().nullable(),
-  ticketNumber: z.string().nullable(),
-  promoCode: z.string().nullable(),
-  spaceNumber: z.string().nullable().openapi({ description: "The space number, when the client sent one (sessions)." }),
-  stoppedAt: z.string().nullable().openapi({ description: "When a session was stopped early." }),
-  version: z.number().int(),
+  permitNo: z.nullable(z.string()),
+  ticketNumber: z.nullable(z.string()),
+  promoCode: z.nullable(z.string()),
+  spaceNumber: z.nullable(z.string()).check(z.meta({ description: "The space number, when the client sent one (sessions)." })),
+  stoppedAt: z.nullable(z.string()).check(z.meta({ description: "When a session was stopped early." })),
+  version: z.int(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  deletedAt: z.string().nullable(),
+  deletedAt: z.nullable(z.string()),
   deleted: z.boolean(),
-  status: z.enum(["active", "upcoming", "expired", "deleted"]).openapi({ description: "Where the permit stands now." }),
-  anonymizedAt: z.string().nullable().openapi({ description: "When retention removed the plate; null while it is kept." }),
+  status: z.enum(["active", "upcoming", "expired", "deleted"]).check(z.meta({ description: "Where the permit stands now." })),
+  anonymizedAt: z.nullable(z.string()).check(z.meta({ description: "When retention removed the plate; null while it is kept." })),
 });
 
 /** The one mapper from a stored permit to what the API shows of it (its status as of `now`). */
@@ -70,14 +72,18 @@ export function permitFields(p: PermitRow, now = nowSeconds()): z.infer<typeof P
 
 /** How a plate check found a permit: shown beside the permit's own fields on every plate-check surface. */
 export const HitFields = z.object({
-  matchedPlate: z.string().openapi({ description: "The plate asked (normalized) that this permit matched." }),
-  match: z.enum(["exact", "confusable"]).openapi({
-    description: "exact: the permit's plate is the one asked; confusable: the same once O/Q=0, I/L=1, B=8, S=5, Z=2, G=6.",
-  }),
-  expiredWithinGrace: z.boolean().openapi({
-    description:
-      "The permit ended within the site's grace period: not valid now, shown so that a driver whose time just ran out is not ticketed.",
-  }),
+  matchedPlate: z.string().check(z.meta({ description: "The plate asked (normalized) that this permit matched." })),
+  match: z.enum(["exact", "confusable"]).check(
+    z.meta({
+      description: "exact: the permit's plate is the one asked; confusable: the same once O/Q=0, I/L=1, B=8, S=5, Z=2, G=6.",
+    }),
+  ),
+  expiredWithinGrace: z.boolean().check(
+    z.meta({
+      description:
+        "The permit ended within the site's grace period: not valid now, shown so that a driver whose time just ran out is not ticketed.",
+    }),
+  ),
 });
 
 /** The one mapper from a plate check's hit to the API's fields: the permit's, and how it matched. */
@@ -114,6 +120,6 @@ const HISTORY_FIELDS: Record<string, { name: string; show: (v: unknown) => unkno
 };
 
 /** The fields of `value` that `schema` shows, and no others. */
-export function narrow<S extends z.ZodObject>(schema: S, value: Record<string, unknown>): z.infer<S> {
+export function narrow<S extends z.ZodMiniObject>(schema: S, value: Record<string, unknown>): z.infer<S> {
   return Object.fromEntries(Object.keys(schema.shape).map((key) => [key, value[key]])) as z.infer<S>;
 }

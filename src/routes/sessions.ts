@@ -1,5 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import * as zm from "zod/mini";
 import type { Caller } from "../auth/authenticate";
 import { sha256Hex } from "../auth/secrets";
 import { pushPermit } from "../db/permits/push";
@@ -26,6 +27,7 @@ import { publishPermitWrites } from "../webhooks/publish";
 import { d1Session } from "./bookmark";
 import { apiRoute, type CallerEnv } from "./caller";
 import { LOOKUP_LIMIT } from "./lookup";
+import { documented } from "./operation";
 import { graceSeconds, plateToCheck, stateToCheck, zoneByNumber } from "./plate-input";
 
 /**
@@ -131,11 +133,16 @@ const SessionFields = z.object({
 const Session = SessionFields.extend({ transactions: z.array(Transaction) }).openapi("Session");
 const SessionSummary = SessionFields.openapi("SessionSummary");
 
-const SessionConflict = errorBody()
-  .extend({
-    session_id: z.string().optional().openapi({ description: "The running session of this plate in this zone (9022): extend it instead." }),
+// A new object, not `zm.extend(errorBody(), …)`: zod's JSON Schema would show a schema derived from a named one as
+// that name, extended.
+const SessionConflict = zm
+  .object({
+    ...errorBody().shape,
+    session_id: zm.optional(
+      zm.string().check(zm.meta({ description: "The running session of this plate in this zone (9022): extend it instead." })),
+    ),
   })
-  .openapi("SessionConflict");
+  .check(zm.meta({ id: "SessionConflict" }));
 
 const SessionParam = z.object({
   id: z
@@ -343,7 +350,10 @@ sessions.openapi(
     },
     responses: {
       201: json(Session, "Started (or a retry of a start)"),
-      409: json(SessionConflict, "9022: a running session of the plate in the zone (its `session_id`), or an Idempotency-Key reused"),
+      409: {
+        description: "9022: a running session of the plate in the zone (its `session_id`), or an Idempotency-Key reused",
+        content: { "application/json": { schema: documented(SessionConflict, "output") } },
+      },
     },
     errors: [400, 413, 415],
   }),

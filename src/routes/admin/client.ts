@@ -54,7 +54,7 @@ export type AdminClient = ReturnType<typeof adminClient>;
 
 /** A client over `send`. */
 export function adminClient(send: Send) {
-  async function call<S extends z.ZodType>(
+  async function call<S extends z.core.$ZodType>(
     method: string,
     path: string,
     body?: unknown,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import * as zm from "zod/mini";
 import { cachedSiteConfig } from "../../auth/authenticate";
 import { listClients } from "../../db/oauth";
 import { insertPermits } from "../../db/permits/bulk";
@@ -26,49 +27,52 @@ import { historyChanges, narrow, PermitFields, permitFields } from "../permit-vi
 import { plateToCheck } from "../plate-input";
 import { type AdminApp, type AdminContext, adminActor, adminRoute, body, json, SiteParam, siteOf } from "./route";
 
-const HistoryEntry = z.object({
-  version: z.number().int(),
-  action: z.enum(["create", "update", "delete"]),
-  changes: z
-    .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
-    .openapi({ description: "field: [before, after], fields and values as the permit shows them (`amount`, `start`, …)" }),
-  actor: z.string().openapi({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" }),
-  at: z.string(),
+// The answers built on the permit's fields (routes/permit-view.ts) are in zod/mini, as those fields are.
+const HistoryEntry = zm.object({
+  version: zm.int(),
+  action: zm.enum(["create", "update", "delete"]),
+  changes: zm
+    .record(zm.string(), zm.tuple([zm.unknown(), zm.unknown()]))
+    .check(zm.meta({ description: "field: [before, after], fields and values as the permit shows them (`amount`, `start`, …)" })),
+  actor: zm.string().check(zm.meta({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" })),
+  at: zm.string(),
 });
 
 /** What admins see of any permit in a search row. */
-export const PermitSummary = PermitFields.pick({
-  reference_id: true,
-  type: true,
-  status: true,
-  source: true,
-  plate: true,
-  zone: true,
-  disconnected: true,
-  amount: true,
-  currency: true,
-  start: true,
-  end: true,
-  permitNo: true,
-  ticketNumber: true,
-  promoCode: true,
-  deleted: true,
-}).openapi("PermitSummary");
+export const PermitSummary = zm
+  .pick(PermitFields, {
+    reference_id: true,
+    type: true,
+    status: true,
+    source: true,
+    plate: true,
+    zone: true,
+    disconnected: true,
+    amount: true,
+    currency: true,
+    start: true,
+    end: true,
+    permitNo: true,
+    ticketNumber: true,
+    promoCode: true,
+    deleted: true,
+  })
+  .check(zm.meta({ id: "PermitSummary" }));
 
 /** A permit on its own page: everything, with the site and the whole history. */
-export const PermitView = PermitFields.omit({ deleted: true })
-  .extend({ site: z.string(), history: z.array(HistoryEntry) })
-  .openapi("PermitWithHistory");
+export const PermitView = zm
+  .extend(zm.omit(PermitFields, { deleted: true }), { site: zm.string(), history: zm.array(HistoryEntry) })
+  .check(zm.meta({ id: "PermitWithHistory" }));
 
-export const PermitSearchPage = z
+export const PermitSearchPage = zm
   .object({
-    page: z.number().int(),
-    total: z.number().int().openapi({ description: "How many permits match, counted up to 10,000." }),
-    totalIsExact: z.boolean().openapi({ description: "false: at least `total` match (more than 10,000)." }),
-    hasMore: z.boolean(),
-    permits: z.array(PermitSummary),
+    page: zm.int(),
+    total: zm.int().check(zm.meta({ description: "How many permits match, counted up to 10,000." })),
+    totalIsExact: zm.boolean().check(zm.meta({ description: "false: at least `total` match (more than 10,000)." })),
+    hasMore: zm.boolean(),
+    permits: zm.array(PermitSummary),
   })
-  .openapi("PermitSearch");
+  .check(zm.meta({ id: "PermitSearch" }));
 
 export const PermitEnded = z.object({ reference_id: z.string(), version: z.number().int() }).openapi("PermitEnded");
 

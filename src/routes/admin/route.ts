@@ -7,6 +7,7 @@ import { AppError, answerError, ErrorCode, type ErrorStatus, errorResponses, thr
 import { type AppEnv, acceptBody, MAX_ADMIN_BODY_BYTES } from "../../http";
 import { authenticateRequest } from "../caller";
 import { type Deprecation, deprecationOf } from "../deprecation";
+import { documented, type Schema, type SchemaMarker } from "../operation";
 
 /** Who is calling the admin API: the holder of ADMIN_TOKEN (every site) or a token with the admin scope (its own site). */
 export type AdminCaller = { kind: "root" } | { kind: "site"; siteId: number; tokenId: string };
@@ -84,8 +85,18 @@ export const SiteParam = z.object({
   site: Slug.openapi({ param: { name: "site", in: "path" }, description: "The site's slug (the OPS-COM client code)." }),
 });
 
-/** A JSON answer of an operation. */
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+/** A JSON answer of an operation: its schema in zod's full API, or in zod/mini (the public surfaces' schemas, and those built on them). */
+export function json<T extends z.ZodType>(
+  schema: T,
+  description: string,
+): { description: string; content: { "application/json": { schema: T } } };
+// A zod/mini answer's type is not checked against its handler (zod-openapi types only its own schemas' answers): its
+// content is hidden from the route's type, and the handler types what it answers (`z.infer`, `narrow`).
+export function json(schema: Schema, description: string): { description: string };
+export function json(schema: Schema, description: string) {
+  const shown: z.ZodType | SchemaMarker = schema instanceof z.ZodType ? schema : documented(schema, "output");
+  return { description, content: { "application/json": { schema: shown } } };
+}
 /** A required JSON request body. */
 export const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 

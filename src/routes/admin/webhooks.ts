@@ -1,4 +1,5 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import * as zm from "zod/mini";
 import { seal } from "../../auth/sealed";
 import { cacheKeys, invalidate } from "../../cache";
 import {
@@ -27,6 +28,7 @@ import { keysetCursor } from "../../http";
 import { checkWebhookUrl } from "../../webhooks/address";
 import { sendMessages } from "../../webhooks/publish";
 import { newWebhookSecret } from "../../webhooks/signature";
+import { documented } from "../operation";
 import { PermitFields } from "../permit-view";
 import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
 import { ImportCountsView } from "./tasks";
@@ -215,24 +217,27 @@ async function sealedSecret(c: AdminContext, id: string) {
 /** The delivery log's pages: by creation, then id. */
 const CURSOR = keysetCursor("dl_[0-9a-f]{16}", "nextCursor");
 
-/** What a permit or session event's `data` holds: the site, the permit as the admin API shows it, and the change. */
-const PermitEventData = z
+/**
+ * What a permit or session event's `data` holds: the site, the permit as the admin API shows it, and the change. In
+ * zod/mini, as the permit's fields are (routes/permit-view.ts).
+ */
+const PermitEventData = zm
   .object({
-    site: z.string().openapi({ description: "The site's slug." }),
-    permit: PermitFields.openapi({ description: "The permit at the version the event is about, as the admin API shows it." }),
-    change: z
+    site: zm.string().check(zm.meta({ description: "The site's slug." })),
+    permit: PermitFields.check(zm.meta({ description: "The permit at the version the event is about, as the admin API shows it." })),
+    change: zm
       .object({
-        version: z.number().int(),
-        action: z.enum(["create", "update", "delete"]),
-        changes: z
-          .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
-          .openapi({ description: "field: [before, after], as the permit's history shows them." }),
-        actor: z.string().openapi({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" }),
-        at: z.string(),
+        version: zm.int(),
+        action: zm.enum(["create", "update", "delete"]),
+        changes: zm
+          .record(zm.string(), zm.tuple([zm.unknown(), zm.unknown()]))
+          .check(zm.meta({ description: "field: [before, after], as the permit's history shows them." })),
+        actor: zm.string().check(zm.meta({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" })),
+        at: zm.string(),
       })
-      .openapi({ description: "The history entry of that version." }),
+      .check(zm.meta({ description: "The history entry of that version." })),
   })
-  .openapi("PermitEventData");
+  .check(zm.meta({ id: "PermitEventData" }));
 
 /** What an import event's `data` holds: the site and the run, as the run log shows it. */
 const ImportEventData = z
@@ -266,7 +271,24 @@ const SignatureHeaders = z.object({
  */
 export function documentWebhookEvents(registry: OpenAPIHono["openAPIRegistry"]) {
   for (const type of WEBHOOK_EVENT_TYPES) {
-    const data = type.startsWith("import.") ? ImportEventData : PermitEventData;
+    const timestamp = "When it happened (RFC 3339, UTC).";
+    const event = type.startsWith("import.")
+      ? body(z.object({ type: z.literal(type), timestamp: z.string().openapi({ description: timestamp }), data: ImportEventData }))
+      : {
+          required: true,
+          content: {
+            "application/json": {
+              schema: documented(
+                zm.object({
+                  type: zm.literal(type),
+                  timestamp: zm.string().check(zm.meta({ description: timestamp })),
+                  data: PermitEventData,
+                }),
+                "output",
+              ),
+            },
+          },
+        };
     registry.registerWebhook({
       method: "post",
       path: type,
@@ -279,13 +301,7 @@ export function documentWebhookEvents(registry: OpenAPIHono["openAPIRegistry"]) 
         "Posted to every enabled endpoint of the site that lists this type. Answer 2xx within 15 s; 410 disables the endpoint; anything else is retried.",
       request: {
         headers: SignatureHeaders,
-        body: body(
-          z.object({
-            type: z.literal(type),
-            timestamp: z.string().openapi({ description: "When it happened (RFC 3339, UTC)." }),
-            data,
-          }),
-        ),
+        body: event,
       },
       responses: { 200: { description: "Taken (any 2xx)" }, 410: { description: "Gone: the endpoint is disabled" } },
     });
