@@ -235,22 +235,52 @@ export function apiRoute<
     deprecated?: Deprecation;
   },
 >(config: R) {
-  const { scope, traffic, errors, credential = "standard", deprecated, ...route } = config;
-  const deprecation = deprecationOf(deprecated, route.description);
-  const counted = Object.fromEntries(
-    Object.entries(route.responses).map(([status, response]) => [
-      status,
-      status.startsWith("2") && typeof response === "object" && !("$ref" in response)
-        ? { ...response, headers: { ...response.headers, ...RATE_LIMIT_HEADERS } }
-        : response,
-    ]),
-  ) as R["responses"];
-  const tooMany = errorResponses([429])[429];
+  const { scope: _scope, traffic: _traffic, errors: _errors, credential: _credential, deprecated: _deprecated, ...route } = config;
+  const declared = headerDeclaration(config, route.responses);
   return createRoute({
     ...route,
-    ...deprecation.openapi,
+    ...declared.openapi,
+    security: declared.security,
+    middleware: declared.middleware,
+    responses: declared.responses,
+  });
+}
+
+/**
+ * What an operation whose credential travels in a header adds to its declaration ({@link apiRoute},
+ * {@link apiOperation}): its deprecation, its security requirements, its middleware (the caller, then the body
+ * gate), and its answers: `responses` with the rate-limit headers on its successes, then 401, 403, 429 and `errors`.
+ */
+function headerDeclaration<Responses extends Record<string | number, unknown>>(
+  config: {
+    scope: Scope | null;
+    traffic: Traffic;
+    credential?: HeaderForm;
+    errors: readonly ErrorStatus[];
+    deprecated?: Deprecation;
+    description?: string;
+  },
+  responses: Responses,
+) {
+  const { scope, traffic, errors, credential = "standard", deprecated, description } = config;
+  const deprecation = deprecationOf(deprecated, description);
+  const counted = Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => [
+      status,
+      status.startsWith("2") && typeof response === "object" && response !== null && !("$ref" in response)
+        ? { ...response, headers: { ...(response as { headers?: object }).headers, ...RATE_LIMIT_HEADERS } }
+        : response,
+    ]),
+  ) as Responses;
+  const tooMany = errorResponses([429])[429];
+  return {
+    openapi: deprecation.openapi,
     security: headerSecurity(credential, scope),
-    middleware: [...deprecation.middleware, requireCaller(scope, traffic, credential), acceptBody(MAX_BODY_BYTES)] as const,
+    middleware: [
+      ...deprecation.middleware,
+      requireCaller(scope, traffic, credential),
+      acceptBody(MAX_BODY_BYTES),
+    ] as MiddlewareHandler<CallerEnv>[],
     responses: {
       ...counted,
       ...errorResponses([401, 403, ...errors]),
@@ -262,14 +292,14 @@ export function apiRoute<
         },
       },
     },
-  });
+  };
 }
 
 /**
  * Declares an operation of a public surface (src/routes/operation.ts) whose credential travels in a header, as
- * {@link apiRoute} does for the admin API's routes: the caller authenticated for `scope` and charged as `traffic`
- * first, then the body gate, then the operation's own validation; 401, 403, 429 and `errors` documented, the rate-limit
- * headers on its successes, `deprecated` applied.
+ * {@link apiRoute} does for the surfaces still declared with `@hono/zod-openapi`: the caller authenticated for `scope`
+ * and charged as `traffic` first, then the body gate, then the operation's own validation; 401, 403, 429 and `errors`
+ * documented, the rate-limit headers on its successes, `deprecated` applied.
  */
 export function apiOperation<
   const O extends Omit<Operation, "security" | "deprecated"> & {
@@ -280,33 +310,14 @@ export function apiOperation<
     deprecated?: Deprecation;
   },
 >(config: O) {
-  const { scope, traffic, errors, credential = "standard", deprecated, ...operation } = config;
-  const deprecation = deprecationOf(deprecated, operation.description);
-  const counted = Object.fromEntries(
-    Object.entries(operation.responses).map(([status, response]) => [
-      status,
-      status.startsWith("2") ? { ...response, headers: { ...response.headers, ...RATE_LIMIT_HEADERS } } : response,
-    ]),
-  ) as Record<string, OperationResponse>;
-  const tooMany = errorResponses([429])[429];
+  const { scope: _scope, traffic: _traffic, errors: _errors, credential: _credential, deprecated: _deprecated, ...operation } = config;
+  const declared = headerDeclaration(config, operation.responses);
   return {
     ...operation,
-    ...deprecation.openapi,
-    security: headerSecurity(credential, scope),
-    middleware: [...deprecation.middleware, requireCaller(scope, traffic, credential), acceptBody(MAX_BODY_BYTES)] as const,
-    responses: {
-      ...counted,
-      ...errorResponses([401, 403, ...errors]),
-      429: {
-        ...tooMany,
-        headers: {
-          "Retry-After": { description: "Seconds to wait: the limit's whole window.", schema: { type: "integer" as const } },
-          ...RATE_LIMIT_HEADERS,
-        },
-      },
-    },
+    ...declared.openapi,
+    security: declared.security,
+    middleware: declared.middleware,
+    responses: declared.responses as Record<string, OperationResponse>,
   } as Omit<O, "scope" | "traffic" | "credential" | "errors" | "deprecated"> &
-    Pick<Operation, "security" | "deprecated" | "responses"> & {
-      middleware: readonly MiddlewareHandler[];
-    };
+    Pick<Operation, "security" | "deprecated" | "responses"> & { middleware: readonly MiddlewareHandler[] };
 }
