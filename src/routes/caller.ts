@@ -226,14 +226,7 @@ const RATE_LIMIT_HEADERS = {
  * document, routes/deprecation.ts).
  */
 export function apiRoute<
-  const R extends Omit<RouteConfig, "security" | "middleware" | "deprecated"> & {
-    operationId: string;
-    scope: Scope | null;
-    traffic: Traffic;
-    credential?: HeaderForm;
-    errors: readonly ErrorStatus[];
-    deprecated?: Deprecation;
-  },
+  const R extends Omit<RouteConfig, "security" | "middleware" | "deprecated"> & HeaderCredential & { operationId: string },
 >(config: R) {
   const { scope: _scope, traffic: _traffic, errors: _errors, credential: _credential, deprecated: _deprecated, ...route } = config;
   const declared = headerDeclaration(config, route.responses);
@@ -244,6 +237,15 @@ export function apiRoute<
     middleware: declared.middleware,
     responses: declared.responses,
   });
+}
+
+/** How an operation whose credential travels in a header takes it: the scope, the traffic it counts as, its form, its errors beyond 401, 403 and 429, its deprecation. */
+interface HeaderCredential {
+  scope: Scope | null;
+  traffic: Traffic;
+  credential?: HeaderForm;
+  errors: readonly ErrorStatus[];
+  deprecated?: Deprecation;
 }
 
 /**
@@ -301,15 +303,7 @@ function headerDeclaration<Responses extends Record<string | number, unknown>>(
  * and charged as `traffic` first, then the body gate, then the operation's own validation; 401, 403, 429 and `errors`
  * documented, the rate-limit headers on its successes, `deprecated` applied.
  */
-export function apiOperation<
-  const O extends Omit<Operation, "security" | "deprecated"> & {
-    scope: Scope | null;
-    traffic: Traffic;
-    credential?: HeaderForm;
-    errors: readonly ErrorStatus[];
-    deprecated?: Deprecation;
-  },
->(config: O) {
+export function apiOperation<const O extends Omit<Operation, "security" | "deprecated"> & HeaderCredential>(config: O) {
   const { scope: _scope, traffic: _traffic, errors: _errors, credential: _credential, deprecated: _deprecated, ...operation } = config;
   const declared = headerDeclaration(config, operation.responses);
   return {

@@ -91,6 +91,17 @@ export function hitFields(hit: PlateHit, now = nowSeconds()): z.infer<typeof Per
   return { ...permitFields(hit, now), matchedPlate: hit.matchedPlate, match: hit.match, expiredWithinGrace: hit.expiredWithinGrace };
 }
 
+/** A version of a permit as its history shows it (the admin API's permit page, a webhook event's change). */
+export const HistoryEntry = z.object({
+  version: z.int(),
+  action: z.enum(["create", "update", "delete"]),
+  changes: z
+    .record(z.string(), z.tuple([z.unknown(), z.unknown()]))
+    .check(z.meta({ description: "field: [before, after], fields and values as the permit shows them (`amount`, `start`, …)" })),
+  actor: z.string().check(z.meta({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" })),
+  at: z.string(),
+});
+
 /**
  * A history entry's changes in the API's own terms: the field names and
  * formats of {@link PermitFields} (`amount: "16.00"`, wire times), not the

@@ -23,21 +23,11 @@ import { permitSequencer } from "../../durable/permit-sequencer";
 import { AppError, ErrorCode } from "../../errors";
 import { publishesAny, publishPermitWrites } from "../../webhooks/publish";
 import { csvStream } from "../csv";
-import { historyChanges, narrow, PermitFields, permitFields } from "../permit-view";
+import { HistoryEntry, historyChanges, narrow, PermitFields, permitFields } from "../permit-view";
 import { plateToCheck } from "../plate-input";
 import { type AdminApp, type AdminContext, adminActor, adminRoute, body, json, SiteParam, siteOf } from "./route";
 
 // The answers built on the permit's fields (routes/permit-view.ts) are in zod/mini, as those fields are.
-const HistoryEntry = zm.object({
-  version: zm.int(),
-  action: zm.enum(["create", "update", "delete"]),
-  changes: zm
-    .record(zm.string(), zm.tuple([zm.unknown(), zm.unknown()]))
-    .check(zm.meta({ description: "field: [before, after], fields and values as the permit shows them (`amount`, `start`, …)" })),
-  actor: zm.string().check(zm.meta({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" })),
-  at: zm.string(),
-});
-
 /** What admins see of any permit in a search row. */
 export const PermitSummary = zm
   .pick(PermitFields, {

@@ -29,7 +29,7 @@ import { checkWebhookUrl } from "../../webhooks/address";
 import { sendMessages } from "../../webhooks/publish";
 import { newWebhookSecret } from "../../webhooks/signature";
 import { documented } from "../operation";
-import { PermitFields } from "../permit-view";
+import { HistoryEntry, PermitFields } from "../permit-view";
 import { type AdminApp, type AdminContext, adminRoute, body, json, SiteParam, siteOf } from "./route";
 import { ImportCountsView } from "./tasks";
 
@@ -225,17 +225,7 @@ const PermitEventData = zm
   .object({
     site: zm.string().check(zm.meta({ description: "The site's slug." })),
     permit: PermitFields.check(zm.meta({ description: "The permit at the version the event is about, as the admin API shows it." })),
-    change: zm
-      .object({
-        version: zm.int(),
-        action: zm.enum(["create", "update", "delete"]),
-        changes: zm
-          .record(zm.string(), zm.tuple([zm.unknown(), zm.unknown()]))
-          .check(zm.meta({ description: "field: [before, after], as the permit's history shows them." })),
-        actor: zm.string().check(zm.meta({ description: "token:<id>, oauth:<client id>, admin, or job:<name>" })),
-        at: zm.string(),
-      })
-      .check(zm.meta({ description: "The history entry of that version." })),
+    change: HistoryEntry.check(zm.meta({ description: "The history entry of that version." })),
   })
   .check(zm.meta({ id: "PermitEventData" }));
 
