@@ -253,6 +253,10 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, value: unknown)
   return result.data;
 }
 
+/** The error body's name in the document ({@link errorBody}, which src/openapi.ts adds to its components), and its reference. */
+const ERROR_SCHEMA_ID = "Error";
+const ERROR_SCHEMA_REF = `#/components/schemas/${ERROR_SCHEMA_ID}`;
+
 let errorBodySchema: ReturnType<typeof buildErrorBody> | undefined;
 
 function buildErrorBody() {
@@ -264,7 +268,7 @@ function buildErrorBody() {
       field: z.optional(z.string().check(z.meta({ description: "The attribute at fault, under the name the client used." }))),
       requestId: z.optional(z.string()),
     })
-    .check(z.meta({ id: "Error" }));
+    .check(z.meta({ id: ERROR_SCHEMA_ID }));
 }
 
 /** The error body (the `Error` schema of the document), built on first use: only the document and its extensions read it. */
@@ -278,9 +282,6 @@ function isHttpException(err: Error): err is Error & { status: number } {
   const e = err as { status?: unknown; getResponse?: unknown };
   return typeof e.status === "number" && typeof e.getResponse === "function";
 }
-
-/** Where the document keeps the error body's schema ({@link errorBody}, which src/openapi.ts registers). */
-export const ERROR_SCHEMA_REF = "#/components/schemas/Error";
 
 /** An HTTP status an error answers with. */
 export type ErrorStatus = ClientErrorStatusCode | ServerErrorStatusCode;

@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import * as z from "zod/mini";
 import { errorBody } from "./errors";
-import type { Media, Operation, Schema, SchemaMarker } from "./routes/operation";
+import { documented, isSchema, type Media, type Operation, type Schema, type SchemaMarker } from "./routes/operation";
 
 // The admin Worker's side of the public operations (src/routes/operation.ts): it documents them, and any zod/mini
 // schema its own routes show (`documented`), from zod's own JSON Schema output, which OpenAPI 3.1 takes as it is.
@@ -60,12 +60,10 @@ function resolve(schema: Schema, io: "input" | "output", components: Record<stri
   return toComponents(json) as Json;
 }
 
-const isSchema = (value: unknown): value is Schema => typeof value === "object" && value !== null && "_zod" in value;
-
 /** A media type's content, its zod/mini schema marked for {@link resolveSchemas}. */
 function content(media: Record<string, Media>, io: "input" | "output"): Record<string, Media> {
   return Object.fromEntries(
-    Object.entries(media).map(([type, m]) => [type, isSchema(m.schema) ? { ...m, schema: { "x-zod": { schema: m.schema, io } } } : m]),
+    Object.entries(media).map(([type, m]) => [type, isSchema(m.schema) ? { ...m, schema: documented(m.schema, io) } : m]),
   );
 }
 

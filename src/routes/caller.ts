@@ -254,14 +254,7 @@ interface HeaderCredential {
  * gate), and its answers: `responses` with the rate-limit headers on its successes, then 401, 403, 429 and `errors`.
  */
 function headerDeclaration<Responses extends Record<string | number, unknown>>(
-  config: {
-    scope: Scope | null;
-    traffic: Traffic;
-    credential?: HeaderForm;
-    errors: readonly ErrorStatus[];
-    deprecated?: Deprecation;
-    description?: string;
-  },
+  config: HeaderCredential & { description?: string },
   responses: Responses,
 ) {
   const { scope, traffic, errors, credential = "standard", deprecated, description } = config;

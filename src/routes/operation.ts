@@ -82,7 +82,8 @@ export interface Input<O extends Operation> {
 export type Served = Operation & { middleware?: readonly MiddlewareHandler[] };
 
 const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
-const isSchema = (value: unknown): value is Schema => typeof value === "object" && value !== null && "_zod" in value;
+/** Whether `value` is a zod schema (not an OpenAPI Schema Object or a {@link SchemaMarker}). */
+export const isSchema = (value: unknown): value is Schema => typeof value === "object" && value !== null && "_zod" in value;
 
 /**
  * A public surface: a Hono app, and the operations it serves, for the admin Worker to document under the prefix the
